@@ -396,6 +396,45 @@ public final class PoolRegistry implements AutoCloseable {
         return report;
     }
 
+    /**
+     * A data source for schema-migration tools (Flyway) inside the db module. Its connections come from the schema's
+     * pool, count against the budget and are tracked like any checkout; when the tool closes one, its backend is
+     * closed too, so whatever session state the tool set does not outlive the migration.
+     *
+     * @param schema the schema being migrated
+     * @return the data source
+     */
+    public javax.sql.DataSource migrationDataSource(String schema) {
+        return new MigrationDataSource(schema, this);
+    }
+
+    /** Borrows for {@link MigrationDataSource}; the returned connection gives itself back when closed. */
+    Connection borrowForMigration(String schema) {
+        SchemaPool pool = poolFor(schema);
+        Connection connection = borrow(pool);
+        LeakWatch.Checkout checkout = leaks.start(schema);
+        java.util.concurrent.atomic.AtomicBoolean returned = new java.util.concurrent.atomic.AtomicBoolean();
+        return (Connection) java.lang.reflect.Proxy.newProxyInstance(Connection.class.getClassLoader(), new Class<?>[] {Connection.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("close")) {
+                        if (returned.compareAndSet(false, true)) {
+                            rollback(connection);
+                            leaks.end(checkout);
+                            giveBack(pool, connection, true);
+                        }
+                        return null;
+                    }
+                    if (method.getName().equals("isClosed") && returned.get()) {
+                        return true;
+                    }
+                    try {
+                        return method.invoke(connection, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
     // ---------------------------------------------------------------- reading
 
     /** @return the stats of the schema's current pool, if it has one */

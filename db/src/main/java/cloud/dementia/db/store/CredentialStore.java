@@ -1,0 +1,49 @@
+package cloud.dementia.db.store;
+
+import java.util.List;
+import java.util.Optional;
+
+import cloud.dementia.db.pool.PoolRegistry;
+import cloud.dementia.db.schema.ControlSchema;
+
+/** Hashed credentials in the control schema. Never sees a secret in clear text. */
+public final class CredentialStore {
+
+    private final PoolRegistry registry;
+
+    public CredentialStore(PoolRegistry registry) {
+        this.registry = registry;
+    }
+
+    /** @return the stored API key hashes */
+    public List<String> apiKeyHashes() {
+        return registry.inTransaction(ControlSchema.NAME,
+                tx -> tx.query("SELECT hash FROM credentials WHERE kind = 'api_key' ORDER BY created_at", r -> r.getString(1)));
+    }
+
+    /**
+     * Stores an API key hash under a label unless one with that label exists (another replica may have won).
+     *
+     * @return whether this call stored it
+     */
+    public boolean addApiKeyHash(String label, String hash) {
+        return registry.inTransaction(ControlSchema.NAME, tx -> tx.update(
+                "INSERT INTO credentials (kind, name, hash) VALUES ('api_key', ?, ?) ON CONFLICT DO NOTHING", label, hash)) == 1;
+    }
+
+    /** @return the stored password hash of the console user */
+    public Optional<String> adminHash(String user) {
+        return registry.inTransaction(ControlSchema.NAME,
+                tx -> tx.queryOne("SELECT hash FROM credentials WHERE kind = 'admin' AND name = ?", r -> r.getString(1), user));
+    }
+
+    /**
+     * Stores the console user's password hash unless the user has one.
+     *
+     * @return whether this call stored it
+     */
+    public boolean addAdminHash(String user, String hash) {
+        return registry.inTransaction(ControlSchema.NAME, tx -> tx.update(
+                "INSERT INTO credentials (kind, name, hash) VALUES ('admin', ?, ?) ON CONFLICT DO NOTHING", user, hash)) == 1;
+    }
+}

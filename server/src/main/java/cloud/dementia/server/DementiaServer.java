@@ -1,0 +1,263 @@
+package cloud.dementia.server;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.helidon.health.HealthCheck;
+import io.helidon.health.HealthCheckResponse;
+import io.helidon.health.checks.HealthChecks;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import io.helidon.webserver.observe.ObserveFeature;
+import io.helidon.webserver.observe.health.HealthObserver;
+
+import cloud.dementia.db.ConnectionTarget;
+import cloud.dementia.db.DatabaseProbe;
+import cloud.dementia.db.EmbeddedDatabase;
+import cloud.dementia.db.pool.IdleCleanup;
+import cloud.dementia.db.pool.PoolRegistry;
+import cloud.dementia.db.schema.ControlSchema;
+import cloud.dementia.db.store.CredentialStore;
+import cloud.dementia.server.auth.Credentials;
+import cloud.dementia.server.http.BearerAuth;
+import cloud.dementia.server.jobs.IdleCleanupJob;
+import cloud.dementia.server.observe.DatabaseHealthCheck;
+import cloud.dementia.server.observe.Observability;
+
+/**
+ * The running service: database (embedded or external), pool registry, credentials, idle-cleanup schedule and the
+ * HTTP server. {@link #start} wires it top to bottom; {@link #stop} takes it down in the reverse order.
+ */
+public final class DementiaServer {
+
+    private static final Logger LOG = Logger.getLogger(DementiaServer.class.getName());
+    /** How long in-flight requests may run on after a stop was asked for. */
+    static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
+
+    private final Settings settings;
+    private final Optional<EmbeddedDatabase> embedded;
+    private final ConnectionTarget target;
+    private final String serverVersion;
+    private final Observability observability;
+    private final PoolRegistry registry;
+    private final Credentials credentials;
+    private final IdleCleanup cleanup;
+    private final IdleCleanupJob cleanupJob;
+    private final WebServer webServer;
+    private volatile boolean stopped;
+    private final java.util.concurrent.CountDownLatch stopDone = new java.util.concurrent.CountDownLatch(1);
+
+    private DementiaServer(Settings settings, Optional<EmbeddedDatabase> embedded, ConnectionTarget target, String serverVersion,
+                           Observability observability, PoolRegistry registry, Credentials credentials, IdleCleanup cleanup,
+                           IdleCleanupJob cleanupJob, WebServer webServer) {
+        this.settings = settings;
+        this.embedded = embedded;
+        this.target = target;
+        this.serverVersion = serverVersion;
+        this.observability = observability;
+        this.registry = registry;
+        this.credentials = credentials;
+        this.cleanup = cleanup;
+        this.cleanupJob = cleanupJob;
+        this.webServer = webServer;
+    }
+
+    /**
+     * Starts the service.
+     *
+     * @throws StartupException with one line that says what is wrong
+     */
+    public static DementiaServer start(Settings settings) {
+        Optional<EmbeddedDatabase> embedded = Optional.empty();
+        ConnectionTarget target;
+        if (settings.externalTarget().isPresent()) {
+            target = settings.externalTarget().get();
+        } else {
+            try {
+                embedded = Optional.of(EmbeddedDatabase.start(settings.dataDir()));
+            } catch (IOException | RuntimeException e) {
+                throw new StartupException("DEMENTIA_DATA_DIR=" + settings.dataDir() + ": cannot start the embedded PostgreSQL: "
+                        + rootMessage(e), 3, e);
+            }
+            target = embedded.get().target(settings.applicationName());
+        }
+        String version;
+        try {
+            version = DatabaseProbe.check(target);
+        } catch (IllegalStateException e) {
+            closeQuietly(embedded);
+            throw new StartupException((embedded.isPresent() ? "embedded database: " : "DATABASE_URL: ") + e.getMessage(), 3, e);
+        }
+        Observability observability = new Observability();
+        PoolRegistry registry = new PoolRegistry(target, settings.pools(), observability.registry());
+        Credentials credentials;
+        try {
+            ControlSchema.migrate(registry);
+            credentials = Credentials.settle(settings, new CredentialStore(registry));
+        } catch (RuntimeException e) {
+            registry.close();
+            closeQuietly(embedded);
+            throw new StartupException("database: preparing the control schema `" + ControlSchema.NAME + "` failed: " + rootMessage(e), 3, e);
+        }
+        IdleCleanup cleanup = new IdleCleanup(registry, settings.idleCleanupEvery(), settings.pools().idleMax());
+        IdleCleanupJob job = new IdleCleanupJob(cleanup, registry.housekeeper());
+
+        List<HealthCheck> checks = List.of(new DatabaseHealthCheck(registry), HealthChecks.deadlockCheck());
+        HealthObserver health = HealthObserver.builder().details(true).useSystemServices(false).healthChecks(checks).build();
+        BearerAuth auth = new BearerAuth(credentials, path -> isProtected(path, settings.metricsAuth()));
+        HttpRouting.Builder routing = HttpRouting.builder()
+                .addFilter(auth)
+                .register("/metrics", observability)
+                .register("/observe/metrics", observability)
+                .get("/health", (req, res) -> health(checks, res));
+        WebServer webServer;
+        try {
+            webServer = WebServer.builder()
+                    .port(settings.port())
+                    .shutdownHook(false)
+                    .shutdownGracePeriod(SHUTDOWN_GRACE)
+                    .addFeature(ObserveFeature.builder().addObserver(health).observersDiscoverServices(false).build())
+                    .routing(routing)
+                    .build()
+                    .start();
+        } catch (RuntimeException e) {
+            job.close();
+            registry.close();
+            closeQuietly(embedded);
+            throw new StartupException("PORT=" + settings.port() + ": cannot start the HTTP server: " + rootMessage(e), 2, e);
+        }
+        DementiaServer server = new DementiaServer(settings, embedded, target, version, observability, registry, credentials,
+                cleanup, job, webServer);
+        LOG.info(() -> "started: port=" + webServer.port() + " database=" + target.describe() + " postgres=" + version
+                + " budget=" + settings.pools().budget());
+        return server;
+    }
+
+    static boolean isProtected(String path, boolean metricsAuth) {
+        if (path.equals("/metrics") || path.startsWith("/metrics/") || path.startsWith("/observe/metrics")) {
+            return metricsAuth;
+        }
+        return path.equals("/mcp") || path.startsWith("/mcp/") || path.equals("/execute") || path.equals("/tools");
+    }
+
+    private static void health(List<HealthCheck> checks, ServerResponse res) {
+        boolean up = true;
+        List<Map<String, Object>> results = new java.util.ArrayList<>();
+        for (HealthCheck check : checks) {
+            HealthCheckResponse r = check.call();
+            up &= r.status() == HealthCheckResponse.Status.UP;
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put("name", check.name());
+            one.put("status", r.status().name());
+            if (!r.details().isEmpty()) {
+                one.put("data", r.details());
+            }
+            results.add(one);
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("status", up ? "UP" : "DOWN");
+        body.put("checks", results);
+        try {
+            res.status(up ? Status.OK_200 : Status.SERVICE_UNAVAILABLE_503)
+                    .header(HeaderNames.CONTENT_TYPE, "application/json")
+                    .send(new ObjectMapper().writeValueAsString(body));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Writes the URLs (and, on first run, the generated secrets) for the person who started the server. */
+    public void printWelcome(PrintStream out) {
+        String base = "http://localhost:" + port();
+        out.println("Dementia Cloud is running.");
+        out.println("  MCP endpoint:  " + base + "/mcp");
+        out.println("  Console:       " + base + "/admin");
+        out.println("  Health:        " + base + "/health");
+        out.println("  Metrics:       " + base + "/metrics" + (settings.metricsAuth() ? " (bearer API key)" : ""));
+        out.println("  Database:      " + embedded.map(e -> "embedded PostgreSQL " + serverVersion + " in " + e.clusterDir()
+                + " (127.0.0.1:" + e.port() + ")").orElse(target.describe() + " (PostgreSQL " + serverVersion + ")"));
+        credentials.firstRun().ifPresentOrElse(first -> {
+            out.println("First start: these secrets are shown once and stored only as hashes. Keep them now.");
+            first.apiKey().ifPresent(k -> out.println("  API key:       " + k));
+            first.adminPassword().ifPresent(p -> out.println("  Console login: " + credentials.adminUser() + " / " + p));
+        }, () -> out.println("  API key and console login: " + (settings.apiKeys().isEmpty()
+                ? "as generated on first start (stored hashed)" : "from DEMENTIA_API_KEY(S)")
+                + (settings.adminPassword().isPresent() ? ", console password from DEMENTIA_ADMIN_PASSWORD" : "")));
+        out.flush();
+    }
+
+    /** Stops accepting, lets in-flight requests finish (bounded), closes the pools, stops the embedded database. */
+    public synchronized void stop() {
+        if (stopped) {
+            return;
+        }
+        stopped = true;
+        LOG.info("stopping: in-flight requests get up to " + SHUTDOWN_GRACE.toSeconds() + " s");
+        webServer.stop();
+        cleanupJob.close();
+        registry.close();
+        closeQuietly(embedded);
+        observability.close();
+        LOG.info("stopped");
+        stopDone.countDown();
+    }
+
+    /** Blocks until {@link #stop} has finished. */
+    public void awaitStopped() {
+        try {
+            stopDone.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    public int port() {
+        return webServer.port();
+    }
+
+    public PoolRegistry registry() {
+        return registry;
+    }
+
+    public IdleCleanup cleanup() {
+        return cleanup;
+    }
+
+    public Credentials credentials() {
+        return credentials;
+    }
+
+    private static void closeQuietly(Optional<EmbeddedDatabase> embedded) {
+        embedded.ifPresent(e -> {
+            try {
+                e.close();
+            } catch (IOException | RuntimeException ex) {
+                LOG.log(Level.WARNING, "stopping the embedded PostgreSQL failed: " + ex.getMessage(), ex);
+            }
+        });
+    }
+
+    private static String rootMessage(Throwable t) {
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String m = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+        String first = t.getMessage() == null ? "" : t.getMessage().lines().findFirst().orElse("");
+        String rootLine = m.lines().findFirst().orElse("");
+        return first.contains(rootLine) || first.isEmpty() ? (first.isEmpty() ? rootLine : first) : first + ": " + rootLine;
+    }
+}

@@ -1,0 +1,176 @@
+package cloud.dementia.server;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import io.helidon.config.Config;
+import io.helidon.config.ConfigSources;
+
+import cloud.dementia.db.ConnectionTarget;
+import cloud.dementia.db.DatabaseUrl;
+import cloud.dementia.db.pool.RegistrySettings;
+
+/**
+ * Everything the server is configured with, read once at start from the environment, with the defaults in
+ * {@code application.yaml}. Every value is validated here; a bad one is a {@link ConfigException} naming the
+ * variable and what is wrong.
+ *
+ * @param port             HTTP port (0: any free port)
+ * @param databaseUrl      external database, or empty for the embedded one
+ * @param dataDir          embedded database files
+ * @param apiKeys          API keys given in the environment (empty: generated and stored hashed)
+ * @param adminUser        console user
+ * @param adminPassword    console password given in the environment (empty: generated and stored hashed)
+ * @param metricsAuth      whether {@code /metrics} needs an API key
+ * @param allowedOrigins   extra {@code Origin} values accepted on {@code /mcp}
+ * @param applicationName  {@code ApplicationName} of every database connection
+ * @param pools            pool registry settings
+ * @param idleCleanupEvery idle-cleanup interval
+ */
+public record Settings(int port,
+                       Optional<String> databaseUrl,
+                       Path dataDir,
+                       List<String> apiKeys,
+                       String adminUser,
+                       Optional<String> adminPassword,
+                       boolean metricsAuth,
+                       List<String> allowedOrigins,
+                       String applicationName,
+                       RegistrySettings pools,
+                       Duration idleCleanupEvery) {
+
+    /** The variables of the contract, in the order the README lists them. */
+    public static final List<String> VARIABLES = List.of("PORT", "DATABASE_URL", "DEMENTIA_DATA_DIR", "DEMENTIA_API_KEY",
+            "DEMENTIA_API_KEYS", "DEMENTIA_ADMIN_USER", "DEMENTIA_ADMIN_PASSWORD", "DEMENTIA_METRICS_AUTH",
+            "DEMENTIA_ALLOWED_ORIGINS", "DB_APPLICATION_NAME", "DB_POOL_BUDGET", "DB_POOL_MAX_PER_SCHEMA", "DB_POOL_MIN_IDLE",
+            "DB_POOL_ACQUIRE_TIMEOUT_MS", "DB_LEAK_THRESHOLD_MS", "DB_STATEMENT_TIMEOUT_MS", "DB_IDLE_CLEANUP_INTERVAL_S",
+            "DB_IDLE_MAX_S");
+
+    /**
+     * Reads the settings.
+     *
+     * @param env the environment (normally {@link System#getenv()})
+     * @return validated settings
+     * @throws ConfigException naming the first bad variable
+     */
+    public static Settings load(Map<String, String> env) {
+        Config defaults = Config.just(ConfigSources.classpath("application.yaml")).get("defaults");
+        Reader r = new Reader(env, defaults);
+        int port = r.integer("PORT", 0, 65535);
+        Optional<String> databaseUrl = r.optional("DATABASE_URL");
+        databaseUrl.ifPresent(url -> {
+            try {
+                DatabaseUrl.parse(url, "check");
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("DATABASE_URL " + e.getMessage());
+            }
+        });
+        Path dataDir = Path.of(r.required("DEMENTIA_DATA_DIR"));
+        List<String> keys = new java.util.ArrayList<>();
+        r.optional("DEMENTIA_API_KEY").ifPresent(keys::add);
+        r.optional("DEMENTIA_API_KEYS").ifPresent(v -> Arrays.stream(v.split(","))
+                .map(String::trim).filter(s -> !s.isEmpty()).forEach(keys::add));
+        for (String key : keys) {
+            if (key.length() < 16) {
+                throw new ConfigException("DEMENTIA_API_KEY(S) holds a key of " + key.length()
+                        + " characters: use at least 16 random characters");
+            }
+        }
+        String adminUser = r.required("DEMENTIA_ADMIN_USER");
+        if (!adminUser.matches("[A-Za-z0-9_.@-]{1,64}")) {
+            throw new ConfigException("DEMENTIA_ADMIN_USER=" + adminUser + " is not a valid user name: use 1-64 letters, digits, _ . @ -");
+        }
+        Optional<String> adminPassword = r.optional("DEMENTIA_ADMIN_PASSWORD");
+        adminPassword.ifPresent(p -> {
+            if (p.length() < 8) {
+                throw new ConfigException("DEMENTIA_ADMIN_PASSWORD is too short: use at least 8 characters");
+            }
+        });
+        boolean metricsAuth = r.bool("DEMENTIA_METRICS_AUTH");
+        List<String> origins = r.optional("DEMENTIA_ALLOWED_ORIGINS")
+                .map(v -> Arrays.stream(v.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList())
+                .orElse(List.of());
+        String appName = r.required("DB_APPLICATION_NAME");
+        if (appName.length() > 63) {
+            throw new ConfigException("DB_APPLICATION_NAME is " + appName.length() + " characters long: PostgreSQL keeps at most 63");
+        }
+        int budget = r.integer("DB_POOL_BUDGET", 2, 10_000, "at least 2 (one connection for the control schema, one for a project)");
+        int maxPerSchema = r.integer("DB_POOL_MAX_PER_SCHEMA", 1, 10_000);
+        if (maxPerSchema > budget) {
+            throw new ConfigException("DB_POOL_MAX_PER_SCHEMA=" + maxPerSchema + " exceeds DB_POOL_BUDGET=" + budget
+                    + ": one pool cannot hold more connections than the whole process may open");
+        }
+        int minIdle = r.integer("DB_POOL_MIN_IDLE", 0, 10_000);
+        if (minIdle > maxPerSchema) {
+            throw new ConfigException("DB_POOL_MIN_IDLE=" + minIdle + " exceeds DB_POOL_MAX_PER_SCHEMA=" + maxPerSchema);
+        }
+        int acquireMs = r.integer("DB_POOL_ACQUIRE_TIMEOUT_MS", 250, 600_000);
+        int leakMs = r.integer("DB_LEAK_THRESHOLD_MS", 1, 86_400_000);
+        int statementMs = r.integer("DB_STATEMENT_TIMEOUT_MS", 1, 86_400_000);
+        int cleanupS = r.integer("DB_IDLE_CLEANUP_INTERVAL_S", 1, 86_400);
+        int idleMaxS = r.integer("DB_IDLE_MAX_S", 1, 604_800);
+        RegistrySettings pools = new RegistrySettings(budget, maxPerSchema, minIdle, Duration.ofMillis(acquireMs),
+                Duration.ofMillis(leakMs), Duration.ofMillis(statementMs), Duration.ofSeconds(idleMaxS));
+        return new Settings(port, databaseUrl, dataDir, List.copyOf(keys), adminUser, adminPassword, metricsAuth, origins,
+                appName, pools, Duration.ofSeconds(cleanupS));
+    }
+
+    /** @return where to connect when {@code DATABASE_URL} is set */
+    public Optional<ConnectionTarget> externalTarget() {
+        return databaseUrl.map(url -> DatabaseUrl.parse(url, applicationName));
+    }
+
+    private record Reader(Map<String, String> env, Config defaults) {
+
+        String raw(String name) {
+            String v = env.get(name);
+            if (v == null) {
+                v = defaults.get(name).asString().orElseThrow(() -> new IllegalStateException("application.yaml has no default for " + name));
+            }
+            return v.trim();
+        }
+
+        Optional<String> optional(String name) {
+            String v = raw(name);
+            return v.isEmpty() ? Optional.empty() : Optional.of(v);
+        }
+
+        String required(String name) {
+            return optional(name).orElseThrow(() -> new ConfigException(name + " is empty"));
+        }
+
+        boolean bool(String name) {
+            String v = raw(name).toLowerCase(java.util.Locale.ROOT);
+            return switch (v) {
+                case "true", "yes", "1", "on" -> true;
+                case "false", "no", "0", "off" -> false;
+                default -> throw new ConfigException(name + "=" + raw(name) + " is not a boolean: use true or false");
+            };
+        }
+
+        int integer(String name, int min, int max) {
+            return integer(name, min, max, "at least " + min);
+        }
+
+        int integer(String name, int min, int max, String minRule) {
+            String v = raw(name);
+            int n;
+            try {
+                n = Integer.parseInt(v);
+            } catch (NumberFormatException e) {
+                throw new ConfigException(name + "=" + v + " is not a whole number");
+            }
+            if (n < min) {
+                throw new ConfigException(name + "=" + n + " is too small: it must be " + minRule);
+            }
+            if (n > max) {
+                throw new ConfigException(name + "=" + n + " is too large: it must be at most " + max);
+            }
+            return n;
+        }
+    }
+}

@@ -1,0 +1,112 @@
+package cloud.dementia.server;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import org.junit.jupiter.api.Test;
+
+import cloud.dementia.db.testing.TestDatabase;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.startsWith;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The server as a process: bad configuration, the embedded default across restarts, graceful stop. */
+class ProcessLifecycleTest {
+
+    static final Duration START = Duration.ofSeconds(90);
+    static final Duration STOP = Duration.ofSeconds(30);
+
+    /** Each kind of bad configuration: non-zero exit, one clear line naming the variable, no stack trace. */
+    @Test
+    void badConfigurationStopsWithOneClearLine() throws Exception {
+        record Case(Map<String, String> env, String variable, String says) {
+        }
+        List<Case> cases = List.of(
+                new Case(Map.of("DB_POOL_BUDGET", "abc"), "DB_POOL_BUDGET", "is not a whole number"),
+                new Case(Map.of("DB_POOL_BUDGET", "1"), "DB_POOL_BUDGET", "at least 2"),
+                new Case(Map.of("DB_POOL_MAX_PER_SCHEMA", "50"), "DB_POOL_MAX_PER_SCHEMA", "exceeds DB_POOL_BUDGET"),
+                new Case(Map.of("PORT", "http"), "PORT", "is not a whole number"),
+                new Case(Map.of("DATABASE_URL", "mysql://root@localhost/db"), "DATABASE_URL", "must start with postgres://"),
+                new Case(Map.of("DATABASE_URL", "postgres://user:p%40ss@127.0.0.1:1/nowhere"), "DATABASE_URL", "cannot connect"));
+        for (Case c : cases) {
+            try (ServerProcess p = ServerProcess.start(c.env)) {
+                int exit = p.awaitExit(START);
+                String err = p.stderr().strip();
+                assertNotEquals(0, exit, c.toString());
+                assertEquals(1, err.lines().count(), "one line for " + c + ", got:\n" + err);
+                assertThat(err, startsWith("dementia: " + c.variable));
+                assertThat(err, containsString(c.says));
+                assertThat(err + p.stdout(), not(containsString("\tat ")));
+                assertThat(p.stdout(), not(containsString("Dementia Cloud is running")));
+                assertThat("no password echoed", err, not(containsString("p@ss")));
+            }
+        }
+    }
+
+    /** No DATABASE_URL: embedded PostgreSQL under DEMENTIA_DATA_DIR; data and secrets survive a restart. */
+    @Test
+    void embeddedModeKeepsDataAndSecretsAcrossRestart() throws Exception {
+        Path dataDir = Files.createTempDirectory("dementia-embedded");
+        Map<String, String> env = new HashMap<>();
+        env.put("PORT", "0");
+        env.put("DEMENTIA_DATA_DIR", dataDir.toString());
+        String apiKey;
+        try (ServerProcess first = ServerProcess.start(env)) {
+            first.awaitReady(START);
+            apiKey = first.printed("API key:").orElseThrow(() -> new AssertionError("first start prints the API key"));
+            assertTrue(first.printed("Console login:").isPresent(), "first start prints the console login");
+            assertThat(first.stdout(), containsString("/mcp"));
+            assertThat(first.stdout(), containsString("/admin"));
+            assertThat(first.stdout(), containsString("embedded PostgreSQL 17"));
+            assertEquals(200, first.get("/health", Optional.empty()).statusCode());
+            assertEquals(200, first.get("/metrics", Optional.of(apiKey)).statusCode());
+            assertEquals(0, first.terminate(STOP));
+        }
+        assertTrue(Files.exists(dataDir.resolve("pg/PG_VERSION")), "the cluster lives under DEMENTIA_DATA_DIR");
+        try (ServerProcess second = ServerProcess.start(env)) {
+            second.awaitReady(START);
+            assertTrue(second.printed("API key:").isEmpty(), "the second start prints no secret:\n" + second.stdout());
+            assertThat(second.stdout(), not(containsString(apiKey)));
+            assertThat(second.stdout(), not(containsString("Console login:")));
+            assertEquals(200, second.get("/metrics", Optional.of(apiKey)).statusCode(), "the stored key still opens /metrics");
+            assertEquals(401, second.get("/metrics", Optional.of(apiKey + "x")).statusCode());
+            assertEquals(0, second.terminate(STOP));
+        }
+    }
+
+    /** SIGTERM: stop accepting, finish, close pools, exit 0, and no backend of ours left in pg_stat_activity. */
+    @Test
+    void gracefulShutdownLeavesNoBackendBehind() throws Exception {
+        try (TestDatabase.Fresh db = TestDatabase.get().freshDatabase()) {
+            Map<String, String> env = new HashMap<>();
+            env.put("PORT", "0");
+            env.put("DATABASE_URL", db.jdbcUrl());
+            env.put("DB_APPLICATION_NAME", db.target().applicationName());
+            env.put("DEMENTIA_API_KEY", "shutdown-test-key-0123");
+            try (ServerProcess p = ServerProcess.start(env)) {
+                p.awaitReady(START);
+                for (int i = 0; i < 5; i++) {
+                    assertEquals(200, p.get("/observe/health/ready", Optional.empty()).statusCode());
+                }
+                assertTrue(db.backends() >= 1, "the server holds pooled connections while running");
+                assertEquals(0, p.terminate(STOP), "exit code after SIGTERM");
+                assertThat(p.stdout(), containsString("pool registry closed"));
+            }
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (db.backends() > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertEquals(0, db.backends(), "no backend with our application name is left");
+        }
+    }
+}

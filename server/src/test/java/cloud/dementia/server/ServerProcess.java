@@ -1,0 +1,113 @@
+package cloud.dementia.server;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The server run the way an operator runs it: {@code java ... cloud.dementia.server.Main} in its own process, with
+ * an environment of the test's choosing and nothing inherited but PATH and HOME.
+ */
+final class ServerProcess implements AutoCloseable {
+
+    private static final Pattern HEALTH = Pattern.compile("Health:\\s+(http://localhost:(\\d+))/health");
+
+    private final Process process;
+    private final Path stdout;
+    private final Path stderr;
+    private int port = -1;
+
+    private ServerProcess(Process process, Path stdout, Path stderr) {
+        this.process = process;
+        this.stdout = stdout;
+        this.stderr = stderr;
+    }
+
+    static ServerProcess start(Map<String, String> env) throws IOException {
+        Path dir = Files.createTempDirectory("dementia-proc");
+        Path out = dir.resolve("stdout.txt");
+        Path err = dir.resolve("stderr.txt");
+        String java = ProcessHandle.current().info().command().orElse("java");
+        ProcessBuilder pb = new ProcessBuilder(List.of(java, "--sun-misc-unsafe-memory-access=allow",
+                "-cp", System.getProperty("java.class.path"), Main.class.getName()))
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile())
+                .directory(dir.toFile());
+        Map<String, String> environment = pb.environment();
+        environment.keySet().removeIf(k -> !k.equals("PATH") && !k.equals("HOME"));
+        environment.putAll(env);
+        return new ServerProcess(pb.start(), out, err);
+    }
+
+    /** Waits for the welcome text and returns the port; fails with the output if the process ends first. */
+    int awaitReady(Duration limit) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (System.nanoTime() < deadline) {
+            Matcher m = HEALTH.matcher(stdout());
+            if (m.find() && stdout().contains("Database:") && (stdout().contains("API key") )) {
+                port = Integer.parseInt(m.group(2));
+                return port;
+            }
+            if (!process.isAlive()) {
+                throw new AssertionError("server exited with " + process.exitValue() + "\nstdout:\n" + stdout() + "\nstderr:\n" + stderr());
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("server not ready within " + limit + "\nstdout:\n" + stdout() + "\nstderr:\n" + stderr());
+    }
+
+    /** Waits for the process to end on its own. */
+    int awaitExit(Duration limit) throws InterruptedException, IOException {
+        if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError("server did not exit within " + limit + "\nstdout:\n" + stdout() + "\nstderr:\n" + stderr());
+        }
+        return process.exitValue();
+    }
+
+    /** Sends SIGTERM and waits for the exit code. */
+    int terminate(Duration limit) throws InterruptedException, IOException {
+        process.destroy();
+        return awaitExit(limit);
+    }
+
+    HttpResponse<String> get(String path, Optional<String> bearer) throws IOException, InterruptedException {
+        HttpRequest.Builder req = HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).timeout(Duration.ofSeconds(10));
+        bearer.ifPresent(k -> req.header("Authorization", "Bearer " + k));
+        try (HttpClient client = HttpClient.newHttpClient()) {
+            return client.send(req.build(), HttpResponse.BodyHandlers.ofString());
+        }
+    }
+
+    String stdout() throws IOException {
+        return Files.readString(stdout);
+    }
+
+    String stderr() throws IOException {
+        return Files.readString(stderr);
+    }
+
+    /** @return the value printed after {@code label} in the welcome text, if printed */
+    Optional<String> printed(String label) throws IOException {
+        Matcher m = Pattern.compile(Pattern.quote(label) + "\\s+(\\S+)").matcher(stdout());
+        return m.find() ? Optional.of(m.group(1)) : Optional.empty();
+    }
+
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            process.destroyForcibly();
+        }
+    }
+}
