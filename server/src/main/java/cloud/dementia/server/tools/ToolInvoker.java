@@ -1,0 +1,91 @@
+package cloud.dementia.server.tools;
+
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+import cloud.dementia.db.pool.DataAccessException;
+import cloud.dementia.db.pool.PoolException;
+import cloud.dementia.db.pool.PoolSuspendedException;
+import cloud.dementia.db.pool.PoolTimeoutException;
+
+/**
+ * Runs tools by name for every transport: validates nothing itself (tools read their arguments through
+ * {@link ToolCall}), times and counts each call ({@code dementia_tool_invocations_total{tool,status}},
+ * {@code dementia_tool_latency_seconds{tool}}), and classifies every failure into a {@link ToolOutcome.Failure}.
+ */
+public final class ToolInvoker {
+
+    private static final Logger LOG = Logger.getLogger(ToolInvoker.class.getName());
+
+    private final Map<String, ToolSpec> tools = new LinkedHashMap<>();
+    private final MeterRegistry meters;
+
+    public ToolInvoker(Collection<ToolSpec> specs, MeterRegistry meters) {
+        for (ToolSpec spec : specs) {
+            if (tools.put(spec.name(), spec) != null) {
+                throw new IllegalArgumentException("two tools named " + spec.name());
+            }
+        }
+        this.meters = meters;
+    }
+
+    /** @return every tool, in registration order */
+    public List<ToolSpec> tools() {
+        return List.copyOf(tools.values());
+    }
+
+    public Optional<ToolSpec> find(String name) {
+        return Optional.ofNullable(tools.get(name));
+    }
+
+    /**
+     * Invokes a known tool.
+     *
+     * @param spec      the tool
+     * @param arguments its arguments (an object; empty when none were sent)
+     * @param sessionId the MCP session, if any
+     * @return the outcome, never an exception
+     */
+    public ToolOutcome invoke(ToolSpec spec, ObjectNode arguments, Optional<String> sessionId) {
+        long start = System.nanoTime();
+        ToolOutcome outcome;
+        try {
+            outcome = new ToolOutcome.Success(spec.handler().call(new ToolCall(spec.name(), arguments, sessionId)));
+        } catch (ToolArgumentException e) {
+            outcome = new ToolOutcome.Failure(ToolOutcome.Kind.BAD_ARGUMENT, e.getMessage(), 0);
+        } catch (ToolError e) {
+            outcome = new ToolOutcome.Failure(ToolOutcome.Kind.TOOL_ERROR, e.getMessage(), 0);
+        } catch (PoolTimeoutException e) {
+            long seconds = Math.max(1, (e.waitedMillis() + 999) / 1000);
+            outcome = new ToolOutcome.Failure(ToolOutcome.Kind.UNAVAILABLE, e.getMessage(), (int) seconds);
+        } catch (PoolSuspendedException e) {
+            outcome = new ToolOutcome.Failure(ToolOutcome.Kind.UNAVAILABLE, e.getMessage(), 30);
+        } catch (DataAccessException e) {
+            LOG.log(Level.WARNING, "tool " + spec.name() + " failed in the database: schema=" + e.schema() + " sqlstate=" + e.sqlState()
+                    + " " + e.getMessage());
+            outcome = new ToolOutcome.Failure(ToolOutcome.Kind.INTERNAL, "database error in schema `" + e.schema() + "`: " + e.getMessage(), 0);
+        } catch (PoolException e) {
+            outcome = new ToolOutcome.Failure(ToolOutcome.Kind.UNAVAILABLE, e.getMessage(), 5);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "tool " + spec.name() + " failed: " + e, e);
+            outcome = new ToolOutcome.Failure(ToolOutcome.Kind.INTERNAL, "internal error in " + spec.name() + ": " + e.getMessage(), 0);
+        }
+        String status = outcome instanceof ToolOutcome.Failure f ? f.kind().meterStatus() : "ok";
+        Counter.builder("dementia.tool.invocations").description("Tool invocations by outcome")
+                .tag("tool", spec.name()).tag("status", status).register(meters).increment();
+        Timer.builder("dementia.tool.latency").description("Tool latency")
+                .tag("tool", spec.name()).register(meters).record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+        return outcome;
+    }
+}
