@@ -1,0 +1,176 @@
+package cloud.dementia.db.schema;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.logging.Logger;
+
+import org.flywaydb.core.Flyway;
+
+import cloud.dementia.db.pool.PoolRegistry;
+import cloud.dementia.db.pool.UnknownPoolException;
+
+/**
+ * The project registry in the control schema: which name owns which schema, which project each MCP session switched
+ * to. A project's schema is created and migrated (Flyway, {@code classpath:db/project}, one history per schema) on
+ * first use.
+ */
+public final class Projects {
+
+    private static final Logger LOG = Logger.getLogger(Projects.class.getName());
+
+    /** A registered project. */
+    public record Project(String name, String schema, Instant createdAt) {
+    }
+
+    private final PoolRegistry registry;
+    private final Map<String, ProjectName> ready = new ConcurrentHashMap<>();
+    private volatile String database;
+
+    public Projects(PoolRegistry registry) {
+        this.registry = registry;
+    }
+
+    /**
+     * The project to work in, created and migrated if this is its first use.
+     *
+     * @param name project name (validated here)
+     * @return the project's name and schema
+     * @throws ProjectNameTakenException when another name already owns the schema this name maps to
+     */
+    public ProjectName open(String name) {
+        ProjectName cached = ready.get(name);
+        if (cached != null) {
+            return cached;
+        }
+        ProjectName project = ProjectName.of(name);
+        register(project);
+        migrate(project);
+        ready.put(name, project);
+        return project;
+    }
+
+    /**
+     * Registers a new project explicitly.
+     *
+     * @return whether it was new
+     */
+    public boolean create(String name) {
+        ProjectName project = ProjectName.of(name);
+        boolean created = find(name).isEmpty();
+        open(project.name());
+        return created;
+    }
+
+    private void register(ProjectName project) {
+        String owner = registry.inTransaction(ControlSchema.NAME, tx -> {
+            tx.update("INSERT INTO projects (name, schema) VALUES (?, ?) ON CONFLICT DO NOTHING", project.name(), project.schema());
+            return tx.queryOne("SELECT name FROM projects WHERE schema = ?", r -> r.getString(1), project.schema()).orElse(null);
+        });
+        if (owner == null) {
+            // the schema is held under the name's own row with another schema? only possible if the mapping changed
+            throw new IllegalStateException("project `" + project.name() + "` could not be registered");
+        }
+        if (!owner.equals(project.name())) {
+            throw new ProjectNameTakenException(project, owner);
+        }
+    }
+
+    private void migrate(ProjectName project) {
+        String db = database();
+        long start = System.nanoTime();
+        Flyway flyway = Flyway.configure(Projects.class.getClassLoader())
+                .dataSource(registry.migrationDataSource(project.schema()))
+                .schemas(project.schema())
+                .defaultSchema(project.schema())
+                .locations("classpath:db/project")
+                .table("flyway_schema_history")
+                .placeholders(Map.of("schema", project.schema(), "reader", project.readerRole(db)))
+                .connectRetries(0)
+                .load();
+        int applied = flyway.migrate().migrationsExecuted;
+        if (applied > 0) {
+            LOG.info(() -> "project schema migrated: project=" + project.name() + " schema=" + project.schema() + " migrations=" + applied
+                    + " took_ms=" + (System.nanoTime() - start) / 1_000_000);
+        }
+    }
+
+    /** @return the name of the database the service works in */
+    public String database() {
+        if (database == null) {
+            database = registry.inTransaction(ControlSchema.NAME,
+                    tx -> tx.queryOne("SELECT current_database()", r -> r.getString(1)).orElseThrow());
+        }
+        return database;
+    }
+
+    /** @return the registered project of that name, if any */
+    public Optional<Project> find(String name) {
+        return registry.inTransaction(ControlSchema.NAME, tx -> tx.queryOne(
+                "SELECT name, schema, created_at FROM projects WHERE name = ?",
+                r -> new Project(r.getString(1), r.getString(2), r.getTimestamp(3).toInstant()), name));
+    }
+
+    /** @return every registered project, by name */
+    public List<Project> list() {
+        return registry.inTransaction(ControlSchema.NAME, tx -> tx.query(
+                "SELECT name, schema, created_at FROM projects ORDER BY name",
+                r -> new Project(r.getString(1), r.getString(2), r.getTimestamp(3).toInstant())));
+    }
+
+    /**
+     * Drops the project's schema and role and forgets it. Its pool is retired (work in flight on it finishes first).
+     *
+     * @return whether a project of that name existed
+     */
+    public boolean delete(String name) {
+        Optional<Project> found = find(name);
+        if (found.isEmpty()) {
+            return false;
+        }
+        ProjectName project = ProjectName.of(found.get().name());
+        String reader = project.readerRole(database());
+        registry.inTransaction(ControlSchema.NAME, tx -> {
+            tx.execute("DROP SCHEMA IF EXISTS " + quote(project.schema()) + " CASCADE");
+            tx.execute("DO $do$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '" + reader + "') THEN "
+                    + "EXECUTE 'DROP OWNED BY " + quote(reader) + "'; EXECUTE 'DROP ROLE " + quote(reader) + "'; END IF; END $do$");
+            tx.update("DELETE FROM projects WHERE name = ?", name);
+            return null;
+        });
+        ready.remove(name);
+        try {
+            registry.retire(project.schema());
+        } catch (UnknownPoolException e) {
+            // no pool was open for it
+        }
+        LOG.info(() -> "project deleted: project=" + name + " schema=" + project.schema());
+        return true;
+    }
+
+    /** Binds a project to an MCP session (any replica sees it). */
+    public void bindSession(String sessionId, String project) {
+        registry.inTransaction(ControlSchema.NAME, tx -> tx.update(
+                "INSERT INTO mcp_sessions (session_id, project, updated_at) VALUES (?, ?, now()) "
+                        + "ON CONFLICT (session_id) DO UPDATE SET project = EXCLUDED.project, updated_at = now()", sessionId, project));
+    }
+
+    /** @return the project the session switched to, if any */
+    public Optional<String> sessionProject(String sessionId) {
+        return registry.inTransaction(ControlSchema.NAME, tx -> tx.queryOne(
+                "SELECT project FROM mcp_sessions WHERE session_id = ? AND project IS NOT NULL", r -> r.getString(1), sessionId));
+    }
+
+    static String quote(String identifier) {
+        return '"' + identifier.replace("\"", "\"\"") + '"';
+    }
+
+    /** Two names map to one schema: the second is refused, never mixed with the first. */
+    public static final class ProjectNameTakenException extends IllegalArgumentException {
+        public ProjectNameTakenException(ProjectName wanted, String owner) {
+            super("project `" + wanted.name() + "` maps to schema `" + wanted.schema() + "`, which belongs to project `" + owner
+                    + "`: use that name, or choose a name that differs in more than case and punctuation");
+        }
+    }
+}

@@ -1,0 +1,233 @@
+package cloud.dementia.db.store;
+
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import cloud.dementia.db.pool.PoolRegistry;
+import cloud.dementia.db.pool.Tx;
+
+/**
+ * Versioned contexts of one project schema: lock (immutable, versioned per label), recall, unlock with archive,
+ * search (PostgreSQL full-text search over a GIN index), relevance checks, and the overviews.
+ */
+public final class Contexts {
+
+    /** Contexts not recalled for this many days are stale. */
+    public static final int STALE_DAYS = 30;
+    static final int MAX_LABEL = 200;
+    static final int MAX_CONTENT = 1_000_000;
+
+    /** A context to lock. */
+    public record NewContext(String label, String content, List<String> tags, Optional<String> priority) {
+    }
+
+    /** A search result with its rank. */
+    public record Hit(Context context, double rank) {
+    }
+
+    /** A label with its latest version and how many versions it has. */
+    public record LabelSummary(String label, String latestVersion, int versions, String priority, String preview, Instant lockedAt,
+                               Instant lastAccessed, int accessCount) {
+    }
+
+    private final PoolRegistry registry;
+
+    public Contexts(PoolRegistry registry) {
+        this.registry = registry;
+    }
+
+    /** Checks a context before anything is written; the message names the field and the rule. */
+    public static void validate(NewContext c) {
+        if (c.label() == null || c.label().isBlank()) {
+            throw new StoreRuleException("topic must not be empty");
+        }
+        if (c.label().length() > MAX_LABEL) {
+            throw new StoreRuleException("topic is " + c.label().length() + " characters long; at most " + MAX_LABEL + " are allowed");
+        }
+        if (c.content() == null || c.content().isBlank()) {
+            throw new StoreRuleException("content of `" + c.label() + "` must not be empty");
+        }
+        if (c.content().length() > MAX_CONTENT) {
+            throw new StoreRuleException("content of `" + c.label() + "` is " + c.content().length() + " characters; at most " + MAX_CONTENT);
+        }
+        c.priority().ifPresent(p -> {
+            if (!ContextText.PRIORITIES.contains(p)) {
+                throw new StoreRuleException("priority `" + p + "` is not one of always_check, important, reference");
+            }
+        });
+    }
+
+    /** Locks one context as the label's next version. */
+    public Context lock(String schema, NewContext context, String sessionId) {
+        validate(context);
+        return registry.inTransaction(schema, tx -> lock(tx, context, sessionId));
+    }
+
+    /** Locks all or none: one transaction; any invalid item and nothing is stored. */
+    public List<Context> lockAll(String schema, List<NewContext> contexts, String sessionId) {
+        for (int i = 0; i < contexts.size(); i++) {
+            try {
+                validate(contexts.get(i));
+            } catch (StoreRuleException e) {
+                throw new StoreRuleException("item " + i + ": " + e.getMessage() + " (nothing was stored)");
+            }
+        }
+        return registry.inTransaction(schema, tx -> {
+            List<Context> locked = new ArrayList<>();
+            for (NewContext c : contexts) {
+                locked.add(lock(tx, c, sessionId));
+            }
+            return locked;
+        });
+    }
+
+    private static Context lock(Tx tx, NewContext c, String sessionId) throws SQLException {
+        // versions of one label are minted one at a time; the lock ends with the transaction (pooler-safe)
+        tx.queryOne("SELECT pg_advisory_xact_lock(hashtext(current_schema()), hashtext(?))", r -> 1, c.label());
+        int minor = tx.queryOne("SELECT coalesce(max(minor), -1) + 1 FROM context_locks WHERE label = ?", r -> r.getInt(1), c.label())
+                .orElse(0);
+        String version = "1." + minor;
+        String priority = c.priority().orElseGet(() -> ContextText.detectPriority(c.content()));
+        List<String> concepts = ContextText.keyConcepts(c.content());
+        String[] tags = c.tags().stream().map(String::strip).filter(t -> !t.isEmpty()).distinct().toArray(String[]::new);
+        Context locked = tx.queryOne("INSERT INTO context_locks (label, version, minor, content, content_hash, preview, key_concepts, tags, "
+                        + "priority, session_id, search) VALUES (?, ?, ?, ?, ?, ?, ?::text[], ?::text[], ?, ?, "
+                        + "setweight(to_tsvector('english', ?), 'A') || setweight(to_tsvector('english', ?), 'B') "
+                        + "|| setweight(to_tsvector('english', ?), 'C')) RETURNING " + Context.COLUMNS,
+                Context::map, c.label(), version, minor, c.content(), ContextText.hash(c.content()), ContextText.preview(c.content()),
+                concepts.toArray(String[]::new), tags, priority, sessionId,
+                c.label().replace('_', ' '), String.join(" ", concepts) + " " + String.join(" ", tags), c.content()).orElseThrow();
+        audit(tx, "lock_context", c.label(), "{\"version\":\"" + version + "\",\"priority\":\"" + priority + "\"}", sessionId);
+        return locked;
+    }
+
+    /**
+     * Recalls the latest version (or a named one; a leading {@code v} is accepted) and counts the access.
+     */
+    public Optional<Context> recall(String schema, String label, String version, boolean previewOnly) {
+        String v = normalizeVersion(version);
+        return registry.inTransaction(schema, tx -> {
+            Optional<Long> id = v == null
+                    ? tx.queryOne("SELECT id FROM context_locks WHERE label = ? ORDER BY locked_at DESC, minor DESC LIMIT 1",
+                    r -> r.getLong(1), label)
+                    : tx.queryOne("SELECT id FROM context_locks WHERE label = ? AND version = ?", r -> r.getLong(1), label, v);
+            if (id.isEmpty()) {
+                return Optional.empty();
+            }
+            return tx.queryOne("UPDATE context_locks SET last_accessed = now(), access_count = access_count + 1 WHERE id = ? RETURNING "
+                    + (previewOnly ? Context.PREVIEW_COLUMNS : Context.COLUMNS), Context::map, id.get());
+        });
+    }
+
+    /** @return the versions of a label, newest first */
+    public List<String> versions(String schema, String label) {
+        return registry.inTransaction(schema, tx -> tx.query(
+                "SELECT version FROM context_locks WHERE label = ? ORDER BY locked_at DESC, minor DESC", r -> r.getString(1), label));
+    }
+
+    /**
+     * Deletes one version or all versions of a label, archiving them first when asked. {@code always_check} contexts
+     * need {@code force}.
+     *
+     * @return the versions deleted
+     */
+    public List<String> unlock(String schema, String label, String version, boolean force, boolean archive, String sessionId) {
+        String v = "all".equalsIgnoreCase(version) ? null : normalizeVersion(version);
+        return registry.inTransaction(schema, tx -> {
+            String where = v == null ? "label = ?" : "label = ? AND version = ?";
+            Object[] params = v == null ? new Object[] {label} : new Object[] {label, v};
+            List<String[]> rows = tx.query("SELECT version, priority FROM context_locks WHERE " + where + " ORDER BY minor FOR UPDATE",
+                    r -> new String[] {r.getString(1), r.getString(2)}, params);
+            if (rows.isEmpty()) {
+                return List.of();
+            }
+            if (!force && rows.stream().anyMatch(r -> r[1].equals(ContextText.ALWAYS_CHECK))) {
+                throw new StoreRuleException("`" + label + "` is an always_check context: unlocking it needs force=true");
+            }
+            if (archive) {
+                tx.update("INSERT INTO context_archives (original_id, label, version, content, content_hash, preview, key_concepts, tags, "
+                        + "priority, locked_at, access_count, reason) SELECT id, label, version, content, content_hash, preview, key_concepts, "
+                        + "tags, priority, locked_at, access_count, 'unlock_context' FROM context_locks WHERE " + where, params);
+            }
+            tx.update("DELETE FROM context_locks WHERE " + where, params);
+            List<String> versions = rows.stream().map(r -> r[0]).toList();
+            audit(tx, "unlock_context", label, "{\"versions\":" + versions.size() + ",\"archived\":" + archive + "}", sessionId);
+            return versions;
+        });
+    }
+
+    /** Full-text search over the latest version of each label, best first. */
+    public List<Hit> search(String schema, String query, Optional<String> priority, List<String> tags, int limit) {
+        return registry.inTransaction(schema, tx -> tx.query(
+                "WITH q AS (SELECT websearch_to_tsquery('english', ?) AS tsq), "
+                        + "latest AS (SELECT DISTINCT ON (label) * FROM context_locks ORDER BY label, locked_at DESC, minor DESC) "
+                        + "SELECT " + prefixed("l") + ", ts_rank_cd(l.search, q.tsq) AS rank FROM latest l, q "
+                        + "WHERE l.search @@ q.tsq AND (?::text IS NULL OR l.priority = ?) AND (cardinality(?::text[]) = 0 OR l.tags && ?::text[]) "
+                        + "ORDER BY rank DESC, l.locked_at DESC LIMIT ?",
+                r -> new Hit(Context.map(r), r.getDouble(14)), query, priority.orElse(null), priority.orElse(null),
+                tags.toArray(String[]::new), tags.toArray(String[]::new), limit));
+    }
+
+    /**
+     * The contexts relevant to a text: every {@code always_check} rule first, then other contexts sharing words with
+     * the text, best match first.
+     */
+    public List<Hit> relevantTo(String schema, String text, int limit) {
+        return registry.inTransaction(schema, tx -> tx.query(
+                "WITH q AS (SELECT nullif(replace(plainto_tsquery('english', ?)::text, ' & ', ' | '), '')::tsquery AS tsq), "
+                        + "latest AS (SELECT DISTINCT ON (label) * FROM context_locks ORDER BY label, locked_at DESC, minor DESC) "
+                        + "SELECT " + prefixed("l") + ", coalesce(ts_rank_cd(l.search, q.tsq), 0) AS rank FROM latest l, q "
+                        + "WHERE l.priority = 'always_check' OR (q.tsq IS NOT NULL AND l.search @@ q.tsq) "
+                        + "ORDER BY (l.priority = 'always_check') DESC, rank DESC, l.label LIMIT ?",
+                r -> new Hit(Context.map(r), r.getDouble(14)), text, limit));
+    }
+
+    /** @return every label with its latest version, ordered by label */
+    public List<LabelSummary> labels(String schema) {
+        return registry.inTransaction(schema, tx -> tx.query(
+                "SELECT DISTINCT ON (label) label, version, count(*) OVER (PARTITION BY label), priority, preview, locked_at, "
+                        + "last_accessed, sum(access_count) OVER (PARTITION BY label) FROM context_locks ORDER BY label, locked_at DESC, minor DESC",
+                r -> new LabelSummary(r.getString(1), r.getString(2), r.getInt(3), r.getString(4), r.getString(5),
+                        r.getTimestamp(6).toInstant(), r.getTimestamp(7) == null ? null : r.getTimestamp(7).toInstant(), r.getInt(8))));
+    }
+
+    /** Latest versions not recalled (or, never recalled, not locked) within {@link #STALE_DAYS} days. */
+    public List<LabelSummary> stale(String schema) {
+        Instant limit = Instant.now().minusSeconds(STALE_DAYS * 86_400L);
+        return labels(schema).stream()
+                .filter(l -> (l.lastAccessed() == null ? l.lockedAt() : l.lastAccessed()).isBefore(limit))
+                .toList();
+    }
+
+    static String normalizeVersion(String version) {
+        if (version == null || version.isBlank() || version.equalsIgnoreCase("latest")) {
+            return null;
+        }
+        String v = version.strip();
+        if (v.startsWith("v") || v.startsWith("V")) {
+            v = v.substring(1);
+        }
+        if (!v.matches("\\d+\\.\\d+")) {
+            throw new StoreRuleException("version `" + version + "` is not a version: use latest, 1.2 or v1.2");
+        }
+        return v;
+    }
+
+    private static String prefixed(String alias) {
+        StringBuilder sb = new StringBuilder();
+        for (String col : Context.COLUMNS.split(",\\s*")) {
+            if (!sb.isEmpty()) {
+                sb.append(", ");
+            }
+            sb.append(alias).append('.').append(col);
+        }
+        return sb.toString();
+    }
+
+    static void audit(Tx tx, String action, String target, String detailsJson, String sessionId) throws SQLException {
+        tx.update("INSERT INTO audit_trail (action, target, details, session_id) VALUES (?, ?, ?::jsonb, ?)", action, target, detailsJson, sessionId);
+    }
+}

@@ -1,0 +1,143 @@
+package cloud.dementia.db.store;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+import cloud.dementia.db.pool.PoolRegistry;
+
+/**
+ * {@code query_database}: one read-only statement, run in a read-only transaction with the statement timeout and a row
+ * limit, as the project's own read-only role through a security-definer function (see the project migration), so it
+ * can read its own schema only, whatever the SQL says. Statements that are not a single query are refused before they
+ * reach the database, with a message that says so.
+ */
+public final class ReadOnlyQueries {
+
+    /** Rows as JSON objects (column order kept), and whether the limit cut them. */
+    public record Result(List<String> rowsJson, boolean truncated) {
+    }
+
+    private static final Set<String> QUERY_STARTS = Set.of("select", "with", "values", "table");
+    /** Words that never belong in a read-only query (a data-modifying WITH, a statement smuggled into a query). */
+    private static final Set<String> REFUSED_WORDS = Set.of("insert", "update", "delete", "merge", "truncate", "copy", "grant",
+            "revoke", "create", "alter", "drop", "reset");
+
+    private final PoolRegistry registry;
+
+    public ReadOnlyQueries(PoolRegistry registry) {
+        this.registry = registry;
+    }
+
+    /**
+     * @param schema  the project's schema
+     * @param sql     one SELECT / WITH / VALUES / TABLE query, parameters already bound as literals
+     * @param maxRows row limit
+     */
+    public Result run(String schema, String sql, int maxRows) {
+        String query = check(sql);
+        return registry.inReadOnlyTransaction(schema, tx -> {
+            List<String> rows = new ArrayList<>(tx.query("SELECT r::text FROM run_readonly_query(?, ?) AS r", r -> r.getString(1), query, maxRows + 1));
+            boolean truncated = rows.size() > maxRows;
+            if (truncated) {
+                rows.remove(rows.size() - 1);
+            }
+            return new Result(rows, truncated);
+        });
+    }
+
+    /**
+     * Refuses anything but a single query.
+     *
+     * @return the query without a trailing semicolon
+     */
+    static String check(String sql) {
+        if (sql == null || sql.isBlank()) {
+            throw new StoreRuleException("query must not be empty");
+        }
+        String code = stripLiteralsAndComments(sql).strip();
+        while (code.endsWith(";")) {
+            code = code.substring(0, code.length() - 1).strip();
+        }
+        if (code.contains(";")) {
+            throw new StoreRuleException("query holds several statements: send one SELECT at a time");
+        }
+        String[] words = code.toLowerCase(Locale.ROOT).split("[^a-z_]+");
+        String first = words.length > 0 && words[0].isEmpty() && words.length > 1 ? words[1] : (words.length > 0 ? words[0] : "");
+        if (!QUERY_STARTS.contains(first)) {
+            throw new StoreRuleException("only read-only queries are allowed (SELECT, WITH, VALUES, TABLE); `" + first.toUpperCase(Locale.ROOT)
+                    + "` is refused");
+        }
+        for (String w : words) {
+            if (REFUSED_WORDS.contains(w)) {
+                throw new StoreRuleException("query contains `" + w.toUpperCase(Locale.ROOT) + "`: only read-only queries are allowed");
+            }
+        }
+        if (isSetStatementLike(code)) {
+            throw new StoreRuleException("query contains `SET`: changing roles or settings is not allowed");
+        }
+        String trimmed = sql.strip();
+        while (trimmed.endsWith(";")) {
+            trimmed = trimmed.substring(0, trimmed.length() - 1).strip();
+        }
+        return trimmed;
+    }
+
+    private static boolean isSetStatementLike(String code) {
+        // "set" inside a query is otherwise only UPDATE ... SET (already refused) or a name; refuse SET ROLE and friends
+        return code.toLowerCase(Locale.ROOT).matches("(?s).*\\bset\\s+(role|session|local|search_path|transaction)\\b.*");
+    }
+
+    /** Blanks out string literals, quoted identifiers, dollar-quoted strings and comments, keeping positions. */
+    static String stripLiteralsAndComments(String sql) {
+        StringBuilder out = new StringBuilder(sql.length());
+        int i = 0;
+        int n = sql.length();
+        while (i < n) {
+            char c = sql.charAt(i);
+            if (c == '-' && i + 1 < n && sql.charAt(i + 1) == '-') {
+                int end = sql.indexOf('\n', i);
+                end = end < 0 ? n : end;
+                out.append(" ".repeat(end - i));
+                i = end;
+            } else if (c == '/' && i + 1 < n && sql.charAt(i + 1) == '*') {
+                int end = sql.indexOf("*/", i + 2);
+                end = end < 0 ? n : end + 2;
+                out.append(" ".repeat(end - i));
+                i = end;
+            } else if (c == '\'' || c == '"') {
+                int j = i + 1;
+                while (j < n) {
+                    if (sql.charAt(j) == c) {
+                        if (j + 1 < n && sql.charAt(j + 1) == c) {
+                            j += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    j++;
+                }
+                int end = Math.min(n, j + 1);
+                out.append(c == '"' ? "x" : "'").append(" ".repeat(Math.max(0, end - i - 1)));
+                i = end;
+            } else if (c == '$') {
+                int close = sql.indexOf('$', i + 1);
+                String tag = close > 0 ? sql.substring(i, close + 1) : null;
+                if (tag != null && tag.matches("\\$[A-Za-z_]*\\$")) {
+                    int end = sql.indexOf(tag, close + 1);
+                    end = end < 0 ? n : end + tag.length();
+                    out.append("'").append(" ".repeat(end - i - 1));
+                    i = end;
+                } else {
+                    out.append(c);
+                    i++;
+                }
+            } else {
+                out.append(c);
+                i++;
+            }
+        }
+        return out.toString();
+    }
+}

@@ -1,0 +1,9 @@
+package cloud.dementia.db.store;
+
+/** The store refuses an operation for a reason the caller can act on; nothing was changed. */
+public final class StoreRuleException extends RuntimeException {
+
+    public StoreRuleException(String message) {
+        super(message);
+    }
+}

@@ -1,0 +1,166 @@
+package cloud.dementia.db.store;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+
+import cloud.dementia.db.pool.DataAccessException;
+import cloud.dementia.db.schema.ProjectName;
+import cloud.dementia.db.schema.Projects;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.startsWith;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class StoreTest {
+
+    static Contexts.NewContext ctx(String label, String content) {
+        return new Contexts.NewContext(label, content, List.of(), Optional.empty());
+    }
+
+    @Test
+    void projectNamesMapToPrefixedSchemasAndCollisionsAreRefused() {
+        assertEquals("proj_my_app", ProjectName.of("My App").schema());
+        assertEquals("proj_public", ProjectName.of("public").schema());
+        assertEquals("proj_pg_catalog", ProjectName.of("pg_catalog").schema());
+        assertEquals("proj_dementia_control", ProjectName.of("dementia_control").schema());
+        assertThat(assertThrows(IllegalArgumentException.class, () -> ProjectName.of("a;drop")).getMessage(),
+                containsString("use 1–63 letters, digits, `_`, `-` or spaces"));
+        assertThrows(IllegalArgumentException.class, () -> ProjectName.of(""));
+        assertThrows(IllegalArgumentException.class, () -> ProjectName.of("x".repeat(64)));
+        assertThat(ProjectName.of("y".repeat(63)).schema().length(), org.hamcrest.Matchers.lessThanOrEqualTo(63));
+        try (StoreFixture f = new StoreFixture()) {
+            f.projects.open("My App");
+            Projects.ProjectNameTakenException e = assertThrows(Projects.ProjectNameTakenException.class, () -> f.projects.open("my_app"));
+            assertThat(e.getMessage(), containsString("belongs to project `My App`"));
+        }
+    }
+
+    @Test
+    void twentyConcurrentLocksOfOneTopicGiveTwentyConsecutiveVersions() throws Exception {
+        try (StoreFixture f = new StoreFixture()) {
+            String schema = f.projects.open("default").schema();
+            ExecutorService pool = Executors.newFixedThreadPool(20);
+            List<Future<Context>> futures = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                int n = i;
+                futures.add(pool.submit(() -> f.contexts.lock(schema, ctx("api_rules", "rule number " + n), "s1")));
+            }
+            Set<String> versions = new TreeSet<>();
+            for (Future<Context> fu : futures) {
+                versions.add(fu.get(60, TimeUnit.SECONDS).version());
+            }
+            pool.shutdown();
+            Set<String> expected = new TreeSet<>();
+            for (int i = 0; i < 20; i++) {
+                expected.add("1." + i);
+            }
+            assertEquals(expected, versions);
+            assertEquals(20, f.contexts.versions(schema, "api_rules").size());
+        }
+    }
+
+    @Test
+    void lockRecallUnlockWithArchiveAndPriorityRules() {
+        try (StoreFixture f = new StoreFixture()) {
+            String schema = f.projects.open("default").schema();
+            Context v0 = f.contexts.lock(schema, ctx("style", "We always use tabs."), "s1");
+            assertEquals("1.0", v0.version());
+            assertEquals("always_check", v0.priority());
+            Context v1 = f.contexts.lock(schema, ctx("style", "Indentation is important: four spaces."), "s1");
+            assertEquals("1.1", v1.version());
+            assertEquals("important", v1.priority());
+            assertEquals("1.1", f.contexts.recall(schema, "style", "latest", false).orElseThrow().version());
+            Context old = f.contexts.recall(schema, "style", "v1.0", false).orElseThrow();
+            assertEquals("We always use tabs.", old.content());
+            assertEquals(1, old.accessCount());
+            Context preview = f.contexts.recall(schema, "style", "1.0", true).orElseThrow();
+            assertEquals("", preview.content());
+            assertEquals(2, preview.accessCount());
+            assertTrue(f.contexts.recall(schema, "nope", "latest", false).isEmpty());
+
+            StoreRuleException refused = assertThrows(StoreRuleException.class,
+                    () -> f.contexts.unlock(schema, "style", "all", false, true, "s1"));
+            assertThat(refused.getMessage(), containsString("needs force=true"));
+            assertEquals(2, f.contexts.versions(schema, "style").size(), "nothing deleted without force");
+            assertEquals(List.of("1.1"), f.contexts.unlock(schema, "style", "1.1", false, true, "s1"));
+            assertEquals(List.of("1.0"), f.contexts.unlock(schema, "style", "all", true, true, "s1"));
+            assertEquals(2, f.catalog.archives(schema, 10).size());
+            assertTrue(f.contexts.versions(schema, "style").isEmpty());
+        }
+    }
+
+    @Test
+    void batchLockIsAllOrNothing() {
+        try (StoreFixture f = new StoreFixture()) {
+            String schema = f.projects.open("default").schema();
+            StoreRuleException e = assertThrows(StoreRuleException.class, () -> f.contexts.lockAll(schema,
+                    List.of(ctx("a", "first"), ctx("b", "second"), ctx("c", " ")), "s1"));
+            assertThat(e.getMessage(), startsWith("item 2: content of `c` must not be empty"));
+            assertTrue(f.contexts.labels(schema).isEmpty());
+            assertEquals(3, f.contexts.lockAll(schema, List.of(ctx("a", "first"), ctx("b", "second"), ctx("a", "third")), "s1").size());
+            assertEquals(List.of("1.1", "1.0"), f.contexts.versions(schema, "a"));
+        }
+    }
+
+    @Test
+    void searchRanksByFullTextAndRelevanceListsAlwaysCheckFirst() {
+        try (StoreFixture f = new StoreFixture()) {
+            String schema = f.projects.open("default").schema();
+            f.contexts.lock(schema, ctx("database_migrations", "Migrations run with Flyway. Each migration is versioned."), "s");
+            f.contexts.lock(schema, ctx("logging", "Log lines mention the migration id once."), "s");
+            f.contexts.lock(schema, ctx("deploy", "Deploys go through the pipeline."), "s");
+            f.contexts.lock(schema, ctx("security", "Never log secrets."), "s");
+            List<Contexts.Hit> hits = f.contexts.search(schema, "migration", Optional.empty(), List.of(), 10);
+            assertEquals(List.of("database_migrations", "logging"), hits.stream().map(h -> h.context().label()).toList());
+            assertTrue(hits.get(0).rank() > hits.get(1).rank());
+            List<Contexts.Hit> relevant = f.contexts.relevantTo(schema, "I will deploy the new pipeline today", 10);
+            assertEquals("security", relevant.get(0).context().label(), "always_check first");
+            assertEquals("deploy", relevant.get(1).context().label());
+            assertEquals(2, relevant.size());
+            Integer plan = f.registry.inTransaction(schema, tx -> tx.queryOne(
+                    "SELECT count(*) FROM pg_indexes WHERE tablename = 'context_locks' AND indexdef LIKE '%gin (search)%'",
+                    r -> r.getInt(1)).orElseThrow());
+            assertEquals(1, plan, "search uses a GIN index");
+        }
+    }
+
+    @Test
+    void readOnlyQueryCannotSeeOtherProjectsOrTheControlSchema() {
+        try (StoreFixture f = new StoreFixture()) {
+            String a = f.projects.open("alpha").schema();
+            String b = f.projects.open("beta").schema();
+            f.contexts.lock(a, ctx("topic", "alpha secret"), "s");
+            f.contexts.lock(b, ctx("topic", "beta secret"), "s");
+            ReadOnlyQueries.Result own = f.queries.run(a, "SELECT label, content FROM context_locks", 100);
+            assertEquals(1, own.rowsJson().size());
+            assertThat(own.rowsJson().get(0), containsString("alpha secret"));
+            for (String sql : List.of("SELECT * FROM " + b + ".context_locks", "SELECT * FROM dementia_control.credentials",
+                    "SELECT set_config('role', current_setting('is_superuser'), false)",
+                    "SELECT * FROM (SELECT set_config('role', 'postgres', true)) x")) {
+                DataAccessException e = assertThrows(DataAccessException.class, () -> f.queries.run(a, sql, 100), sql);
+                assertFalse(e.getMessage().contains("beta secret"));
+            }
+            for (String sql : List.of("DELETE FROM context_locks", "SELECT 1; SELECT 2", "SET ROLE postgres", "COPY context_locks TO STDOUT",
+                    "WITH x AS (DELETE FROM context_locks RETURNING *) SELECT * FROM x", "select 1 from context_locks for update")) {
+                assertThrows(StoreRuleException.class, () -> f.queries.run(a, sql, 100), sql);
+            }
+            assertEquals(1, f.queries.run(a, "SELECT 'a;b' AS semicolon_in_string;", 100).rowsJson().size());
+            ReadOnlyQueries.Result limited = f.queries.run(a, "SELECT g FROM generate_series(1, 10) g", 3);
+            assertEquals(3, limited.rowsJson().size());
+            assertTrue(limited.truncated());
+        }
+    }
+}
