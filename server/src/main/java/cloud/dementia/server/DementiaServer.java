@@ -34,6 +34,8 @@ import cloud.dementia.db.store.CredentialStore;
 import cloud.dementia.server.auth.Credentials;
 import cloud.dementia.server.http.BearerAuth;
 import cloud.dementia.server.jobs.IdleCleanupJob;
+import cloud.dementia.server.memory.MemoryTools;
+import cloud.dementia.server.tools.ToolInvoker;
 import cloud.dementia.server.observe.DatabaseHealthCheck;
 import cloud.dementia.server.observe.Observability;
 
@@ -112,6 +114,7 @@ public final class DementiaServer {
             closeQuietly(embedded);
             throw new StartupException("database: preparing the control schema `" + ControlSchema.NAME + "` failed: " + rootMessage(e), 3, e);
         }
+        ToolInvoker tools = new ToolInvoker(MemoryTools.create(registry), observability.registry());
         IdleCleanup cleanup = new IdleCleanup(registry, settings.idleCleanupEvery(), settings.pools().idleMax());
         IdleCleanupJob job = new IdleCleanupJob(cleanup, registry.housekeeper());
 

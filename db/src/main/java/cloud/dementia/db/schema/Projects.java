@@ -120,6 +120,35 @@ public final class Projects {
                 r -> new Project(r.getString(1), r.getString(2), r.getTimestamp(3).toInstant())));
     }
 
+    /** A project with its counts. */
+    public record ProjectCounts(Project project, long contexts, long sessions, long entries, Instant lastActive) {
+    }
+
+    /**
+     * Every project with its counts, read through the control schema's pool with schema-qualified SQL: listing many
+     * projects opens no pool per project.
+     */
+    public List<ProjectCounts> listWithCounts() {
+        List<Project> all = list();
+        return registry.inTransaction(ControlSchema.NAME, tx -> {
+            List<ProjectCounts> out = new java.util.ArrayList<>();
+            for (Project p : all) {
+                String s = quote(p.schema());
+                boolean exists = tx.queryOne("SELECT to_regclass(?) IS NOT NULL", r -> r.getBoolean(1), p.schema() + ".context_locks")
+                        .orElse(false);
+                if (!exists) {
+                    out.add(new ProjectCounts(p, 0, 0, 0, null));
+                    continue;
+                }
+                out.add(tx.queryOne("SELECT (SELECT count(*) FROM " + s + ".context_locks), (SELECT count(*) FROM " + s + ".sessions), "
+                        + "(SELECT count(*) FROM " + s + ".memory_entries), (SELECT max(last_active) FROM " + s + ".sessions)",
+                        r -> new ProjectCounts(p, r.getLong(1), r.getLong(2), r.getLong(3),
+                                r.getTimestamp(4) == null ? null : r.getTimestamp(4).toInstant())).orElseThrow());
+            }
+            return out;
+        });
+    }
+
     /**
      * Drops the project's schema and role and forgets it. Its pool is retired (work in flight on it finishes first).
      *

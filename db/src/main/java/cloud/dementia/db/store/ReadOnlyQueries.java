@@ -48,6 +48,57 @@ public final class ReadOnlyQueries {
     }
 
     /**
+     * Like {@link #run(String, String, int)}, with {@code $1}, {@code $2} ... placeholders bound to the values as SQL
+     * literals (strings dollar-quoted with a tag the value does not contain, numbers and booleans checked).
+     */
+    public Result run(String schema, String sql, List<?> params, int maxRows) {
+        return run(schema, bind(sql, params), maxRows);
+    }
+
+    static String bind(String sql, List<?> params) {
+        if (params == null || params.isEmpty()) {
+            return sql;
+        }
+        String code = stripLiteralsAndComments(sql);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\$(\\d+)").matcher(code);
+        StringBuilder out = new StringBuilder();
+        int last = 0;
+        while (m.find()) {
+            int index = Integer.parseInt(m.group(1));
+            if (index < 1 || index > params.size()) {
+                throw new StoreRuleException("query uses $" + index + " but " + params.size() + " parameter(s) were given");
+            }
+            out.append(sql, last, m.start()).append(literal(params.get(index - 1)));
+            last = m.end();
+        }
+        out.append(sql.substring(last));
+        return out.toString();
+    }
+
+    static String literal(Object value) {
+        if (value == null) {
+            return "NULL";
+        }
+        if (value instanceof Boolean b) {
+            return b ? "TRUE" : "FALSE";
+        }
+        if (value instanceof Number n) {
+            String text = n.toString();
+            if (!text.matches("-?\\d+(\\.\\d+)?([eE][-+]?\\d+)?")) {
+                throw new StoreRuleException("parameter " + text + " is not a plain number");
+            }
+            return text;
+        }
+        String text = value.toString();
+        String tag = "$p$";
+        int i = 0;
+        while (text.contains(tag)) {
+            tag = "$p" + (i++) + "$";
+        }
+        return tag + text + tag;
+    }
+
+    /**
      * Refuses anything but a single query.
      *
      * @return the query without a trailing semicolon

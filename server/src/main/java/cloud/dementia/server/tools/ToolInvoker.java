@@ -18,6 +18,7 @@ import cloud.dementia.db.pool.DataAccessException;
 import cloud.dementia.db.pool.PoolException;
 import cloud.dementia.db.pool.PoolSuspendedException;
 import cloud.dementia.db.pool.PoolTimeoutException;
+import cloud.dementia.db.store.StoreRuleException;
 
 /**
  * Runs tools by name for every transport: validates nothing itself (tools read their arguments through
@@ -64,7 +65,7 @@ public final class ToolInvoker {
             outcome = new ToolOutcome.Success(spec.handler().call(new ToolCall(spec.name(), arguments, sessionId)));
         } catch (ToolArgumentException e) {
             outcome = new ToolOutcome.Failure(ToolOutcome.Kind.BAD_ARGUMENT, e.getMessage(), 0);
-        } catch (ToolError e) {
+        } catch (ToolError | StoreRuleException e) {
             outcome = new ToolOutcome.Failure(ToolOutcome.Kind.TOOL_ERROR, e.getMessage(), 0);
         } catch (PoolTimeoutException e) {
             long seconds = Math.max(1, (e.waitedMillis() + 999) / 1000);

@@ -1,0 +1,228 @@
+package cloud.dementia.server.memory;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import cloud.dementia.db.store.Contexts;
+import cloud.dementia.db.store.ReadOnlyQueries;
+import cloud.dementia.db.store.SchemaCatalog;
+import cloud.dementia.db.store.Sessions;
+import cloud.dementia.server.tools.InputSchema;
+import cloud.dementia.server.tools.Json;
+import cloud.dementia.server.tools.ProjectResolver;
+import cloud.dementia.server.tools.ToolArgumentException;
+import cloud.dementia.server.tools.ToolCall;
+import cloud.dementia.server.tools.ToolOutput;
+import cloud.dementia.server.tools.ToolSpec;
+
+/** query_database and inspect_database. */
+final class DatabaseTools {
+
+    static final int MAX_ROWS = 100;
+    static final Set<String> FORMATS = Set.of("table", "json", "csv", "markdown");
+    static final Set<String> MODES = Set.of("overview", "schema", "contexts", "tables", "sessions", "archives");
+
+    private final ProjectResolver resolver;
+    private final ReadOnlyQueries queries;
+    private final SchemaCatalog catalog;
+    private final Contexts contexts;
+    private final Sessions sessions;
+
+    DatabaseTools(ProjectResolver resolver, ReadOnlyQueries queries, SchemaCatalog catalog, Contexts contexts, Sessions sessions) {
+        this.resolver = resolver;
+        this.queries = queries;
+        this.catalog = catalog;
+        this.contexts = contexts;
+        this.sessions = sessions;
+    }
+
+    List<ToolSpec> specs() {
+        return List.of(
+                new ToolSpec("query_database", "Query the project database",
+                        "Run one read-only SELECT on the project's own tables (sessions, context_locks, context_archives, memory_entries, "
+                                + "audit_trail), at most " + MAX_ROWS + " rows, under the statement timeout. $1, $2 ... take values from params.",
+                        InputSchema.object().string("query", "One SELECT / WITH / VALUES / TABLE query", true)
+                                .any("params", "Values for $1, $2 ... (a list)")
+                                .choice("format", "Output format", "table", "table", "json", "csv", "markdown").project().build(),
+                        true, false, this::query),
+                new ToolSpec("inspect_database", "Inspect the project database",
+                        "Look at the project's data without SQL: overview, schema, contexts, tables, sessions or archives.",
+                        InputSchema.object().choice("mode", "What to show", "overview", "overview", "schema", "contexts", "tables",
+                                        "sessions", "archives")
+                                .string("filter_text", "Only rows whose name contains this text", false).project().build(),
+                        true, false, this::inspect));
+    }
+
+    private ToolOutput query(ToolCall call) {
+        String sql = call.string("query");
+        String format = call.choice("format", FORMATS).orElse("table");
+        List<Object> params = new ArrayList<>();
+        call.raw("params").ifPresent(p -> {
+            if (!p.isArray()) {
+                throw new ToolArgumentException("params", "must be a list of values for $1, $2 ...");
+            }
+            for (JsonNode v : p) {
+                params.add(v.isNull() ? null : v.isBoolean() ? v.booleanValue() : v.isNumber() ? v.numberValue() : v.isTextual() ? v.asText()
+                        : Json.compact(v));
+            }
+        });
+        ProjectResolver.Resolved r = resolver.resolve(call);
+        ReadOnlyQueries.Result result = queries.run(r.schema(), sql, params, MAX_ROWS);
+        List<ObjectNode> rows = new ArrayList<>();
+        result.rowsJson().forEach(j -> rows.add((ObjectNode) Json.parse(j)));
+        List<String> columns = columns(rows);
+        ObjectNode structured = Json.object();
+        structured.put("project", r.name());
+        ArrayNode cols = structured.putArray("columns");
+        columns.forEach(cols::add);
+        ArrayNode data = structured.putArray("rows");
+        rows.forEach(data::add);
+        structured.put("row_count", rows.size());
+        structured.put("truncated", result.truncated());
+        String text = switch (format) {
+            case "json" -> Json.pretty(structured);
+            case "csv" -> csv(columns, rows);
+            case "markdown" -> markdown(columns, rows);
+            default -> table(columns, rows);
+        };
+        if (result.truncated() && !format.equals("json")) {
+            text += "\n(only the first " + MAX_ROWS + " rows)";
+        }
+        return new ToolOutput(text, java.util.Optional.of(structured));
+    }
+
+    private ToolOutput inspect(ToolCall call) {
+        String mode = call.choice("mode", MODES).orElse("overview");
+        String filter = call.optionalString("filter_text").orElse("").toLowerCase(Locale.ROOT);
+        ProjectResolver.Resolved r = resolver.resolve(call);
+        ObjectNode o = Json.object();
+        o.put("project", r.name());
+        o.put("schema", r.schema());
+        o.put("mode", mode);
+        switch (mode) {
+            case "schema" -> {
+                ObjectNode tables = o.putObject("tables");
+                for (SchemaCatalog.Column c : catalog.columns(r.schema())) {
+                    if (c.table().toLowerCase(Locale.ROOT).contains(filter) || c.name().toLowerCase(Locale.ROOT).contains(filter)) {
+                        ArrayNode cols = tables.has(c.table()) ? (ArrayNode) tables.get(c.table()) : tables.putArray(c.table());
+                        cols.addObject().put("column", c.name()).put("type", c.type()).put("nullable", c.nullable());
+                    }
+                }
+            }
+            case "contexts" -> {
+                ArrayNode list = o.putArray("contexts");
+                contexts.labels(r.schema()).stream().filter(l -> l.label().toLowerCase(Locale.ROOT).contains(filter))
+                        .forEach(l -> list.add(Views.label(l)));
+            }
+            case "sessions" -> {
+                ArrayNode list = o.putArray("sessions");
+                sessions.recent(r.schema(), 50).stream().filter(s -> s.id().toLowerCase(Locale.ROOT).contains(filter))
+                        .forEach(s -> list.addObject().put("id", s.id()).put("started_at", s.startedAt().toString())
+                                .put("last_active", s.lastActive().toString()).put("calls", s.calls()));
+            }
+            case "archives" -> {
+                ArrayNode list = o.putArray("archives");
+                catalog.archives(r.schema(), 100).stream().filter(a -> a[0].toLowerCase(Locale.ROOT).contains(filter))
+                        .forEach(a -> list.addObject().put("topic", a[0]).put("version", a[1]).put("priority", a[2])
+                                .put("reason", a[3]).put("archived_at", a[4]));
+            }
+            default -> {
+                ArrayNode list = o.putArray("tables");
+                for (SchemaCatalog.Table t : catalog.tables(r.schema())) {
+                    if (t.name().toLowerCase(Locale.ROOT).contains(filter)) {
+                        list.addObject().put("table", t.name()).put("rows", t.rows());
+                    }
+                }
+                if (mode.equals("overview")) {
+                    o.set("stats", Views.stats(sessions.stats(r.schema(), contexts)));
+                }
+            }
+        }
+        return ToolOutput.json(o);
+    }
+
+    static List<String> columns(List<ObjectNode> rows) {
+        Set<String> cols = new LinkedHashSet<>();
+        for (ObjectNode row : rows) {
+            Iterator<String> names = row.fieldNames();
+            names.forEachRemaining(cols::add);
+        }
+        return List.copyOf(cols);
+    }
+
+    private static String cell(JsonNode v) {
+        if (v == null || v.isNull()) {
+            return "";
+        }
+        return v.isValueNode() ? v.asText() : Json.compact(v);
+    }
+
+    static String table(List<String> columns, List<ObjectNode> rows) {
+        if (columns.isEmpty()) {
+            return "(no rows)";
+        }
+        int[] width = new int[columns.size()];
+        for (int i = 0; i < columns.size(); i++) {
+            width[i] = columns.get(i).length();
+            for (ObjectNode row : rows) {
+                width[i] = Math.min(80, Math.max(width[i], cell(row.get(columns.get(i))).length()));
+            }
+        }
+        StringBuilder sb = new StringBuilder();
+        line(sb, columns, width);
+        for (int i = 0; i < columns.size(); i++) {
+            sb.append(i == 0 ? "" : "-+-").append("-".repeat(width[i]));
+        }
+        sb.append('\n');
+        for (ObjectNode row : rows) {
+            line(sb, columns.stream().map(c -> cell(row.get(c))).toList(), width);
+        }
+        sb.append("(").append(rows.size()).append(rows.size() == 1 ? " row)" : " rows)");
+        return sb.toString();
+    }
+
+    private static void line(StringBuilder sb, List<String> cells, int[] width) {
+        for (int i = 0; i < cells.size(); i++) {
+            String c = cells.get(i).replace('\n', ' ');
+            if (c.length() > width[i]) {
+                c = c.substring(0, width[i] - 1) + "…";
+            }
+            sb.append(i == 0 ? "" : " | ").append(c).append(" ".repeat(width[i] - c.length()));
+        }
+        sb.append('\n');
+    }
+
+    static String csv(List<String> columns, List<ObjectNode> rows) {
+        StringBuilder sb = new StringBuilder(String.join(",", columns.stream().map(DatabaseTools::csvCell).toList())).append('\n');
+        for (ObjectNode row : rows) {
+            sb.append(String.join(",", columns.stream().map(c -> csvCell(cell(row.get(c)))).toList())).append('\n');
+        }
+        return sb.toString();
+    }
+
+    private static String csvCell(String s) {
+        return s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.replace("\"", "\"\"") + "\"" : s;
+    }
+
+    static String markdown(List<String> columns, List<ObjectNode> rows) {
+        if (columns.isEmpty()) {
+            return "_no rows_";
+        }
+        StringBuilder sb = new StringBuilder("| " + String.join(" | ", columns) + " |\n|");
+        columns.forEach(c -> sb.append(" --- |"));
+        sb.append('\n');
+        for (ObjectNode row : rows) {
+            sb.append("| ").append(String.join(" | ", columns.stream().map(c -> cell(row.get(c)).replace("|", "\\|").replace('\n', ' ')).toList()))
+                    .append(" |\n");
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,179 @@
+package cloud.dementia.server.memory;
+
+import java.util.List;
+import java.util.Optional;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+
+import cloud.dementia.db.pool.PoolRegistry;
+import cloud.dementia.db.pool.RegistrySettings;
+import cloud.dementia.db.schema.ControlSchema;
+import cloud.dementia.db.testing.TestDatabase;
+import cloud.dementia.server.tools.Json;
+import cloud.dementia.server.tools.ToolInvoker;
+import cloud.dementia.server.tools.ToolOutcome;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The tools' behaviour through the invoker every transport uses, against a real database. */
+class MemoryToolsTest {
+
+    static TestDatabase.Fresh db;
+    static PoolRegistry registry;
+    static ToolInvoker tools;
+
+    @BeforeAll
+    static void start() {
+        db = TestDatabase.get().freshDatabase();
+        registry = new PoolRegistry(db.target(), RegistrySettings.defaults(), new SimpleMeterRegistry());
+        ControlSchema.migrate(registry);
+        tools = new ToolInvoker(MemoryTools.create(registry), new SimpleMeterRegistry());
+    }
+
+    @AfterAll
+    static void stop() {
+        ToolOutcome o = call("list_projects", "{}", null);
+        for (JsonNode p : structured(o).get("projects")) {
+            call("delete_project", "{\"name\":\"" + p.get("name").asText() + "\",\"confirm\":true}", null);
+        }
+        registry.close();
+        db.close();
+    }
+
+    static ToolOutcome call(String tool, String argsJson, String session) {
+        return tools.invoke(tools.find(tool).orElseThrow(), (ObjectNode) Json.parse(argsJson), Optional.ofNullable(session));
+    }
+
+    static JsonNode structured(ToolOutcome o) {
+        if (o instanceof ToolOutcome.Success s) {
+            return s.output().structured().orElseThrow();
+        }
+        throw new AssertionError("expected success, got " + o);
+    }
+
+    static String text(ToolOutcome o) {
+        if (o instanceof ToolOutcome.Success s) {
+            return s.output().text();
+        }
+        throw new AssertionError("expected success, got " + o);
+    }
+
+    static ToolOutcome.Failure failure(ToolOutcome o) {
+        if (o instanceof ToolOutcome.Failure f) {
+            return f;
+        }
+        throw new AssertionError("expected failure, got " + o);
+    }
+
+    @Test
+    void everyContractToolIsThere() {
+        List<String> names = tools.tools().stream().map(t -> t.name()).toList();
+        for (String name : List.of("create_project", "list_projects", "get_project_info", "delete_project", "switch_project",
+                "get_active_project", "wake_up", "sleep", "get_last_handover", "memory_status", "lock_context", "recall_context",
+                "unlock_context", "batch_lock_contexts", "batch_recall_contexts", "explore_context_tree", "search_contexts",
+                "check_contexts", "context_dashboard", "query_database", "inspect_database")) {
+            assertTrue(names.contains(name), name);
+        }
+        assertTrue(tools.find("unlock_context").orElseThrow().destructive());
+        assertTrue(tools.find("recall_context").map(t -> !t.readOnly()).orElseThrow(), "recall counts accesses");
+        assertTrue(tools.find("search_contexts").orElseThrow().readOnly());
+    }
+
+    @Test
+    void lockRecallUnlockRoundTripInItsOwnProject() {
+        String p = "\"project\":\"roundtrip\"";
+        JsonNode locked = structured(call("lock_context", "{\"topic\":\"api\",\"content\":\"Endpoints return JSON.\",\"tags\":\"http, json\"," + p + "}", "s1"));
+        assertEquals("1.0", locked.get("version").asText());
+        assertEquals("reference", locked.get("priority").asText());
+        assertEquals(2, locked.get("tags").size());
+        structured(call("lock_context", "{\"topic\":\"api\",\"content\":\"Endpoints must return JSON.\"," + p + "}", "s1"));
+        assertEquals("Endpoints must return JSON.", structured(call("recall_context", "{\"topic\":\"api\"," + p + "}", "s1")).get("content").asText());
+        assertEquals("Endpoints return JSON.", structured(call("recall_context", "{\"topic\":\"api\",\"version\":\"v1.0\"," + p + "}", "s1"))
+                .get("content").asText());
+        ToolOutcome.Failure missing = failure(call("recall_context", "{\"topic\":\"api\",\"version\":\"1.7\"," + p + "}", "s1"));
+        assertEquals(ToolOutcome.Kind.TOOL_ERROR, missing.kind());
+        assertThat(missing.message(), containsString("versions: 1.1, 1.0"));
+        ToolOutcome.Failure needsForce = failure(call("unlock_context", "{\"topic\":\"api\"," + p + "}", "s1"));
+        assertThat(needsForce.message(), containsString("force=true"));
+        JsonNode unlocked = structured(call("unlock_context", "{\"topic\":\"api\",\"force\":true," + p + "}", "s1"));
+        assertEquals(2, unlocked.get("versions_deleted").size());
+        assertThat(text(call("inspect_database", "{\"mode\":\"archives\"," + p + "}", "s1")), containsString("unlock_context"));
+    }
+
+    @Test
+    void badArgumentsNameTheArgument() {
+        ToolOutcome.Failure f = failure(call("lock_context", "{\"topic\":\"x\"}", null));
+        assertEquals(ToolOutcome.Kind.BAD_ARGUMENT, f.kind());
+        assertThat(f.message(), containsString("argument `content` is required"));
+        assertThat(failure(call("lock_context", "{\"topic\":\"x\",\"content\":\"y\",\"priority\":\"urgent\"}", null)).message(),
+                containsString("must be one of always_check, important, reference"));
+        assertThat(failure(call("search_contexts", "{\"query\":\"x\",\"limit\":1000}", null)).message(),
+                containsString("between 1 and 100"));
+        assertThat(failure(call("wake_up", "{\"project\":\"bad;name\"}", null)).message(), containsString("not a valid name"));
+    }
+
+    @Test
+    void wakeUpAfterSleepShowsTheHandover() {
+        String p = "\"project\":\"handover\"";
+        structured(call("wake_up", "{" + p + "}", "conv-1"));
+        call("lock_context", "{\"topic\":\"decision\",\"content\":\"We chose PostgreSQL.\"," + p + "}", "conv-1");
+        JsonNode slept = structured(call("sleep", "{" + p + "}", "conv-1"));
+        assertThat(slept.get("handover").get("summary").asText(), containsString("decision v1.0"));
+        JsonNode woke = structured(call("wake_up", "{" + p + "}", "conv-2"));
+        assertEquals("conv-1", woke.get("last_handover").get("session_id").asText());
+        assertEquals("decision v1.0", woke.get("last_handover").get("details").get("contexts_locked").get(0).asText());
+        assertThat(woke.get("contexts").get("reference").toString(), containsString("decision v1.0"));
+        assertFalse(structured(call("get_last_handover", "{" + p + "}", "conv-2")).get("handover").isNull());
+    }
+
+    @Test
+    void switchProjectAppliesToItsOwnSessionOnly() {
+        assertEquals("session", structured(call("switch_project", "{\"name\":\"blue\"}", "sess-a")).has("session") ? "session" : "");
+        assertEquals("blue", structured(call("get_active_project", "{}", "sess-a")).get("project").asText());
+        assertEquals("session", structured(call("get_active_project", "{}", "sess-a")).get("source").asText());
+        assertEquals("default", structured(call("get_active_project", "{}", "sess-b")).get("project").asText());
+        assertEquals("green", structured(call("get_active_project", "{\"project\":\"green\"}", "sess-a")).get("project").asText());
+        assertThat(failure(call("switch_project", "{\"name\":\"blue\"}", null)).message(), containsString("has none"));
+    }
+
+    @Test
+    void queryDatabaseFormatsAndBindsParameters() {
+        String p = "\"project\":\"querying\"";
+        call("lock_context", "{\"topic\":\"t1\",\"content\":\"one\"," + p + "}", "s");
+        call("lock_context", "{\"topic\":\"t2\",\"content\":\"two\"," + p + "}", "s");
+        String table = text(call("query_database", "{\"query\":\"SELECT label, version FROM context_locks WHERE label = $1\",\"params\":[\"t2\"]," + p + "}", "s"));
+        assertThat(table, containsString("t2"));
+        assertFalse(table.contains("t1"));
+        assertThat(text(call("query_database", "{\"query\":\"SELECT label FROM context_locks ORDER BY label\",\"format\":\"csv\"," + p + "}", "s")),
+                containsString("label\nt1\nt2"));
+        assertThat(text(call("query_database", "{\"query\":\"SELECT 1 AS a\",\"format\":\"markdown\"," + p + "}", "s")), containsString("| a |"));
+        assertThat(failure(call("query_database", "{\"query\":\"DROP TABLE context_locks\"," + p + "}", "s")).message(),
+                containsString("only read-only queries"));
+    }
+
+    @Test
+    void projectsAreListedDescribedAndDeletedOnlyWhenConfirmed() {
+        structured(call("create_project", "{\"name\":\"Life Cycle\"}", null));
+        assertFalse(structured(call("create_project", "{\"name\":\"Life Cycle\"}", null)).get("created").asBoolean());
+        assertThat(failure(call("create_project", "{\"name\":\"life_cycle\"}", null)).message(), containsString("belongs to project `Life Cycle`"));
+        call("lock_context", "{\"topic\":\"x\",\"content\":\"y\",\"project\":\"Life Cycle\"}", null);
+        assertThat(structured(call("list_projects", "{}", null)).toString(), containsString("proj_life_cycle"));
+        assertEquals(1, structured(call("get_project_info", "{\"name\":\"Life Cycle\"}", null)).get("stats").get("contexts").asInt());
+        JsonNode asked = structured(call("delete_project", "{\"name\":\"Life Cycle\"}", null));
+        assertFalse(asked.get("deleted").asBoolean());
+        assertThat(asked.get("message").asText(), containsString("confirm=true"));
+        assertTrue(structured(call("delete_project", "{\"name\":\"Life Cycle\",\"confirm\":true}", null)).get("deleted").asBoolean());
+        assertThat(failure(call("get_project_info", "{\"name\":\"Life Cycle\"}", null)).message(), containsString("no project"));
+    }
+}
