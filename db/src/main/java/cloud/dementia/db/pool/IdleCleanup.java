@@ -2,7 +2,6 @@ package cloud.dementia.db.pool;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
@@ -17,7 +16,9 @@ public final class IdleCleanup {
     private static final int HISTORY = 20;
 
     private final PoolRegistry registry;
-    private final Deque<CleanupReport> history = new ArrayDeque<>();
+    private final Deque<CleanupReport> history = new java.util.concurrent.ConcurrentLinkedDeque<>();
+    /** One run at a time (a lock, not synchronized: virtual threads must not pin carriers while it runs). */
+    private final java.util.concurrent.locks.ReentrantLock running = new java.util.concurrent.locks.ReentrantLock();
     private volatile Duration interval;
     private volatile Duration idleMax;
     private volatile Instant nextRun;
@@ -30,13 +31,18 @@ public final class IdleCleanup {
     }
 
     /** Runs one cleanup now and records its report. */
-    public synchronized CleanupReport runNow(String trigger) {
-        CleanupReport report = registry.cleanupIdle(idleMax, trigger);
-        history.addFirst(report);
-        while (history.size() > HISTORY) {
-            history.removeLast();
+    public CleanupReport runNow(String trigger) {
+        running.lock();
+        try {
+            CleanupReport report = registry.cleanupIdle(idleMax, trigger);
+            history.addFirst(report);
+            while (history.size() > HISTORY) {
+                history.pollLast();
+            }
+            return report;
+        } finally {
+            running.unlock();
         }
-        return report;
     }
 
     /**
@@ -53,7 +59,7 @@ public final class IdleCleanup {
     }
 
     /** @return the last reports, newest first */
-    public synchronized List<CleanupReport> history() {
+    public List<CleanupReport> history() {
         return List.copyOf(history);
     }
 

@@ -27,6 +27,7 @@ public final class Projects {
 
     private final PoolRegistry registry;
     private final Map<String, ProjectName> ready = new ConcurrentHashMap<>();
+    private final Map<String, java.util.concurrent.locks.ReentrantLock> opening = new ConcurrentHashMap<>();
     private volatile String database;
 
     public Projects(PoolRegistry registry) {
@@ -46,9 +47,23 @@ public final class Projects {
             return cached;
         }
         ProjectName project = ProjectName.of(name);
-        register(project);
-        migrate(project);
-        ready.put(name, project);
+        // one migration per project at a time in this process: Flyway holds a connection of the project's pool while it
+        // asks for another, so concurrent first uses must not each start one (other replicas wait on Flyway's lock)
+        // (a ReentrantLock, not synchronized: waiting virtual threads must not pin carriers on Java 21)
+        java.util.concurrent.locks.ReentrantLock lock = opening.computeIfAbsent(project.schema(),
+                s -> new java.util.concurrent.locks.ReentrantLock());
+        lock.lock();
+        try {
+            cached = ready.get(name);
+            if (cached != null) {
+                return cached;
+            }
+            register(project);
+            migrate(project);
+            ready.put(name, project);
+        } finally {
+            lock.unlock();
+        }
         return project;
     }
 
