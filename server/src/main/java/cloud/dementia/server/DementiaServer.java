@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -33,11 +34,16 @@ import cloud.dementia.db.schema.ControlSchema;
 import cloud.dementia.db.store.CredentialStore;
 import cloud.dementia.server.auth.Credentials;
 import cloud.dementia.server.http.BearerAuth;
+import cloud.dementia.server.http.ExecuteService;
+import cloud.dementia.server.http.OriginCheck;
+import cloud.dementia.server.http.ToolsService;
 import cloud.dementia.server.jobs.IdleCleanupJob;
+import cloud.dementia.server.mcp.McpEndpoint;
 import cloud.dementia.server.memory.MemoryTools;
-import cloud.dementia.server.tools.ToolInvoker;
 import cloud.dementia.server.observe.DatabaseHealthCheck;
 import cloud.dementia.server.observe.Observability;
+import cloud.dementia.server.tools.ToolInvoker;
+import cloud.dementia.server.tools.ToolSpec;
 
 /**
  * The running service: database (embedded or external), pool registry, credentials, idle-cleanup schedule and the
@@ -58,13 +64,14 @@ public final class DementiaServer {
     private final Credentials credentials;
     private final IdleCleanup cleanup;
     private final IdleCleanupJob cleanupJob;
+    private final ToolInvoker tools;
     private final WebServer webServer;
     private volatile boolean stopped;
     private final java.util.concurrent.CountDownLatch stopDone = new java.util.concurrent.CountDownLatch(1);
 
     private DementiaServer(Settings settings, Optional<EmbeddedDatabase> embedded, ConnectionTarget target, String serverVersion,
                            Observability observability, PoolRegistry registry, Credentials credentials, IdleCleanup cleanup,
-                           IdleCleanupJob cleanupJob, WebServer webServer) {
+                           IdleCleanupJob cleanupJob, ToolInvoker tools, WebServer webServer) {
         this.settings = settings;
         this.embedded = embedded;
         this.target = target;
@@ -74,15 +81,26 @@ public final class DementiaServer {
         this.credentials = credentials;
         this.cleanup = cleanup;
         this.cleanupJob = cleanupJob;
+        this.tools = tools;
         this.webServer = webServer;
     }
 
     /**
-     * Starts the service.
+     * Starts the service with every tool of the memory server.
      *
      * @throws StartupException with one line that says what is wrong
      */
     public static DementiaServer start(Settings settings) {
+        return start(settings, MemoryTools::create);
+    }
+
+    /**
+     * Starts the service with the given tools, served on {@code /mcp}, {@code /execute} and {@code /tools}.
+     *
+     * @param tools the tools, made from the started pool registry
+     * @throws StartupException with one line that says what is wrong
+     */
+    public static DementiaServer start(Settings settings, Function<PoolRegistry, List<ToolSpec>> tools) {
         Optional<EmbeddedDatabase> embedded = Optional.empty();
         ConnectionTarget target;
         if (settings.externalTarget().isPresent()) {
@@ -114,15 +132,27 @@ public final class DementiaServer {
             closeQuietly(embedded);
             throw new StartupException("database: preparing the control schema `" + ControlSchema.NAME + "` failed: " + rootMessage(e), 3, e);
         }
-        ToolInvoker tools = new ToolInvoker(MemoryTools.create(registry), observability.registry());
+        ToolInvoker invoker;
+        try {
+            invoker = new ToolInvoker(tools.apply(registry), observability.registry());
+        } catch (RuntimeException e) {
+            registry.close();
+            closeQuietly(embedded);
+            throw new StartupException("tools: the tool catalog cannot be built: " + rootMessage(e), 1, e);
+        }
         IdleCleanup cleanup = new IdleCleanup(registry, settings.idleCleanupEvery(), settings.pools().idleMax());
         IdleCleanupJob job = new IdleCleanupJob(cleanup, registry.housekeeper());
 
         List<HealthCheck> checks = List.of(new DatabaseHealthCheck(registry), HealthChecks.deadlockCheck());
         HealthObserver health = HealthObserver.builder().details(true).useSystemServices(false).healthChecks(checks).build();
         BearerAuth auth = new BearerAuth(credentials, path -> isProtected(path, settings.metricsAuth()));
+        OriginCheck origins = new OriginCheck(settings.allowedOrigins(), DementiaServer::isMcp);
         HttpRouting.Builder routing = HttpRouting.builder()
+                // filters run before every route, the MCP feature's included: origin first, then the key
+                .addFilter(origins)
                 .addFilter(auth)
+                .addFeature(new McpEndpoint(invoker, ProjectVersion.get()))
+                .register(new ExecuteService(invoker), new ToolsService(invoker))
                 .register("/metrics", observability)
                 .register("/observe/metrics", observability)
                 .get("/health", (req, res) -> health(checks, res));
@@ -143,9 +173,9 @@ public final class DementiaServer {
             throw new StartupException("PORT=" + settings.port() + ": cannot start the HTTP server: " + rootMessage(e), 2, e);
         }
         DementiaServer server = new DementiaServer(settings, embedded, target, version, observability, registry, credentials,
-                cleanup, job, webServer);
+                cleanup, job, invoker, webServer);
         LOG.info(() -> "started: port=" + webServer.port() + " database=" + target.describe() + " postgres=" + version
-                + " budget=" + settings.pools().budget());
+                + " budget=" + settings.pools().budget() + " tools=" + invoker.tools().size());
         return server;
     }
 
@@ -153,7 +183,11 @@ public final class DementiaServer {
         if (path.equals("/metrics") || path.startsWith("/metrics/") || path.startsWith("/observe/metrics")) {
             return metricsAuth;
         }
-        return path.equals("/mcp") || path.startsWith("/mcp/") || path.equals("/execute") || path.equals("/tools");
+        return isMcp(path) || path.equals(ExecuteService.PATH) || path.equals(ToolsService.PATH);
+    }
+
+    static boolean isMcp(String path) {
+        return path.equals(McpEndpoint.PATH) || path.startsWith(McpEndpoint.PATH + "/");
     }
 
     private static void health(List<HealthCheck> checks, ServerResponse res) {
@@ -233,6 +267,11 @@ public final class DementiaServer {
 
     public PoolRegistry registry() {
         return registry;
+    }
+
+    /** The tools served on {@code /mcp}, {@code /execute} and {@code /tools}. */
+    public ToolInvoker tools() {
+        return tools;
     }
 
     public IdleCleanup cleanup() {

@@ -69,6 +69,7 @@ class ServerStartupTest {
 
     @Test
     void servesPrometheusTextWithJvmAndPoolMeters() throws Exception {
+        assertEquals(200, get("/observe/health/ready", null).statusCode(), "the readiness round trip opens the control schema's pool");
         for (String path : new String[] {"/metrics", "/observe/metrics"}) {
             HttpResponse<String> metrics = get(path, KEY);
             assertEquals(200, metrics.statusCode(), path);

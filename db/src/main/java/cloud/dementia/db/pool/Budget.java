@@ -33,6 +33,29 @@ final class Budget {
         }
     }
 
+    /**
+     * Takes a permit, making room when the budget is full: asks {@code roomMaker} to free a backend elsewhere and
+     * waits in short slices, at most {@code timeoutMs}, while {@code stillNeeded} holds.
+     *
+     * @return whether a permit was taken
+     */
+    boolean acquire(String schema, long timeoutMs, BudgetedDataSource.RoomMaker roomMaker, java.util.function.BooleanSupplier stillNeeded)
+            throws InterruptedException {
+        if (tryAcquire()) {
+            return true;
+        }
+        long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
+        while (System.nanoTime() < deadline && stillNeeded.getAsBoolean()) {
+            roomMaker.makeRoomFor(schema);
+            if (tryAcquire(SLICE_MS)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static final long SLICE_MS = 25;
+
     void release() {
         permits.release();
     }

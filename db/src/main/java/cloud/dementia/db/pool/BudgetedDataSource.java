@@ -27,8 +27,6 @@ final class BudgetedDataSource implements DataSource {
         boolean makeRoomFor(String schema);
     }
 
-    private static final long SLICE_MS = 25;
-
     private final String schema;
     private final ConnectionTarget target;
     private final Budget budget;
@@ -52,6 +50,11 @@ final class BudgetedDataSource implements DataSource {
     @Override
     public Connection getConnection() throws SQLException {
         takePermit();
+        return open();
+    }
+
+    /** Opens a physical connection for an already taken permit; closing it gives the permit back. */
+    private Connection open() throws SQLException {
         Connection physical;
         try {
             physical = driver.connect(target.jdbcUrl(), target.driverProperties());
@@ -80,16 +83,9 @@ final class BudgetedDataSource implements DataSource {
             // nobody waits: this is a min-idle fill, which must not compete with pools that have callers waiting
             throw new SQLTransientConnectionException("connection budget is full; min-idle fill for schema `" + schema + "` skipped");
         }
-        long deadline = System.nanoTime() + acquireTimeoutMs * 1_000_000L;
         try {
-            while (System.nanoTime() < deadline && !closing) {
-                roomMaker.makeRoomFor(schema);
-                if (budget.tryAcquire(SLICE_MS)) {
-                    return;
-                }
-                if (waitingThreads.getAsInt() == 0) {
-                    break;
-                }
+            if (budget.acquire(schema, acquireTimeoutMs, roomMaker, () -> !closing && waitingThreads.getAsInt() > 0)) {
+                return;
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

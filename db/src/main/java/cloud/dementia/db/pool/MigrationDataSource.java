@@ -20,8 +20,8 @@ final class MigrationDataSource implements DataSource {
     }
 
     @Override
-    public Connection getConnection() {
-        return registry.borrowForMigration(schema);
+    public Connection getConnection() throws SQLException {
+        return registry.openForMigration(schema);
     }
 
     @Override

@@ -397,9 +397,10 @@ public final class PoolRegistry implements AutoCloseable {
     }
 
     /**
-     * A data source for schema-migration tools (Flyway) inside the db module. Its connections come from the schema's
-     * pool, count against the budget and are tracked like any checkout; when the tool closes one, its backend is
-     * closed too, so whatever session state the tool set does not outlive the migration.
+     * A data source for schema-migration tools (Flyway) inside the db module. Its connections are opened for the
+     * migration alone, outside the schema's pool (Flyway holds one connection while it asks for another, which a pool
+     * of one could never give), yet each takes a permit from the budget like any backend and is tracked as a checkout;
+     * closing one closes its backend, so whatever session state the tool set dies with it.
      *
      * @param schema the schema being migrated
      * @return the data source
@@ -408,31 +409,39 @@ public final class PoolRegistry implements AutoCloseable {
         return new MigrationDataSource(schema, this);
     }
 
-    /** Borrows for {@link MigrationDataSource}; the returned connection gives itself back when closed. */
-    Connection borrowForMigration(String schema) {
-        SchemaPool pool = poolFor(schema);
-        Connection connection = borrow(pool);
+    /** Opens a budget-counted physical connection for {@link MigrationDataSource}. */
+    Connection openForMigration(String schema) throws SQLException {
+        if (closed) {
+            throw new IllegalStateException("the pool registry is closed");
+        }
+        long start = System.nanoTime();
+        boolean permit;
+        try {
+            permit = budget.acquire(schema, settings.acquireTimeout().toMillis(), this::makeRoomFor, () -> !closed);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SQLTransientConnectionException("interrupted while waiting for room in the connection budget");
+        }
+        if (!permit) {
+            BudgetStats b = budget.stats();
+            throw new SQLTransientConnectionException(String.format("no connection for migrating schema `%s` within %d ms (budget %d/%d)",
+                    schema, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), b.allocated(), b.budget()));
+        }
+        Connection physical;
+        try {
+            physical = new org.postgresql.Driver().connect(target.jdbcUrl(), target.driverProperties());
+            if (physical == null) {
+                throw new SQLException("the PostgreSQL driver does not accept " + target.describe());
+            }
+        } catch (SQLException | RuntimeException e) {
+            budget.release();
+            throw e;
+        }
         LeakWatch.Checkout checkout = leaks.start(schema);
-        java.util.concurrent.atomic.AtomicBoolean returned = new java.util.concurrent.atomic.AtomicBoolean();
-        return (Connection) java.lang.reflect.Proxy.newProxyInstance(Connection.class.getClassLoader(), new Class<?>[] {Connection.class},
-                (proxy, method, args) -> {
-                    if (method.getName().equals("close")) {
-                        if (returned.compareAndSet(false, true)) {
-                            rollback(connection);
-                            leaks.end(checkout);
-                            giveBack(pool, connection, true);
-                        }
-                        return null;
-                    }
-                    if (method.getName().equals("isClosed") && returned.get()) {
-                        return true;
-                    }
-                    try {
-                        return method.invoke(connection, args);
-                    } catch (java.lang.reflect.InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
+        return Backend.wrap(physical, () -> {
+            leaks.end(checkout);
+            budget.release();
+        });
     }
 
     // ---------------------------------------------------------------- reading

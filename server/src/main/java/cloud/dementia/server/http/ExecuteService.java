@@ -1,0 +1,107 @@
+package cloud.dementia.server.http;
+
+import java.util.Optional;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.HttpService;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+
+import cloud.dementia.server.mcp.McpEndpoint;
+import cloud.dementia.server.tools.Json;
+import cloud.dementia.server.tools.ToolInvoker;
+import cloud.dementia.server.tools.ToolOutcome;
+import cloud.dementia.server.tools.ToolSpec;
+
+/**
+ * {@code POST /execute}: {@code {"tool": "...", "arguments": {...}}} runs one tool and answers
+ * {@code {"success", "tool", "result", "latency_ms"}} (and {@code "structured"} when the output has it). An optional
+ * {@code Mcp-Session-Id} header is passed to the tool as its session. The status follows the outcome
+ * ({@link ToolOutcome.Kind#httpStatus()}): 200 on success and on a tool error, 400 for a bad argument or body, 404 for
+ * an unknown tool, 503 with {@code Retry-After} when no connection could be had in time, 500 for a bug.
+ */
+public final class ExecuteService implements HttpService {
+
+    public static final String PATH = "/execute";
+
+    private final ToolInvoker tools;
+
+    public ExecuteService(ToolInvoker tools) {
+        this.tools = tools;
+    }
+
+    @Override
+    public void routing(HttpRules rules) {
+        rules.post(PATH, this::execute);
+    }
+
+    private void execute(ServerRequest req, ServerResponse res) {
+        JsonNode body;
+        try {
+            body = Json.parse(req.content().hasEntity() ? req.content().as(String.class) : "");
+        } catch (IllegalArgumentException e) {
+            refuse(res, Status.BAD_REQUEST_400, "the body must be a JSON object {\"tool\": \"...\", \"arguments\": {...}}: " + e.getMessage());
+            return;
+        }
+        JsonNode tool = body.path("tool");
+        JsonNode arguments = body.path("arguments");
+        if (!body.isObject() || !tool.isTextual() || tool.asText().isBlank()) {
+            refuse(res, Status.BAD_REQUEST_400, "the body must be a JSON object with a `tool` name (a string)");
+            return;
+        }
+        if (!arguments.isMissingNode() && !arguments.isNull() && !arguments.isObject()) {
+            refuse(res, Status.BAD_REQUEST_400, "`arguments` must be a JSON object");
+            return;
+        }
+        Optional<ToolSpec> spec = tools.find(tool.asText());
+        if (spec.isEmpty()) {
+            refuse(res, Status.NOT_FOUND_404, "unknown tool `" + tool.asText() + "`");
+            return;
+        }
+        Optional<String> sessionId = req.headers().first(McpEndpoint.SESSION_ID_HEADER).filter(id -> !id.isBlank());
+        long start = System.nanoTime();
+        ToolOutcome outcome = tools.invoke(spec.get(), arguments.isObject() ? (ObjectNode) arguments : Json.object(), sessionId);
+        long latencyMs = (System.nanoTime() - start) / 1_000_000;
+
+        ObjectNode answer = Json.object();
+        answer.put("success", outcome instanceof ToolOutcome.Success);
+        answer.put("tool", spec.get().name());
+        switch (outcome) {
+            case ToolOutcome.Success success -> {
+                answer.put("result", success.output().text());
+                success.output().structured().ifPresent(s -> answer.set("structured", s));
+            }
+            case ToolOutcome.Failure failure -> {
+                answer.put("result", failure.message());
+                if (failure.kind() == ToolOutcome.Kind.UNAVAILABLE) {
+                    res.header(HeaderNames.RETRY_AFTER, String.valueOf(Math.max(1, failure.retryAfterSeconds())));
+                }
+            }
+        }
+        answer.put("latency_ms", latencyMs);
+        send(res, Status.create(httpStatus(outcome)), answer);
+    }
+
+    /** The one place an outcome becomes an HTTP status. */
+    static int httpStatus(ToolOutcome outcome) {
+        return outcome instanceof ToolOutcome.Failure failure ? failure.kind().httpStatus() : Status.OK_200.code();
+    }
+
+    private static void refuse(ServerResponse res, Status status, String error) {
+        ObjectNode answer = Json.object();
+        answer.put("success", false);
+        answer.put("error", error);
+        send(res, status, answer);
+    }
+
+    private static void send(ServerResponse res, Status status, ObjectNode body) {
+        res.status(status)
+                .header(HeaderNames.CONTENT_TYPE, "application/json")
+                .send(Json.compact(body));
+    }
+}

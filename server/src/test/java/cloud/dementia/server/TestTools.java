@@ -1,0 +1,93 @@
+package cloud.dementia.server;
+
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import cloud.dementia.db.pool.PoolRegistry;
+import cloud.dementia.server.tools.Json;
+import cloud.dementia.server.tools.ToolError;
+import cloud.dementia.server.tools.ToolOutput;
+import cloud.dementia.server.tools.ToolSpec;
+
+/**
+ * A small tool catalog for transport tests, one tool per outcome: {@code echo} (text and structured content, with the
+ * session it saw), {@code fail} (a tool error), {@code needs_argument} (a bad argument), {@code db_probe} (a real
+ * transaction on a schema) and {@code hold} (keeps a connection of a schema busy until {@link #release()}).
+ */
+public final class TestTools {
+
+    public static final String HELD_SCHEMA_DEFAULT = "held";
+
+    private final CountDownLatch holding = new CountDownLatch(1);
+    private final CountDownLatch release = new CountDownLatch(1);
+
+    public List<ToolSpec> catalog(PoolRegistry registry) {
+        return List.of(
+                new ToolSpec("echo", "Echo", "Returns the text it was given and the MCP session it saw.",
+                        schema("text", "string", true), true, false, call -> {
+                            String text = call.optionalString("text").orElse("");
+                            ObjectNode structured = Json.object();
+                            structured.put("text", text);
+                            call.sessionId().ifPresentOrElse(id -> structured.put("session", id), () -> structured.putNull("session"));
+                            return new ToolOutput("echo: " + text, java.util.Optional.of(structured));
+                        }),
+                new ToolSpec("fail", "Fail", "Always fails with a tool error.", schema(null, null, false), false, false, call -> {
+                    throw new ToolError("fail always fails: nothing to do here");
+                }),
+                new ToolSpec("needs_argument", "Needs an argument", "Requires the argument `missing`.",
+                        schema("missing", "string", true), false, true, call -> ToolOutput.text("got " + call.string("missing"))),
+                new ToolSpec("db_probe", "Database probe", "Runs one transaction on a schema.", schema("schema", "string", false),
+                        true, false, call -> {
+                            String schema = call.optionalString("schema").orElse("probe");
+                            String path = registry.inTransaction(schema,
+                                    tx -> tx.queryOne("SELECT current_setting('search_path')", rs -> rs.getString(1)).orElseThrow());
+                            return ToolOutput.text("schema " + schema + ": search_path=" + path);
+                        }),
+                new ToolSpec("hold", "Hold", "Holds a connection of a schema until the test releases it.", schema("schema", "string", false),
+                        false, false, call -> {
+                            String schema = call.optionalString("schema").orElse(HELD_SCHEMA_DEFAULT);
+                            registry.inTransaction(schema, tx -> {
+                                holding.countDown();
+                                awaitRelease();
+                                return null;
+                            });
+                            return ToolOutput.text("held " + schema);
+                        }));
+    }
+
+    /** Blocks until {@code hold} has its connection. */
+    public boolean awaitHolding(long seconds) throws InterruptedException {
+        return holding.await(seconds, TimeUnit.SECONDS);
+    }
+
+    private void awaitRelease() {
+        try {
+            if (!release.await(30, TimeUnit.SECONDS)) {
+                throw new ToolError("hold was never released");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ToolError("hold was interrupted");
+        }
+    }
+
+    public void release() {
+        release.countDown();
+    }
+
+    private static ObjectNode schema(String property, String type, boolean required) {
+        ObjectNode schema = Json.object();
+        schema.put("type", "object");
+        ObjectNode properties = schema.putObject("properties");
+        if (property != null) {
+            properties.putObject(property).put("type", type);
+            if (required) {
+                schema.putArray("required").add(property);
+            }
+        }
+        return schema;
+    }
+}

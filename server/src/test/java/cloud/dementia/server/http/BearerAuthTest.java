@@ -1,0 +1,78 @@
+package cloud.dementia.server.http;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import cloud.dementia.server.TestServer;
+import cloud.dementia.server.TestTools;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.startsWith;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The API key on {@code /mcp}, {@code /execute} and {@code /tools}, over HTTP. */
+class BearerAuthTest {
+
+    static TestServer server;
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start(Map.of(), new TestTools()::catalog);
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    /** The three routes, each as a request a client would send, without any key yet. */
+    static List<HttpRequest.Builder> requests() {
+        return List.of(
+                server.bare("/mcp").header("Content-Type", "application/json").header("Accept", "application/json, text/event-stream")
+                        .POST(HttpRequest.BodyPublishers.ofString(TestServer.INITIALIZE)),
+                server.bare("/execute").header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"tool\":\"echo\",\"arguments\":{\"text\":\"k\"}}")),
+                server.bare("/tools").GET());
+    }
+
+    @Test
+    void noKeyIs401WithABearerChallenge() throws Exception {
+        for (HttpRequest.Builder request : requests()) {
+            HttpResponse<String> res = server.send(request);
+            assertEquals(401, res.statusCode(), res.request().uri().toString());
+            assertThat(res.headers().firstValue("WWW-Authenticate").orElse(""), startsWith("Bearer"));
+            assertThat(res.body(), containsString("an API key is required"));
+        }
+        assertEquals(401, server.send(server.bare("/mcp").GET()).statusCode(), "GET /mcp");
+        assertEquals(401, server.send(server.bare("/mcp").DELETE()).statusCode(), "DELETE /mcp");
+    }
+
+    @Test
+    void wrongKeyIs401() throws Exception {
+        for (HttpRequest.Builder request : requests()) {
+            HttpResponse<String> res = server.send(request.header("Authorization", "Bearer wrong-key-0123456789abcdef"));
+            assertEquals(401, res.statusCode(), res.request().uri().toString());
+            assertThat(res.headers().firstValue("WWW-Authenticate").orElse(""), startsWith("Bearer"));
+            assertThat(res.body(), containsString("not valid"));
+        }
+    }
+
+    @Test
+    void rightKeyIsServed() throws Exception {
+        for (HttpRequest.Builder request : requests()) {
+            HttpResponse<String> res = server.send(request.header("Authorization", "Bearer " + TestServer.KEY));
+            assertEquals(200, res.statusCode(), res.request().uri() + " -> " + res.body());
+        }
+        HttpResponse<String> init = server.initializeMcp(server.request("/mcp"));
+        assertTrue(init.headers().firstValue("Mcp-Session-Id").isPresent(), "initialize opened a session");
+        assertThat(init.body(), containsString("\"protocolVersion\":\"2025-06-18\""));
+    }
+}

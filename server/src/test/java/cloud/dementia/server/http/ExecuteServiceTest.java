@@ -1,0 +1,149 @@
+package cloud.dementia.server.http;
+
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import cloud.dementia.server.TestServer;
+import cloud.dementia.server.TestTools;
+import cloud.dementia.server.tools.Json;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code POST /execute} and {@code GET /tools} over HTTP against a real server and database. */
+class ExecuteServiceTest {
+
+    static TestServer server;
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start(Map.of(), new TestTools()::catalog);
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    static JsonNode body(HttpResponse<String> response) {
+        assertThat(response.headers().firstValue("Content-Type").orElse(""), containsString("application/json"));
+        return Json.parse(response.body());
+    }
+
+    @Test
+    void successAnswersTheTextTheStructuredContentAndTheLatency() throws Exception {
+        HttpResponse<String> res = server.post("/execute", "{\"tool\":\"echo\",\"arguments\":{\"text\":\"hi\"}}");
+        assertEquals(200, res.statusCode(), res.body());
+        JsonNode body = body(res);
+        assertTrue(body.path("success").asBoolean());
+        assertEquals("echo", body.path("tool").asText());
+        assertEquals("echo: hi", body.path("result").asText());
+        assertEquals("hi", body.path("structured").path("text").asText());
+        assertTrue(body.path("structured").path("session").isNull(), "no session without Mcp-Session-Id");
+        assertTrue(body.path("latency_ms").isIntegralNumber() && body.path("latency_ms").asLong() >= 0, res.body());
+    }
+
+    @Test
+    void anMcpSessionIdHeaderIsPassedToTheTool() throws Exception {
+        HttpResponse<String> res = server.send(server.request("/execute").header("Mcp-Session-Id", "session-from-header")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"tool\":\"echo\",\"arguments\":{\"text\":\"x\"}}")));
+        assertEquals(200, res.statusCode(), res.body());
+        assertEquals("session-from-header", body(res).path("structured").path("session").asText());
+    }
+
+    @Test
+    void argumentsMayBeLeftOut() throws Exception {
+        HttpResponse<String> res = server.post("/execute", "{\"tool\":\"echo\"}");
+        assertEquals(200, res.statusCode(), res.body());
+        assertEquals("echo: ", body(res).path("result").asText());
+    }
+
+    @Test
+    void toolErrorIs200WithSuccessFalseAndTheMessage() throws Exception {
+        HttpResponse<String> res = server.post("/execute", "{\"tool\":\"fail\",\"arguments\":{}}");
+        assertEquals(200, res.statusCode(), res.body());
+        JsonNode body = body(res);
+        assertFalse(body.path("success").asBoolean());
+        assertEquals("fail", body.path("tool").asText());
+        assertEquals("fail always fails: nothing to do here", body.path("result").asText());
+        assertTrue(body.has("latency_ms"));
+    }
+
+    @Test
+    void badArgumentIs400NamingTheArgument() throws Exception {
+        HttpResponse<String> res = server.post("/execute", "{\"tool\":\"needs_argument\",\"arguments\":{}}");
+        assertEquals(400, res.statusCode(), res.body());
+        JsonNode body = body(res);
+        assertFalse(body.path("success").asBoolean());
+        assertEquals("argument `missing` is required (a non-empty string)", body.path("result").asText());
+    }
+
+    @Test
+    void malformedBodiesAre400() throws Exception {
+        for (String bad : List.of("not json", "", "[1,2]", "{}", "{\"tool\":5}", "{\"tool\":\"  \"}",
+                "{\"tool\":\"echo\",\"arguments\":[1]}", "{\"tool\":\"echo\",\"arguments\":\"text\"}")) {
+            HttpResponse<String> res = server.post("/execute", bad);
+            assertEquals(400, res.statusCode(), bad + " -> " + res.body());
+            JsonNode body = body(res);
+            assertFalse(body.path("success").asBoolean(), bad);
+            assertFalse(body.path("error").asText().isBlank(), bad);
+        }
+    }
+
+    @Test
+    void unknownToolIs404() throws Exception {
+        HttpResponse<String> res = server.post("/execute", "{\"tool\":\"nope\",\"arguments\":{}}");
+        assertEquals(404, res.statusCode());
+        assertEquals(Json.parse("{\"success\":false,\"error\":\"unknown tool `nope`\"}"), body(res));
+    }
+
+    @Test
+    void aToolRunsItsTransactionOnTheDatabase() throws Exception {
+        HttpResponse<String> res = server.post("/execute", "{\"tool\":\"db_probe\",\"arguments\":{\"schema\":\"http_probe\"}}");
+        assertEquals(200, res.statusCode(), res.body());
+        assertThat(body(res).path("result").asText(), containsString("schema http_probe: search_path="));
+    }
+
+    @Test
+    void toolsListsNameTitleDescriptionSchemaAndAnnotations() throws Exception {
+        HttpResponse<String> res = server.get("/tools");
+        assertEquals(200, res.statusCode());
+        JsonNode body = body(res);
+        assertEquals(5, body.path("count").asInt());
+        List<String> names = new java.util.ArrayList<>();
+        body.path("tools").forEach(t -> names.add(t.path("name").asText()));
+        assertEquals(List.of("echo", "fail", "needs_argument", "db_probe", "hold"), names);
+        JsonNode echo = body.path("tools").path(0);
+        assertEquals("Echo", echo.path("title").asText());
+        assertEquals("Returns the text it was given and the MCP session it saw.", echo.path("description").asText());
+        assertEquals(Json.parse("{\"type\":\"object\",\"properties\":{\"text\":{\"type\":\"string\"}},\"required\":[\"text\"]}"),
+                echo.path("inputSchema"));
+        assertEquals(Json.parse("{\"readOnlyHint\":true,\"destructiveHint\":false,\"idempotentHint\":true,\"openWorldHint\":false}"),
+                echo.path("annotations"));
+        assertTrue(body.path("tools").path(2).path("annotations").path("destructiveHint").asBoolean());
+    }
+
+    @Test
+    void toolMetersReachPrometheus() throws Exception {
+        assertEquals(200, server.post("/execute", "{\"tool\":\"echo\",\"arguments\":{\"text\":\"m\"}}").statusCode());
+        assertEquals(200, server.post("/execute", "{\"tool\":\"fail\"}").statusCode());
+        String metrics = server.get("/metrics").body();
+        assertTrue(hasLine(metrics, "dementia_tool_invocations_total\\{status=\"ok\",tool=\"echo\"} [1-9][0-9]*\\.0"), metrics);
+        assertTrue(hasLine(metrics, "dementia_tool_latency_seconds_count\\{tool=\"echo\"} [1-9][0-9]*"), metrics);
+        assertThat(metrics, containsString("dementia_tool_invocations_total{status=\"error\",tool=\"fail\"}"));
+    }
+
+    private static boolean hasLine(String text, String regex) {
+        return text.lines().anyMatch(line -> line.matches(regex));
+    }
+}

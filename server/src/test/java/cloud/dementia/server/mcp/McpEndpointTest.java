@@ -1,0 +1,168 @@
+package cloud.dementia.server.mcp;
+
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import io.modelcontextprotocol.spec.McpError;
+import io.modelcontextprotocol.spec.McpSchema;
+
+import cloud.dementia.server.ProjectVersion;
+import cloud.dementia.server.TestMcpClient;
+import cloud.dementia.server.TestServer;
+import cloud.dementia.server.TestTools;
+import cloud.dementia.server.tools.Json;
+
+import static cloud.dementia.server.TestMcpClient.text;
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code /mcp} seen through the official MCP Java SDK client, against a real server and database. */
+class McpEndpointTest {
+
+    static TestServer server;
+    static TestMcpClient client;
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start(Map.of(), new TestTools()::catalog);
+        client = new TestMcpClient(server);
+        client.initialize();
+    }
+
+    @AfterAll
+    static void stop() {
+        client.close();
+        server.close();
+    }
+
+    @Test
+    void initializeNegotiatesTheNewestVersionTheExtensionSpeaksAndNamesTheServer() {
+        try (TestMcpClient fresh = new TestMcpClient(server)) {
+            McpSchema.InitializeResult init = fresh.initialize();
+            assertEquals("2025-06-18", init.protocolVersion());
+            assertEquals("dementia-cloud", init.serverInfo().name());
+            assertEquals(ProjectVersion.get(), init.serverInfo().version());
+            assertFalse(init.serverInfo().version().equals("unknown"), "the build filled in the project version");
+            assertNotNull(init.capabilities().tools(), "tools capability announced");
+            assertTrue(fresh.sessionId().isPresent(), "the server assigned a session id");
+        }
+    }
+
+    @Test
+    void listsEveryToolWithItsSchemaTitleAndAnnotations() {
+        List<McpSchema.Tool> tools = client.tools();
+        assertEquals(List.of("echo", "fail", "needs_argument", "db_probe", "hold"), tools.stream().map(McpSchema.Tool::name).toList());
+
+        McpSchema.Tool echo = tools.get(0);
+        assertEquals("Echo", echo.title());
+        assertEquals("Returns the text it was given and the MCP session it saw.", echo.description());
+        assertEquals("object", echo.inputSchema().get("type"));
+        assertEquals(Map.of("text", Map.of("type", "string")), echo.inputSchema().get("properties"));
+        assertEquals(List.of("text"), echo.inputSchema().get("required"));
+        assertEquals(Boolean.TRUE, echo.annotations().readOnlyHint());
+        assertEquals(Boolean.FALSE, echo.annotations().destructiveHint());
+        assertEquals(Boolean.TRUE, echo.annotations().idempotentHint());
+        assertEquals(Boolean.FALSE, echo.annotations().openWorldHint());
+
+        McpSchema.Tool destructive = tools.get(2);
+        assertEquals(Boolean.FALSE, destructive.annotations().readOnlyHint());
+        assertEquals(Boolean.TRUE, destructive.annotations().destructiveHint());
+        assertEquals(Boolean.FALSE, destructive.annotations().idempotentHint());
+        assertEquals(Boolean.FALSE, destructive.annotations().openWorldHint());
+    }
+
+    @Test
+    void successCarriesTextAndStructuredContent() {
+        McpSchema.CallToolResult result = client.call("echo", Map.of("text", "hello"));
+        assertFalse(result.isError());
+        assertEquals("echo: hello", text(result));
+        assertTrue(result.structuredContent() instanceof Map, "structured content is an object: " + result.structuredContent());
+        assertEquals("hello", ((Map<?, ?>) result.structuredContent()).get("text"));
+    }
+
+    @Test
+    void noArgumentsAreAnEmptyObject() {
+        McpSchema.CallToolResult result = client.call("echo", Map.of());
+        assertFalse(result.isError());
+        assertEquals("echo: ", text(result));
+    }
+
+    @Test
+    void toolErrorIsAResultWithIsError() {
+        McpSchema.CallToolResult result = client.call("fail", Map.of());
+        assertTrue(result.isError());
+        assertEquals("fail always fails: nothing to do here", text(result));
+    }
+
+    @Test
+    void badArgumentIsAResultWithIsErrorNamingTheArgument() {
+        McpSchema.CallToolResult result = client.call("needs_argument", Map.of("other", 1));
+        assertTrue(result.isError());
+        assertEquals("argument `missing` is required (a non-empty string)", text(result));
+    }
+
+    @Test
+    void toolRunsARealTransactionOnItsSchema() {
+        McpSchema.CallToolResult result = client.call("db_probe", Map.of("schema", "mcp_probe"));
+        assertFalse(result.isError(), () -> text(result));
+        assertThat(text(result), containsString("schema mcp_probe: search_path="));
+        assertThat(text(result), containsString("mcp_probe"));
+        assertTrue(server.server().registry().currentStats("mcp_probe").isPresent(), "the schema's pool was opened");
+    }
+
+    @Test
+    void unknownToolIsAProtocolError() {
+        McpError error = assertThrows(McpError.class, () -> client.call("no_such_tool", Map.of()));
+        assertEquals(-32602, error.getJsonRpcError().code());
+        assertThat(error.getJsonRpcError().message(), containsString("no_such_tool"));
+    }
+
+    @Test
+    void toolsSeeTheProtocolSessionIdOfTheirClient() {
+        String first = session(client.call("echo", Map.of("text", "one")));
+        String second = session(client.call("echo", Map.of("text", "two")));
+        assertEquals(client.sessionId().orElseThrow(), first, "the Mcp-Session-Id the client sends");
+        assertEquals(first, second, "the same session across calls");
+
+        try (TestMcpClient other = new TestMcpClient(server)) {
+            other.initialize();
+            String theirs = session(other.call("echo", Map.of("text", "three")));
+            assertEquals(other.sessionId().orElseThrow(), theirs);
+            assertNotEquals(first, theirs, "another client, another session");
+        }
+    }
+
+    @Test
+    void argumentsThatAreNotAnObjectAreAToolError() throws Exception {
+        HttpResponse<String> init = server.initializeMcp(server.request("/mcp"));
+        String session = init.headers().firstValue("Mcp-Session-Id").orElseThrow();
+        HttpResponse<String> call = server.send(server.request("/mcp")
+                .header("Mcp-Session-Id", session)
+                .header("Content-Type", "application/json")
+                .header("Accept", "application/json, text/event-stream")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+                        "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"echo\",\"arguments\":\"hello\"}}")));
+        assertEquals(200, call.statusCode(), call.body());
+        var result = Json.parse(call.body()).path("result");
+        assertTrue(result.path("isError").asBoolean(), call.body());
+        assertEquals("arguments of echo must be a JSON object", result.path("content").path(0).path("text").asText());
+    }
+
+    private static String session(McpSchema.CallToolResult echo) {
+        assertFalse(echo.isError(), () -> text(echo));
+        Object session = ((Map<?, ?>) echo.structuredContent()).get("session");
+        assertNotNull(session, "echo saw a session id");
+        return (String) session;
+    }
+}
