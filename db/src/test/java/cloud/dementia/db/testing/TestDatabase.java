@@ -179,6 +179,10 @@ public final class TestDatabase {
         @Override
         public void close() {
             execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+            // project reader roles are cluster-wide: drop those no other database still uses
+            execute("DO $$ DECLARE r record; BEGIN FOR r IN SELECT rolname FROM pg_roles WHERE rolname LIKE 'dmc_ro_%' LOOP "
+                    + "BEGIN EXECUTE format('DROP ROLE %I', r.rolname); EXCEPTION WHEN dependent_objects_still_exist THEN NULL; END; "
+                    + "END LOOP; END $$");
         }
     }
 }
