@@ -1,16 +1,11 @@
 package cloud.dementia.db.pool;
 
-import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.SQLFeatureNotSupportedException;
 import java.sql.SQLTransientConnectionException;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.IntSupplier;
-import java.util.logging.Logger;
-
-import javax.sql.DataSource;
 
 import cloud.dementia.db.ConnectionTarget;
 
@@ -19,7 +14,7 @@ import cloud.dementia.db.ConnectionTarget;
  * global {@link Budget}; when none is free it asks the registry to make room (retire an idle pool, close an
  * idle connection elsewhere) and waits, at most the acquire timeout, for a permit.
  */
-final class BudgetedDataSource implements DataSource {
+final class BudgetedDataSource extends ConnectionSource {
 
     /** Asks the registry to free a backend held by another pool. */
     interface RoomMaker {
@@ -107,44 +102,8 @@ final class BudgetedDataSource implements DataSource {
     }
 
     @Override
-    public Connection getConnection(String username, String password) throws SQLException {
-        throw new SQLFeatureNotSupportedException("credentials come from the configured database target");
-    }
-
-    @Override
-    public PrintWriter getLogWriter() {
-        return null;
-    }
-
-    @Override
-    public void setLogWriter(PrintWriter out) {
-    }
-
-    @Override
-    public void setLoginTimeout(int seconds) {
-    }
-
-    @Override
     public int getLoginTimeout() {
         // HikariCP waits this long for its connection adder when the pool shuts down
         return 5;
-    }
-
-    @Override
-    public Logger getParentLogger() throws SQLFeatureNotSupportedException {
-        throw new SQLFeatureNotSupportedException();
-    }
-
-    @Override
-    public <T> T unwrap(Class<T> iface) throws SQLException {
-        if (iface.isInstance(this)) {
-            return iface.cast(this);
-        }
-        throw new SQLException("not a wrapper for " + iface);
-    }
-
-    @Override
-    public boolean isWrapperFor(Class<?> iface) {
-        return iface.isInstance(this);
     }
 }
