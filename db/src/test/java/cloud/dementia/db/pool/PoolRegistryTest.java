@@ -138,6 +138,34 @@ class PoolRegistryTest {
         }
     }
 
+    @Test
+    void oneBusySchemaCannotStarveAnotherOfTheWholeBudget() throws Exception {
+        try (RegistryFixture f = new RegistryFixture(s -> s.withBudget(4).withPoolSize(4, 0)
+                .withAcquireTimeout(Duration.ofSeconds(5)))) {
+            f.schemas("busy", "quiet");
+            AtomicBoolean running = new AtomicBoolean(true);
+            ExecutorService hammer = Executors.newFixedThreadPool(16);
+            for (int i = 0; i < 16; i++) {
+                hammer.submit(() -> {
+                    while (running.get()) {
+                        f.registry.inTransaction("busy", tx -> tx.queryOne("SELECT 1 FROM pg_sleep(0.02)", r -> r.getInt(1)));
+                    }
+                    return null;
+                });
+            }
+            PoolOperationsTest.eventually("busy holds the whole budget", () -> f.registry.budget().allocated() == 4
+                    && f.registry.currentStats("busy").map(PoolStats::total).orElse(0) == 4);
+            for (int i = 0; i < 5; i++) {
+                assertEquals("quiet", f.registry.inTransaction("quiet",
+                        tx -> tx.queryOne("SELECT v FROM t", r -> r.getString(1)).orElseThrow()), "the quiet schema got a connection");
+            }
+            running.set(false);
+            hammer.shutdown();
+            assertTrue(hammer.awaitTermination(30, TimeUnit.SECONDS));
+            assertThat(f.registry.budget().allocated(), lessThanOrEqualTo(4));
+        }
+    }
+
     static void await(CountDownLatch latch) {
         try {
             latch.await(60, TimeUnit.SECONDS);
