@@ -1,0 +1,513 @@
+package cloud.dementia.db.bench;
+
+import java.io.InputStream;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.LogManager;
+
+import org.HdrHistogram.Histogram;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+
+import cloud.dementia.db.ConnectionTarget;
+import cloud.dementia.db.pool.PoolRegistry;
+import cloud.dementia.db.pool.RegistrySettings;
+import cloud.dementia.db.testing.TestDatabase;
+
+/**
+ * Measures what {@link PoolRegistry#inTransaction} costs per unit of work compared with a bare
+ * {@link HikariDataSource} running the same statement. Not a test: it asserts nothing and {@code mvn test} does not
+ * run it. It prints a Markdown report to stdout (logging goes to stderr).
+ * <p>
+ * Variants, each a loop of units on N platform threads:
+ * <ul>
+ *   <li>{@code bare}: borrow from a plain HikariDataSource, {@code SELECT v FROM bench.t WHERE id = ?}, commit, close.</li>
+ *   <li>{@code bare+prelude}: the same plus the registry's prelude statement before the query, so the difference
+ *       between it and {@code registry} is the Java-side bookkeeping only (optional, {@code -Dbench.prelude=false}
+ *       leaves it out).</li>
+ *   <li>{@code registry}: {@code registry.inTransaction("bench", tx -> tx.queryOne("SELECT v FROM t WHERE id = ?", ...))}.</li>
+ * </ul>
+ * Both pools have the same size, the same driver properties ({@link ConnectionTarget#driverProperties()}) and
+ * {@code autoCommit=false}. For each thread count every variant is warmed up, then measured in segments in mirrored
+ * order (bare, bare+prelude, registry, registry, bare+prelude, bare) to even out drift.
+ * <p>
+ * System properties: {@code bench.threads} (default {@code 2,8,32}), {@code bench.warmupSeconds} (3),
+ * {@code bench.measureSeconds} (10, per segment; each variant is measured in two segments), {@code bench.poolSize} (5),
+ * {@code bench.rows} (1000), {@code bench.prelude} (true).
+ * The database comes from {@link TestDatabase} (set {@code TEST_DATABASE_URL} to use a given server).
+ * <p>
+ * Run from the repository root, in a JVM of its own (see {@code ops/BENCHMARKS.md}):
+ * <pre>
+ * mvn -B -q -pl db test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath \
+ *   &amp;&amp; "$JAVA_HOME/bin/java" -cp "db/target/test-classes:db/target/classes:$(cat db/target/bench.classpath)" \
+ *      cloud.dementia.db.bench.RegistryOverheadBenchmark
+ * </pre>
+ */
+public final class RegistryOverheadBenchmark {
+
+    private static final String SCHEMA = "bench";
+    private static final String BARE_SQL = "SELECT v FROM bench.t WHERE id = ?";
+    private static final String REGISTRY_SQL = "SELECT v FROM t WHERE id = ?";
+    /** The statement PoolRegistry runs before every read-write unit of work (see PoolRegistry#prelude). */
+    private static final String PRELUDE_SQL = "SELECT set_config('search_path', ?, true), set_config('statement_timeout', ?, true)";
+
+    private RegistryOverheadBenchmark() {
+    }
+
+    /** One kind of unit of work. */
+    private interface Unit {
+        void run(int id) throws Exception;
+    }
+
+    private record Variant(String name, Unit unit) {
+    }
+
+    /** What one measured segment produced. */
+    private record Segment(Histogram histogram, long units, long errors, long elapsedNanos, long sumNanos, String firstError,
+                           long cpuNanos, long allocatedBytes) {
+        double unitsPerSecond() {
+            return units * 1e9 / elapsedNanos;
+        }
+    }
+
+    /** All segments of one variant at one thread count. */
+    private static final class Result {
+        final Histogram histogram = new Histogram(3);
+        final List<Double> segmentThroughput = new ArrayList<>();
+        long units;
+        long errors;
+        long elapsedNanos;
+        long sumNanos;
+        long cpuNanos;
+        long allocatedBytes;
+        String firstError;
+
+        void add(Segment s) {
+            histogram.add(s.histogram());
+            segmentThroughput.add(s.unitsPerSecond());
+            units += s.units();
+            errors += s.errors();
+            elapsedNanos += s.elapsedNanos();
+            sumNanos += s.sumNanos();
+            cpuNanos += s.cpuNanos();
+            allocatedBytes += s.allocatedBytes();
+            if (firstError == null) {
+                firstError = s.firstError();
+            }
+        }
+
+        double unitsPerSecond() {
+            return units * 1e9 / elapsedNanos;
+        }
+
+        double meanMicros() {
+            return units == 0 ? Double.NaN : sumNanos / 1e3 / units;
+        }
+
+        /** Client JVM CPU time (all threads: workers, HikariCP, GC, JIT) per unit. */
+        double cpuMicrosPerUnit() {
+            return units == 0 || cpuNanos < 0 ? Double.NaN : cpuNanos / 1e3 / units;
+        }
+
+        /** Bytes allocated by the worker threads per unit. */
+        double bytesPerUnit() {
+            return units == 0 || allocatedBytes < 0 ? Double.NaN : (double) allocatedBytes / units;
+        }
+
+        double p50Micros() {
+            return histogram.getValueAtPercentile(50) / 1e3;
+        }
+
+        double p99Micros() {
+            return histogram.getValueAtPercentile(99) / 1e3;
+        }
+
+        /** Difference between the two segments' throughput, relative to their mean: a rough noise indicator. */
+        double spread() {
+            if (segmentThroughput.size() < 2) {
+                return Double.NaN;
+            }
+            double min = segmentThroughput.stream().mapToDouble(d -> d).min().orElseThrow();
+            double max = segmentThroughput.stream().mapToDouble(d -> d).max().orElseThrow();
+            double mean = segmentThroughput.stream().mapToDouble(d -> d).average().orElseThrow();
+            return (max - min) / mean;
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        // positional arguments are ignored; every setting is a -D system property
+        configureLogging();
+        int[] threadCounts = Arrays.stream(System.getProperty("bench.threads", "2,8,32").split(","))
+                .map(String::trim).filter(s -> !s.isEmpty()).mapToInt(Integer::parseInt).toArray();
+        Duration warmup = Duration.ofMillis((long) (Double.parseDouble(System.getProperty("bench.warmupSeconds", "3")) * 1000));
+        Duration measure = Duration.ofMillis((long) (Double.parseDouble(System.getProperty("bench.measureSeconds", "10")) * 1000));
+        int poolSize = Integer.parseInt(System.getProperty("bench.poolSize", "5"));
+        int rows = Integer.parseInt(System.getProperty("bench.rows", "1000"));
+        boolean withPrelude = Boolean.parseBoolean(System.getProperty("bench.prelude", "true"));
+
+        RegistrySettings settings = RegistrySettings.defaults();
+        if (poolSize > settings.budget()) {
+            settings = settings.withBudget(poolSize);
+        }
+        // a fixed-size pool on both sides: minimum idle = maximum, so the steady state is the same
+        settings = settings.withPoolSize(poolSize, poolSize);
+
+        TestDatabase server = TestDatabase.get();
+        TestDatabase.Fresh db = server.freshDatabase();
+        String serverVersion;
+        try {
+            serverVersion = setUp(db, rows);
+            ConnectionTarget bareTarget = db.target().withApplicationName("dementia-bench-bare");
+            ConnectionTarget registryTarget = db.target().withApplicationName("dementia-bench-registry");
+            String preludeSearchPath = "\"" + SCHEMA + "\", public";
+            String preludeTimeout = Long.toString(settings.statementTimeout().toMillis());
+
+            try (HikariDataSource bare = bareDataSource(bareTarget, settings);
+                 PoolRegistry registry = new PoolRegistry(registryTarget, settings, new SimpleMeterRegistry())) {
+
+                List<Variant> variants = new ArrayList<>();
+                variants.add(new Variant("bare", id -> {
+                    try (Connection c = bare.getConnection(); PreparedStatement ps = c.prepareStatement(BARE_SQL)) {
+                        ps.setObject(1, id);
+                        try (ResultSet rs = ps.executeQuery()) {
+                            if (!rs.next()) {
+                                throw new IllegalStateException("no row " + id);
+                            }
+                            rs.getString(1);
+                        }
+                        c.commit();
+                    }
+                }));
+                if (withPrelude) {
+                    variants.add(new Variant("bare+prelude", id -> {
+                        try (Connection c = bare.getConnection()) {
+                            try (PreparedStatement p = c.prepareStatement(PRELUDE_SQL)) {
+                                p.setString(1, preludeSearchPath);
+                                p.setString(2, preludeTimeout);
+                                p.execute();
+                            }
+                            try (PreparedStatement ps = c.prepareStatement(BARE_SQL)) {
+                                ps.setObject(1, id);
+                                try (ResultSet rs = ps.executeQuery()) {
+                                    if (!rs.next()) {
+                                        throw new IllegalStateException("no row " + id);
+                                    }
+                                    rs.getString(1);
+                                }
+                            }
+                            c.commit();
+                        }
+                    }));
+                }
+                variants.add(new Variant("registry", id -> registry.inTransaction(SCHEMA,
+                        tx -> tx.queryOne(REGISTRY_SQL, rs -> rs.getString(1), id)
+                                .orElseThrow(() -> new IllegalStateException("no row " + id)))));
+
+                // mirrored order: A B C C B A (or A C C A without the prelude variant)
+                List<Variant> order = new ArrayList<>(variants);
+                List<Variant> reversed = new ArrayList<>(variants);
+                Collections.reverse(reversed);
+                order.addAll(reversed);
+
+                String started = ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME);
+                String loadBefore = loadAverage();
+                Map<Integer, Map<String, Result>> results = new LinkedHashMap<>();
+                for (int threads : threadCounts) {
+                    Map<String, Result> byVariant = new LinkedHashMap<>();
+                    for (Variant v : variants) {
+                        byVariant.put(v.name(), new Result());
+                        log("warm-up: threads=" + threads + " variant=" + v.name() + " for " + warmup.toMillis() + " ms");
+                        runSegment(v.unit(), threads, warmup, rows);
+                    }
+                    for (Variant v : order) {
+                        log("measure: threads=" + threads + " variant=" + v.name() + " for " + measure.toMillis() + " ms");
+                        Segment s = runSegment(v.unit(), threads, measure, rows);
+                        byVariant.get(v.name()).add(s);
+                        log(String.format(Locale.ROOT, "  -> %.0f units/s, %d errors", s.unitsPerSecond(), s.errors()));
+                    }
+                    results.put(threads, byVariant);
+                }
+                String finished = ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME);
+                report(results, withPrelude, serverVersion, poolSize, rows, warmup, measure, started, finished, settings,
+                        loadBefore, loadAverage());
+            }
+        } finally {
+            db.close();
+        }
+    }
+
+    /** Creates {@code bench.t(id int primary key, v text)} with {@code rows} rows; returns the server version. */
+    private static String setUp(TestDatabase.Fresh db, int rows) throws SQLException {
+        ConnectionTarget setup = db.target().withApplicationName("dementia-bench-setup");
+        try (Connection c = DriverManager.getConnection(setup.jdbcUrl(), setup.driverProperties()); Statement st = c.createStatement()) {
+            st.execute("CREATE SCHEMA " + SCHEMA);
+            st.execute("CREATE TABLE " + SCHEMA + ".t (id int PRIMARY KEY, v text NOT NULL)");
+            st.execute("INSERT INTO " + SCHEMA + ".t SELECT i, 'value ' || i FROM generate_series(1, " + rows + ") i");
+            st.execute("ANALYZE " + SCHEMA + ".t");
+            try (ResultSet rs = st.executeQuery("SHOW server_version")) {
+                rs.next();
+                return rs.getString(1);
+            }
+        }
+    }
+
+    /** A plain HikariCP pool configured like the registry's pools (see SchemaPool), minus the registry. */
+    private static HikariDataSource bareDataSource(ConnectionTarget target, RegistrySettings s) {
+        HikariConfig config = new HikariConfig();
+        config.setPoolName("bench-bare");
+        config.setJdbcUrl(target.jdbcUrl());
+        config.setDataSourceProperties(target.driverProperties());
+        config.setMaximumPoolSize(s.maxPerSchema());
+        config.setMinimumIdle(s.minIdle());
+        config.setConnectionTimeout(s.acquireTimeout().toMillis());
+        config.setValidationTimeout(Math.min(s.acquireTimeout().toMillis(), 2000));
+        config.setIdleTimeout(0);
+        config.setLeakDetectionThreshold(0);
+        config.setKeepaliveTime(0);
+        config.setMaxLifetime(30 * 60_000L);
+        config.setAutoCommit(false);
+        config.setRegisterMbeans(false);
+        return new HikariDataSource(config);
+    }
+
+    /** Runs {@code unit} on {@code threads} platform threads for {@code duration}; one histogram per thread, merged. */
+    private static Segment runSegment(Unit unit, int threads, Duration duration, int rows) throws InterruptedException {
+        CountDownLatch go = new CountDownLatch(1);
+        Histogram[] histograms = new Histogram[threads];
+        long[] units = new long[threads];
+        long[] errors = new long[threads];
+        long[] sums = new long[threads];
+        long[] allocated = new long[threads];
+        AtomicReference<String> firstError = new AtomicReference<>();
+        long[] endNanos = new long[1];
+        Thread[] workers = new Thread[threads];
+        for (int i = 0; i < threads; i++) {
+            int me = i;
+            histograms[i] = new Histogram(3);
+            workers[i] = Thread.ofPlatform().name("bench-worker-" + i).start(() -> {
+                try {
+                    go.await();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                Histogram h = histograms[me];
+                ThreadLocalRandom random = ThreadLocalRandom.current();
+                long end = endNanos[0];
+                long n = 0;
+                long failed = 0;
+                long sum = 0;
+                long allocatedAtStart = allocatedBytes();
+                while (true) {
+                    long t0 = System.nanoTime();
+                    if (t0 >= end) {
+                        break;
+                    }
+                    try {
+                        unit.run(random.nextInt(1, rows + 1));
+                        long took = System.nanoTime() - t0;
+                        h.recordValue(took);
+                        sum += took;
+                        n++;
+                    } catch (Exception e) {
+                        failed++;
+                        firstError.compareAndSet(null, e.toString());
+                    }
+                }
+                units[me] = n;
+                errors[me] = failed;
+                sums[me] = sum;
+                long allocatedAtEnd = allocatedBytes();
+                allocated[me] = allocatedAtStart < 0 || allocatedAtEnd < 0 ? -1 : allocatedAtEnd - allocatedAtStart;
+            });
+        }
+        long cpuAtStart = processCpuNanos();
+        long start = System.nanoTime();
+        endNanos[0] = start + duration.toNanos();  // published to the workers by the latch
+        go.countDown();
+        for (Thread w : workers) {
+            w.join();
+        }
+        long elapsed = System.nanoTime() - start;
+        long cpuAtEnd = processCpuNanos();
+        Histogram all = new Histogram(3);
+        long totalUnits = 0;
+        long totalErrors = 0;
+        long totalSum = 0;
+        long totalAllocated = 0;
+        for (int i = 0; i < threads; i++) {
+            all.add(histograms[i]);
+            totalUnits += units[i];
+            totalErrors += errors[i];
+            totalSum += sums[i];
+            totalAllocated = totalAllocated < 0 || allocated[i] < 0 ? -1 : totalAllocated + allocated[i];
+        }
+        long cpu = cpuAtStart < 0 || cpuAtEnd < 0 ? -1 : cpuAtEnd - cpuAtStart;
+        return new Segment(all, totalUnits, totalErrors, elapsed, totalSum, firstError.get(), cpu, totalAllocated);
+    }
+
+    private static void report(Map<Integer, Map<String, Result>> results, boolean withPrelude, String serverVersion, int poolSize,
+                               int rows, Duration warmup, Duration measure, String started, String finished,
+                               RegistrySettings settings, String loadBefore, String loadAfter) {
+        StringBuilder out = new StringBuilder();
+        out.append("## PoolRegistry overhead vs bare HikariCP\n\n");
+        out.append("- run: ").append(started).append(" .. ").append(finished).append('\n');
+        out.append("- machine: ").append(Runtime.getRuntime().availableProcessors()).append(" cores, ")
+                .append(System.getProperty("os.name")).append(' ').append(System.getProperty("os.arch"))
+                .append(", Java ").append(System.getProperty("java.version")).append(" (").append(System.getProperty("java.vm.name")).append(")\n");
+        out.append("- load average (1/5/15 min) at start: ").append(loadBefore).append(", at end: ").append(loadAfter)
+                .append(" (the client, the server and anything else on the machine share the cores)\n");
+        out.append("- database: PostgreSQL ").append(serverVersion).append(" via ").append(TestDatabase.get().admin().describe()).append('\n');
+        out.append("- pool: max ").append(poolSize).append(", min idle ").append(poolSize)
+                .append(", autoCommit=false, same driver properties (prepareThreshold=0) on both sides; registry budget ")
+                .append(settings.budget()).append(", statement timeout ").append(settings.statementTimeout().toMillis()).append(" ms\n");
+        out.append("- table: bench.t, ").append(rows).append(" rows, primary-key lookup of a random id\n");
+        out.append("- per thread count: warm-up ").append(warmup.toMillis()).append(" ms per variant, then ")
+                .append(withPrelude ? "6" : "4").append(" segments of ").append(measure.toMillis())
+                .append(" ms in mirrored order (").append(withPrelude ? "bare, bare+prelude, registry, registry, bare+prelude, bare"
+                        : "bare, registry, registry, bare").append("); each variant's numbers pool its 2 segments\n");
+        out.append("- latency = one whole unit as the caller sees it (wait for a connection + statements + commit + return); ")
+                .append("with more threads than connections it includes queueing for the pool\n");
+        out.append("- client CPU µs/unit = CPU time of the whole benchmark JVM during the segments / units (workers, HikariCP, GC, JIT; ")
+                .append("not PostgreSQL); alloc B/unit = bytes allocated by the worker threads / units. Both depend far less on ")
+                .append("other load on the machine than wall-clock numbers do\n");
+        out.append("- segment spread = (max - min) / mean of the variant's two segment throughputs: a rough noise indicator\n\n");
+
+        out.append("| threads | variant | units/s | mean µs | p50 µs | p99 µs | client CPU µs/unit | alloc B/unit | units | errors | segment spread |\n");
+        out.append("|--:|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+        for (Map.Entry<Integer, Map<String, Result>> e : results.entrySet()) {
+            for (Map.Entry<String, Result> v : e.getValue().entrySet()) {
+                Result r = v.getValue();
+                out.append(String.format(Locale.ROOT, "| %d | %s | %.0f | %.1f | %.1f | %.1f | %.1f | %.0f | %d | %d | %.1f%% |%n",
+                        e.getKey(), v.getKey(), r.unitsPerSecond(), r.meanMicros(), r.p50Micros(), r.p99Micros(), r.cpuMicrosPerUnit(),
+                        r.bytesPerUnit(), r.units, r.errors, r.spread() * 100));
+            }
+        }
+
+        out.append("\n### Ratios (registry / bare)\n\n");
+        out.append("| threads | throughput | mean latency | p50 latency | p99 latency | mean Δ µs/unit |");
+        if (withPrelude) {
+            out.append(" throughput vs bare+prelude | mean latency vs bare+prelude | mean Δ µs/unit vs bare+prelude |");
+        }
+        out.append(" client CPU Δ µs/unit vs bare |");
+        if (withPrelude) {
+            out.append(" client CPU Δ µs/unit vs bare+prelude |");
+        }
+        out.append('\n');
+        out.append("|--:|--:|--:|--:|--:|--:|");
+        out.append(withPrelude ? "--:|--:|--:|--:|--:|" : "--:|");
+        out.append('\n');
+        for (Map.Entry<Integer, Map<String, Result>> e : results.entrySet()) {
+            Result bare = e.getValue().get("bare");
+            Result reg = e.getValue().get("registry");
+            out.append(String.format(Locale.ROOT, "| %d | %.3f | %.3f | %.3f | %.3f | %+.1f |", e.getKey(),
+                    reg.unitsPerSecond() / bare.unitsPerSecond(), reg.meanMicros() / bare.meanMicros(),
+                    reg.p50Micros() / bare.p50Micros(), reg.p99Micros() / bare.p99Micros(), reg.meanMicros() - bare.meanMicros()));
+            if (withPrelude) {
+                Result pre = e.getValue().get("bare+prelude");
+                out.append(String.format(Locale.ROOT, " %.3f | %.3f | %+.1f |", reg.unitsPerSecond() / pre.unitsPerSecond(),
+                        reg.meanMicros() / pre.meanMicros(), reg.meanMicros() - pre.meanMicros()));
+            }
+            out.append(String.format(Locale.ROOT, " %+.1f |", reg.cpuMicrosPerUnit() - bare.cpuMicrosPerUnit()));
+            if (withPrelude) {
+                Result pre = e.getValue().get("bare+prelude");
+                out.append(String.format(Locale.ROOT, " %+.1f |", reg.cpuMicrosPerUnit() - pre.cpuMicrosPerUnit()));
+            }
+            out.append('\n');
+        }
+
+        out.append("\n### What each unit does\n\n");
+        out.append("- bare: borrow; `").append(BARE_SQL).append("`; COMMIT; close. ")
+                .append("2 round trips (the driver sends BEGIN together with the SELECT).\n");
+        if (withPrelude) {
+            out.append("- bare+prelude: borrow; `").append(PRELUDE_SQL).append("`; the same SELECT; COMMIT; close. 3 round trips.\n");
+        }
+        out.append("- registry: `inTransaction` = borrow; the prelude `").append(PRELUDE_SQL)
+                .append("`; `SELECT v FROM t WHERE id = ?`; COMMIT; return. 3 round trips: **one more statement per transaction than bare**. ")
+                .append("In Java it also captures a stack trace for leak tracking (`new Throwable()` per checkout), ")
+                .append("registers/unregisters the checkout in a map, touches the pool's last-used clock (System.nanoTime + Instant.now, twice), ")
+                .append("goes through the budget's Backend proxy (reflection) for every connection call, ")
+                .append("checks budget contention on return, and records HikariCP acquire/usage timers in Micrometer.\n");
+        Map<String, String> errors = new LinkedHashMap<>();
+        for (Map.Entry<Integer, Map<String, Result>> e : results.entrySet()) {
+            for (Map.Entry<String, Result> v : e.getValue().entrySet()) {
+                if (v.getValue().firstError != null) {
+                    errors.putIfAbsent(v.getKey() + " @ " + e.getKey() + " threads", v.getValue().firstError);
+                }
+            }
+        }
+        if (!errors.isEmpty()) {
+            out.append("\n### Errors (first of each)\n\n");
+            errors.forEach((k, v) -> out.append("- ").append(k).append(": ").append(v).append('\n'));
+        }
+        System.out.print(out);
+        System.out.flush();
+    }
+
+    /** @return CPU time of this JVM so far, or -1 if the platform does not tell */
+    private static long processCpuNanos() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getProcessCpuTime();
+        }
+        return -1;
+    }
+
+    /** @return bytes allocated by the current thread so far, or -1 if the platform does not tell */
+    private static long allocatedBytes() {
+        if (ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean t && t.isThreadAllocatedMemoryEnabled()) {
+            return t.getCurrentThreadAllocatedBytes();
+        }
+        return -1;
+    }
+
+    /** @return the 1, 5 and 15 minute load averages, if the OS tells them */
+    private static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + " / " + f[1] + " / " + f[2];
+        } catch (Exception e) {
+            double l = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+            return l < 0 ? "unknown" : String.format(Locale.ROOT, "%.2f", l);
+        }
+    }
+
+    private static void log(String message) {
+        System.err.println("[bench] " + message);
+    }
+
+    /** One line per record, HikariCP at WARNING: the test logging configuration, unless one is given. */
+    private static void configureLogging() {
+        if (System.getProperty("java.util.logging.config.file") != null) {
+            return;
+        }
+        try (InputStream in = RegistryOverheadBenchmark.class.getResourceAsStream("/test-logging.properties")) {
+            if (in != null) {
+                LogManager.getLogManager().readConfiguration(in);
+            }
+        } catch (Exception e) {
+            log("logging configuration not applied: " + e);
+        }
+    }
+}
