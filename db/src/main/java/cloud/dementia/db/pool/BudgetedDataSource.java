@@ -52,18 +52,29 @@ final class BudgetedDataSource implements DataSource {
     @Override
     public Connection getConnection() throws SQLException {
         takePermit();
-        Connection physical;
+        Connection physical = null;
+        int pid;
         try {
             physical = driver.connect(target.jdbcUrl(), target.driverProperties());
             if (physical == null) {
                 throw new SQLException("the PostgreSQL driver does not accept " + target.describe());
             }
+            // the driver keeps the pid the server sent at start-up (BackendKeyData): no round trip
+            pid = physical.unwrap(org.postgresql.PGConnection.class).getBackendPID();
         } catch (SQLException | RuntimeException e) {
-            budget.release();
+            try {
+                if (physical != null) {
+                    physical.close();
+                }
+            } catch (SQLException closing) {
+                e.addSuppressed(closing);
+            } finally {
+                budget.release();
+            }
             throw e;
         }
         Backend[] self = new Backend[1];
-        Connection wrapped = Backend.wrap(physical, () -> {
+        Connection wrapped = Backend.wrap(physical, pid, () -> {
             backends.remove(self[0]);
             budget.release();
         });
