@@ -177,8 +177,7 @@
     }
 
     function minutes(ms) {
-        var m = ms / 60000;
-        return (m >= 2 ? Math.round(m) : Math.round(m * 10) / 10) + ' min';
+        return ms >= 120000 ? Math.round(ms / 60000) + ' min' : Math.round(ms / 1000) + ' s';
     }
 
     /* samples: [at, active, waiting, total, max]; axes: the large chart with labels */
@@ -517,7 +516,11 @@
             s.appendChild(el('b', null, l.returned ? 'returned' : 'still held'));
             s.appendChild(document.createTextNode(' — checkout #' + l.id + ' by thread '));
             s.appendChild(el('code', null, l.thread));
-            s.appendChild(document.createTextNode(', taken ' + utcTime(l.takenAt) + ', held ' + duration(l.heldMs)));
+            s.appendChild(document.createTextNode(', taken ' + utcTime(l.takenAt) + ', held ' + duration(l.heldMs)
+                + (l.origin ? ', at ' : '')));
+            if (l.origin) {
+                s.appendChild(el('code', 'origin', l.origin));
+            }
             d.appendChild(s);
             d.appendChild(el('pre', 'stack', l.stack));
             body.appendChild(d);

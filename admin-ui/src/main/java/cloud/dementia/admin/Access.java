@@ -1,6 +1,5 @@
 package cloud.dementia.admin;
 
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
@@ -184,16 +183,13 @@ final class Access {
         return Secrets.same(session.csrf(), presented);
     }
 
-    /** @return a path inside the console to go back to after login, else the pools page */
+    /** @return a path inside the console to go back to after login (as given, already decoded), else the pools page */
     static String safeNext(String next) {
-        if (next == null) {
-            return "/admin";
-        }
-        String decoded = URLDecoder.decode(next, StandardCharsets.UTF_8);
-        // only paths of the console itself: never another host (//evil, /\evil) or scheme
-        if (decoded.startsWith("/admin") && !decoded.startsWith("/admin/login") && !decoded.contains("//") && !decoded.contains("\\")
-                && !decoded.startsWith("/admin/api") && !decoded.contains("\r") && !decoded.contains("\n")) {
-            return decoded;
+        // only pages of the console itself: never another host (//evil, /\evil), a scheme, the API or a header split
+        if (next != null && (next.equals("/admin") || next.startsWith("/admin/") || next.startsWith("/admin?"))
+                && !next.startsWith("/admin/login") && !next.startsWith("/admin/api")
+                && !next.contains("//") && !next.contains("\\") && next.chars().noneMatch(c -> c < 0x20 || c == 0x7f)) {
+            return next;
         }
         return "/admin";
     }

@@ -61,8 +61,12 @@ final class Reads {
     record ResizeRule(int budget, int otherMinIdle, int maxAllowed, int minIdleAllowed, String rule) {
     }
 
-    /** A suspected leak: a checkout held longer than the leak threshold, and the stack that took it. */
-    record LeakView(long id, String schema, String thread, Instant takenAt, long heldMs, boolean returned, String stack) {
+    /**
+     * A suspected leak: a checkout held longer than the leak threshold, and the stack that took it.
+     *
+     * @param origin the first frame of that stack outside the pool layer and the JDK: the code that holds the connection
+     */
+    record LeakView(long id, String schema, String thread, Instant takenAt, long heldMs, boolean returned, String stack, String origin) {
     }
 
     /**
@@ -109,6 +113,9 @@ final class Reads {
     /** One value of an audited action, before and after ({@code null} when not recorded); changed when both differ. */
     record Change(String field, String before, String after, boolean changed) {
     }
+
+    private static final List<String> FIELD_ORDER = List.of("state", "max", "minIdle", "active", "idle", "total", "waiting",
+            "intervalSeconds", "idleMaxSeconds", "pools", "allocated", "closed", "retired");
 
     private final PoolRegistry registry;
     private final IdleCleanup cleanup;
@@ -217,7 +224,11 @@ final class Reads {
     }
 
     private static LeakView leak(LeakReport r) {
-        return new LeakView(r.id(), r.schema(), r.thread(), r.takenAt(), r.held().toMillis(), r.returned(), r.stack());
+        String origin = r.stack().lines()
+                .filter(frame -> !frame.startsWith("cloud.dementia.db.pool.") && !frame.startsWith("java.") && !frame.startsWith("jdk.")
+                        && !frame.contains("/java.") && !frame.startsWith("com.zaxxer."))
+                .findFirst().orElse(null);
+        return new LeakView(r.id(), r.schema(), r.thread(), r.takenAt(), r.held().toMillis(), r.returned(), r.stack(), origin);
     }
 
     static AuditView auditView(AdminAudit.Entry e) {
@@ -227,6 +238,8 @@ final class Reads {
         List<String> fields = new ArrayList<>();
         addFields(before, fields);
         addFields(after, fields);
+        // jsonb keeps keys in its own order: show them in the order an operator reads a pool
+        fields.sort(java.util.Comparator.comparingInt(f -> FIELD_ORDER.indexOf(f) < 0 ? FIELD_ORDER.size() : FIELD_ORDER.indexOf(f)));
         for (String f : fields) {
             String b = text(before, f);
             String a = text(after, f);

@@ -10,7 +10,10 @@ class AccessTest {
     @Test
     void afterLoginOnlyConsolePathsAreFollowed() {
         assertEquals("/admin/pools/acme", Access.safeNext("/admin/pools/acme"));
-        assertEquals("/admin/audit?before=12", Access.safeNext("%2Fadmin%2Faudit%3Fbefore%3D12"));
+        assertEquals("/admin/audit?before=12", Access.safeNext("/admin/audit?before=12"));
+        assertEquals("/admin", Access.safeNext("%2F%2Fevil.example"));
+        assertEquals("/admin", Access.safeNext("/administrator"));
+        assertEquals("/admin", Access.safeNext("/admin/x\r\nSet-Cookie: a=b"));
         assertEquals("/admin", Access.safeNext(null));
         assertEquals("/admin", Access.safeNext("https://evil.example/admin"));
         assertEquals("/admin", Access.safeNext("//evil.example/admin"));

@@ -244,6 +244,7 @@ class AdminApiTest {
             assertFalse(leak.get("returned").asBoolean());
             assertThat(leak.get("heldMs").asLong(), greaterThanOrEqualTo(400L));
             assertThat(leak.get("stack").asText(), containsString("ConsoleServer$Held"));
+            assertThat("the first frame outside the pool layer: who holds it", leak.get("origin").asText(), startsWith("cloud.dementia.server.console.ConsoleServer$Held"));
             JsonNode detail = s.apiJson("GET", "/pools/leaky", null);
             assertEquals(1, detail.get("leaks").size());
             assertEquals("warn", detail.get("pool").get("level").asText());
@@ -272,6 +273,10 @@ class AdminApiTest {
 
     @Test
     void unknownActionsAndRoutesAnswerWithJson404() {
+        for (String action : List.of("drain", "suspend", "resume", "retire")) {
+            assertEquals("no pool for schema `nowhere`: it is opened on first use, or was retired",
+                    refused(404, "POST", "/pools/nowhere/" + action, null).get("error").asText(), action);
+        }
         s.use("routes");
         assertEquals("no action `explode`: use resize, drain, suspend, resume or retire",
                 refused(404, "POST", "/pools/routes/explode", null).get("error").asText());

@@ -242,6 +242,19 @@ class ConsoleBrowserTest implements ScreenshotOnFailure.HasBrowser {
     }
 
     @Test
+    void everyPageRunsWithoutScriptErrorsOrPolicyViolations() {
+        s.use("clean");
+        driver.get(s.url("/admin/audit"));
+        ((JavascriptExecutor) driver).executeScript("console.error('the check sees errors')");
+        assertThat(String.join("\n", browser.consoleErrors()), containsString("the check sees errors"));
+        for (String path : List.of("/admin", "/admin/pools/clean", "/admin/cleanup", "/admin/audit")) {
+            driver.get(s.url(path));
+            ConsoleServer.sleep(2700);
+            assertEquals(List.of(), browser.consoleErrors(), path + " after a refresh cycle");
+        }
+    }
+
+    @Test
     void everyActionShowsInTheAudit() {
         s.use("audited");
         s.apiJson("POST", "/pools/audited/resize", "{\"max\": 4, \"minIdle\": 0}");
