@@ -27,13 +27,12 @@ public final class AdminConsole implements HttpService {
     static final String CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
             + "connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-    private final PoolHistory history;
     private final Assets assets;
     private final Api api;
     private final Pages pages;
 
     private AdminConsole(PoolRegistry registry, IdleCleanup cleanup, AdminAuthenticator authenticator, AdminAudit audit, Clock clock) {
-        this.history = new PoolHistory(registry::pools, clock);
+        PoolHistory history = new PoolHistory(registry::pools, clock);
         this.assets = new Assets();
         Reads reads = new Reads(registry, cleanup, audit, history);
         Operations operations = new Operations(registry, cleanup, audit);
@@ -61,11 +60,6 @@ public final class AdminConsole implements HttpService {
                 .get("/static/{name}", assets::serve)
                 .register("/api", api)
                 .register(pages);
-    }
-
-    /** Stops sampling the charts' history (also stopped when the registry's housekeeper shuts down). */
-    public void close() {
-        history.stop();
     }
 
     private static void securityHeaders(ServerRequest req, ServerResponse res) {

@@ -73,21 +73,18 @@ final class Api implements HttpService {
         }
         if (basic.isPresent()) {
             Access.Check check = access.check(address, basic.get()[0], basic.get()[1]);
-            switch (check.verdict()) {
-                case WAIT -> {
-                    res.header(HeaderNames.RETRY_AFTER, Long.toString(Access.seconds(check.retryAfter())));
-                    error(res, Status.TOO_MANY_REQUESTS_429, "too many failed logins from this address or for this user: try again in "
-                            + Access.seconds(check.retryAfter()) + " s");
-                    return;
-                }
-                case WRONG -> {
-                    res.header(HeaderNames.WWW_AUTHENTICATE, REALM);
-                    error(res, Status.UNAUTHORIZED_401, "wrong admin user or password");
-                    return;
-                }
-                case ACCEPTED -> actor = new Actor(basic.get()[0], "api", address);
-                default -> throw new IllegalStateException();
+            if (check.verdict() == Access.Verdict.WAIT) {
+                res.header(HeaderNames.RETRY_AFTER, Long.toString(Access.seconds(check.retryAfter())));
+                error(res, Status.TOO_MANY_REQUESTS_429, "too many failed logins from this address or for this user: try again in "
+                        + Access.seconds(check.retryAfter()) + " s");
+                return;
             }
+            if (check.verdict() == Access.Verdict.WRONG) {
+                res.header(HeaderNames.WWW_AUTHENTICATE, REALM);
+                error(res, Status.UNAUTHORIZED_401, "wrong admin user or password");
+                return;
+            }
+            actor = new Actor(basic.get()[0], "api", address);
             if (req.prologue().method() == Method.POST && !readFields(req, res)) {
                 return;
             }

@@ -73,8 +73,4 @@ record BudgetView(int budget, int allocated, int free, int waiting, String level
         return out;
     }
 
-    /** @return allocated as a share of the budget, 0-100 */
-    public int percent() {
-        return budget == 0 ? 0 : Math.min(100, Math.round(allocated * 100f / budget));
-    }
 }

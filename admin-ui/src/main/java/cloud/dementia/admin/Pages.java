@@ -244,7 +244,13 @@ final class Pages implements HttpService {
         }
         int limit = 100;
         Map<String, Object> m = page("audit", s);
-        List<Reads.AuditView> entries = reads.audit(limit, before);
+        List<Reads.AuditView> entries;
+        try {
+            entries = reads.audit(limit, before);
+        } catch (PoolException e) {
+            error(res, s, Status.SERVICE_UNAVAILABLE_503, "The audit log could not be read", e.getMessage());
+            return;
+        }
         m.put("entries", entries);
         m.put("older", entries.size() == limit ? entries.get(entries.size() - 1).id() : null);
         m.put("paged", before != Long.MAX_VALUE);

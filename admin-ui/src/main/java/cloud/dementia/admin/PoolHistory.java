@@ -59,13 +59,6 @@ final class PoolHistory {
         }
     }
 
-    synchronized void stop() {
-        if (task != null) {
-            task.cancel(false);
-            task = null;
-        }
-    }
-
     private void sampleQuietly() {
         try {
             sample();

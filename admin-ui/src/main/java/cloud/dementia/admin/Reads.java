@@ -151,9 +151,8 @@ final class Reads {
         if (stats.isEmpty()) {
             return Optional.empty();
         }
-        Overview all = overview();
         List<LeakView> leaks = registry.leaks().stream().filter(l -> l.schema().equals(schema)).map(Reads::leak).toList();
-        return Optional.of(new PoolDetail(view(stats.get()), all.budget(), resizeRule(schema), leaks, server,
+        return Optional.of(new PoolDetail(view(stats.get()), overview().budget(), resizeRule(schema), leaks, server,
                 recentActions(schema), registry.settings().leakThreshold().toMillis(), registry.settings().maxPerSchema(),
                 registry.settings().minIdle()));
     }

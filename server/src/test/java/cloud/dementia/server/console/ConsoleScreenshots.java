@@ -31,6 +31,7 @@ class ConsoleScreenshots {
             s.openConnections("proj_billing", 3);
             s.openConnections("proj_archive", 1);
             s.use("proj_docs");
+            s.use("proj_trial");
             s.use("proj_orders");
             s.registry().resize("proj_orders", 3, 0);
             AtomicBoolean stop = new AtomicBoolean();
@@ -71,8 +72,10 @@ class ConsoleScreenshots {
                 s.hold("proj_orders");
                 s.waiters("proj_orders", 3);
                 s.apiJson("POST", "/pools/proj_docs/suspend", null);
+                s.apiJson("POST", "/cleanup/settings", "{\"intervalSeconds\": 300, \"idleMaxSeconds\": 60}");
                 s.apiJson("POST", "/cleanup/run", null);
-                s.apiJson("POST", "/pools/proj_archive/drain", null);
+                s.apiJson("POST", "/cleanup/settings", "{\"intervalSeconds\": 300, \"idleMaxSeconds\": 600}");
+                s.apiJson("POST", "/pools/proj_billing/drain", null);
                 s.apiJson("POST", "/pools/proj_billing/resize", "{\"max\": 6, \"minIdle\": 1}");
                 ConsoleServer.sleep(30_000);
                 takeScreenshots(s, browser, out);
