@@ -25,12 +25,14 @@ import io.helidon.webserver.http.ServerResponse;
 import io.helidon.webserver.observe.ObserveFeature;
 import io.helidon.webserver.observe.health.HealthObserver;
 
+import cloud.dementia.admin.AdminConsole;
 import cloud.dementia.db.ConnectionTarget;
 import cloud.dementia.db.DatabaseProbe;
 import cloud.dementia.db.EmbeddedDatabase;
 import cloud.dementia.db.pool.IdleCleanup;
 import cloud.dementia.db.pool.PoolRegistry;
 import cloud.dementia.db.schema.ControlSchema;
+import cloud.dementia.db.store.AdminAudit;
 import cloud.dementia.db.store.CredentialStore;
 import cloud.dementia.server.auth.Credentials;
 import cloud.dementia.server.http.BearerAuth;
@@ -155,7 +157,9 @@ public final class DementiaServer {
                 .register(new ExecuteService(invoker), new ToolsService(invoker))
                 .register("/metrics", observability)
                 .register("/observe/metrics", observability)
-                .get("/health", (req, res) -> health(checks, res));
+                .get("/health", (req, res) -> health(checks, res))
+                // the operator console: its own login (an API key never opens it), CSRF tokens, security headers
+                .register("/admin", AdminConsole.create(registry, cleanup, credentials::acceptsAdmin, new AdminAudit(registry)));
         WebServer webServer;
         try {
             webServer = WebServer.builder()

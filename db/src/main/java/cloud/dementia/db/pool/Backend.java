@@ -29,27 +29,36 @@ interface Backend {
     boolean closed();
 
     /**
+     * @return the process id the server reported for this connection at start-up ({@code pg_backend_pid()}), how the
+     *         backend is found in {@code pg_stat_activity}; behind a pooler it is the pooler's, not a server process
+     */
+    int pid();
+
+    /**
      * Wraps a fresh driver connection.
      *
      * @param physical  the driver's connection
+     * @param pid       the backend process id the server reported for it
      * @param onClose   called once when the connection is closed or aborted
      * @return a connection that is also a {@link Backend}
      */
-    static Connection wrap(Connection physical, Runnable onClose) {
-        Handler handler = new Handler(physical, onClose);
+    static Connection wrap(Connection physical, int pid, Runnable onClose) {
+        Handler handler = new Handler(physical, pid, onClose);
         return (Connection) Proxy.newProxyInstance(Backend.class.getClassLoader(),
                 new Class<?>[] {Connection.class, Backend.class}, handler);
     }
 
     final class Handler implements InvocationHandler, Backend {
         private final Connection physical;
+        private final int pid;
         private final Runnable onClose;
         private final AtomicBoolean closed = new AtomicBoolean();
         private volatile long lastReturned = System.nanoTime();
         private volatile boolean drainPending;
 
-        private Handler(Connection physical, Runnable onClose) {
+        private Handler(Connection physical, int pid, Runnable onClose) {
             this.physical = physical;
+            this.pid = pid;
             this.onClose = onClose;
         }
 
@@ -105,6 +114,11 @@ interface Backend {
         @Override
         public boolean closed() {
             return closed.get();
+        }
+
+        @Override
+        public int pid() {
+            return pid;
         }
     }
 }

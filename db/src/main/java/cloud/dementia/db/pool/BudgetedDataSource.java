@@ -50,18 +50,29 @@ final class BudgetedDataSource extends ConnectionSource {
 
     /** Opens a physical connection for an already taken permit; closing it gives the permit back. */
     private Connection open() throws SQLException {
-        Connection physical;
+        Connection physical = null;
+        int pid;
         try {
             physical = driver.connect(target.jdbcUrl(), target.driverProperties());
             if (physical == null) {
                 throw new SQLException("the PostgreSQL driver does not accept " + target.describe());
             }
+            // the driver keeps the pid the server sent at start-up (BackendKeyData): no round trip
+            pid = physical.unwrap(org.postgresql.PGConnection.class).getBackendPID();
         } catch (SQLException | RuntimeException e) {
-            budget.release();
+            try {
+                if (physical != null) {
+                    physical.close();
+                }
+            } catch (SQLException closing) {
+                e.addSuppressed(closing);
+            } finally {
+                budget.release();
+            }
             throw e;
         }
         Backend[] self = new Backend[1];
-        Connection wrapped = Backend.wrap(physical, () -> {
+        Connection wrapped = Backend.wrap(physical, pid, () -> {
             backends.remove(self[0]);
             budget.release();
         });

@@ -438,7 +438,8 @@ public final class PoolRegistry implements AutoCloseable {
             throw e;
         }
         LeakWatch.Checkout checkout = leaks.start(schema);
-        return Backend.wrap(physical, () -> {
+        int pid = physical.unwrap(org.postgresql.PGConnection.class).getBackendPID();
+        return Backend.wrap(physical, pid, () -> {
             leaks.end(checkout);
             budget.release();
         });
@@ -455,6 +456,15 @@ public final class PoolRegistry implements AutoCloseable {
     /** @return a snapshot of every pool, by schema name */
     public List<PoolStats> pools() {
         return pools.values().stream().map(this::statsOf).sorted(Comparator.comparing(PoolStats::schema)).toList();
+    }
+
+    /**
+     * @return the process ids of the backends the schema's current pool holds now, as {@code pg_stat_activity} lists
+     *         them (empty when the schema has no pool); read-only, for showing what the server sees of a pool
+     */
+    public List<Integer> backendPids(String schema) {
+        SchemaPool pool = pools.get(schema);
+        return pool == null ? List.of() : pool.backendPids();
     }
 
     public BudgetStats budget() {

@@ -235,6 +235,11 @@ final class SchemaPool {
         return List.copyOf(source.backends());
     }
 
+    /** @return the process ids of the backends this pool holds now */
+    List<Integer> backendPids() {
+        return source.backends().stream().map(Backend::pid).sorted().toList();
+    }
+
     boolean isClosed() {
         return dataSource.isClosed();
     }

@@ -1,0 +1,264 @@
+package cloud.dementia.admin;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Method;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.HttpService;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+
+import cloud.dementia.db.pool.PoolException;
+import cloud.dementia.db.pool.PoolSuspendedException;
+import cloud.dementia.db.pool.PoolTimeoutException;
+import cloud.dementia.db.pool.UnknownPoolException;
+import cloud.dementia.db.store.AdminAudit;
+
+/**
+ * {@code /admin/api}: the console's reads and actions as JSON, for scripts (HTTP Basic as the admin user) and for the
+ * console's own live refresh (its session cookie; a POST then also needs the {@code X-CSRF-Token} header). Errors are
+ * {@code {"error": "..."}} with a status that says whose fault it is.
+ */
+final class Api implements HttpService {
+
+    private static final Logger LOG = Logger.getLogger(Api.class.getName());
+    private static final String REALM = "Basic realm=\"dementia-admin\", charset=\"UTF-8\"";
+
+    private final Reads reads;
+    private final Operations operations;
+    private final Access access;
+
+    Api(Reads reads, Operations operations, Access access) {
+        this.reads = reads;
+        this.operations = operations;
+        this.access = access;
+    }
+
+    @Override
+    public void routing(HttpRules rules) {
+        rules.any(this::authenticate)
+                .get("/pools", (req, res) -> safely(res, () -> send(res, Status.OK_200, reads.overview())))
+                .get("/pools/{schema}", this::pool)
+                .get("/budget", (req, res) -> safely(res, () -> send(res, Status.OK_200, reads.overview().budget())))
+                .get("/leaks", (req, res) -> safely(res, () -> send(res, Status.OK_200, Map.of("leaks", reads.leaks()))))
+                .get("/cleanup", (req, res) -> safely(res, () -> send(res, Status.OK_200, reads.cleanup())))
+                .get("/audit", this::audit)
+                .get("/history", this::history)
+                .post("/pools/{schema}/{action}", this::poolAction)
+                .post("/cleanup/run", this::cleanupRun)
+                .post("/cleanup/settings", this::cleanupSettings)
+                .any(this::notFound);
+    }
+
+    // ---------------------------------------------------------------- access
+
+    private void authenticate(ServerRequest req, ServerResponse res) {
+        String address = Access.address(req);
+        Optional<String[]> basic = Access.basic(req);
+        Actor actor;
+        if (Access.bearer(req)) {
+            res.header(HeaderNames.WWW_AUTHENTICATE, REALM);
+            error(res, Status.UNAUTHORIZED_401, "API keys do not open the console API: use the admin user with HTTP Basic "
+                    + "(curl -u admin:PASSWORD ...)");
+            return;
+        }
+        if (basic.isPresent()) {
+            Access.Check check = access.check(address, basic.get()[0], basic.get()[1]);
+            if (check.verdict() == Access.Verdict.WAIT) {
+                res.header(HeaderNames.RETRY_AFTER, Long.toString(Access.seconds(check.retryAfter())));
+                error(res, Status.TOO_MANY_REQUESTS_429, "too many failed logins from this address or for this user: try again in "
+                        + Access.seconds(check.retryAfter()) + " s");
+                return;
+            }
+            if (check.verdict() == Access.Verdict.WRONG) {
+                res.header(HeaderNames.WWW_AUTHENTICATE, REALM);
+                error(res, Status.UNAUTHORIZED_401, "wrong admin user or password");
+                return;
+            }
+            actor = new Actor(basic.get()[0], "api", address);
+            if (req.prologue().method() == Method.POST && !readFields(req, res)) {
+                return;
+            }
+        } else {
+            Optional<Session> session = access.session(req);
+            if (session.isEmpty()) {
+                // no Basic challenge for the console's own scripts: the browser would pop up a password dialog
+                if (!Access.sentSessionCookie(req) && req.headers().first(io.helidon.http.HeaderNames.create("X-Requested-With")).isEmpty()) {
+                    res.header(HeaderNames.WWW_AUTHENTICATE, REALM);
+                }
+                error(res, Status.UNAUTHORIZED_401, "log in at /admin/login, or send the admin user with HTTP Basic (curl -u admin:PASSWORD ...)");
+                return;
+            }
+            actor = new Actor(session.get().user(), "api", address);
+            if (req.prologue().method() == Method.POST) {
+                if (!readFields(req, res)) {
+                    return;
+                }
+                if (!Access.csrfMatches(session.get(), req, req.context().get(Fields.class).orElseThrow())) {
+                    error(res, Status.FORBIDDEN_403, "refused: a POST with the console's session cookie needs its CSRF token "
+                            + "in the X-CSRF-Token header (or use HTTP Basic, which needs none)");
+                    return;
+                }
+            }
+        }
+        req.context().register(actor);
+        res.next();
+    }
+
+    private boolean readFields(ServerRequest req, ServerResponse res) {
+        try {
+            req.context().register(Fields.read(req));
+            return true;
+        } catch (IllegalArgumentException e) {
+            error(res, Status.BAD_REQUEST_400, e.getMessage());
+            return false;
+        }
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    private void pool(ServerRequest req, ServerResponse res) {
+        String schema = req.path().pathParameters().get("schema");
+        safely(res, () -> send(res, Status.OK_200, reads.pool(schema).orElseThrow(() -> new UnknownPoolException(schema))));
+    }
+
+    private void audit(ServerRequest req, ServerResponse res) {
+        safely(res, () -> {
+            Fields q = Fields.form(req.query().rawValue() == null ? "" : req.query().rawValue());
+            int limit = q.optionalWholeNumber("limit").orElse(100);
+            if (limit < 1 || limit > AdminAudit.MAX_READ) {
+                throw new IllegalArgumentException("limit must be between 1 and " + AdminAudit.MAX_READ + ", got " + limit);
+            }
+            long before = q.optionalWholeNumber("before").map(Integer::longValue).orElse(Long.MAX_VALUE);
+            send(res, Status.OK_200, Map.of("entries", reads.audit(limit, before)));
+        });
+    }
+
+    private void history(ServerRequest req, ServerResponse res) {
+        safely(res, () -> {
+            String since = req.query().first("since").orElse("0");
+            long sinceMillis;
+            try {
+                sinceMillis = Long.parseLong(since);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("since must be epoch milliseconds, got `" + since + "`");
+            }
+            Map<String, List<long[]>> pools = new LinkedHashMap<>();
+            reads.history().since(sinceMillis).forEach((schema, samples) -> {
+                List<long[]> rows = new ArrayList<>(samples.size());
+                samples.forEach(s -> rows.add(new long[] {s.at(), s.active(), s.waiting(), s.total(), s.max()}));
+                pools.put(schema, rows);
+            });
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("at", System.currentTimeMillis());
+            body.put("everyMs", PoolHistory.EVERY.toMillis());
+            body.put("windowMs", PoolHistory.WINDOW.toMillis());
+            body.put("columns", List.of("at", "active", "waiting", "total", "max"));
+            body.put("pools", pools);
+            send(res, Status.OK_200, body);
+        });
+    }
+
+    // ---------------------------------------------------------------- actions
+
+    private void poolAction(ServerRequest req, ServerResponse res) {
+        Actor who = req.context().get(Actor.class).orElseThrow();
+        Fields f = req.context().get(Fields.class).orElse(Fields.empty());
+        String schema = req.path().pathParameters().get("schema");
+        String action = req.path().pathParameters().get("action");
+        safely(res, () -> {
+            Operations.PoolChange change = switch (action) {
+                case "resize" -> {
+                    int max = f.wholeNumber("max");
+                    // min idle may be left out: it stays as it is (lowered to the new max if above it)
+                    int minIdle = f.optionalWholeNumber("minIdle").orElseGet(() -> Math.min(max, reads.stats(schema)
+                            .orElseThrow(() -> new UnknownPoolException(schema)).minIdle()));
+                    yield operations.resize(who, schema, max, minIdle);
+                }
+                case "drain" -> operations.drain(who, schema);
+                case "suspend" -> operations.suspend(who, schema);
+                case "resume" -> operations.resume(who, schema);
+                case "retire" -> operations.retire(who, schema);
+                default -> null;
+            };
+            if (change == null) {
+                error(res, Status.NOT_FOUND_404, "no action `" + action + "`: use resize, drain, suspend, resume or retire");
+                return;
+            }
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("done", change.done());
+            body.put("before", Operations.auditValues(change.before()));
+            body.put("after", Operations.auditValues(change.after()));
+            body.put("pool", reads.view(change.after()));
+            send(res, Status.OK_200, body);
+        });
+    }
+
+    private void cleanupRun(ServerRequest req, ServerResponse res) {
+        Actor who = req.context().get(Actor.class).orElseThrow();
+        safely(res, () -> {
+            Operations.CleanupChange change = operations.cleanupNow(who);
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("done", change.done());
+            body.put("report", Reads.CleanupRun.of(change.report()));
+            send(res, Status.OK_200, body);
+        });
+    }
+
+    private void cleanupSettings(ServerRequest req, ServerResponse res) {
+        Actor who = req.context().get(Actor.class).orElseThrow();
+        Fields f = req.context().get(Fields.class).orElse(Fields.empty());
+        safely(res, () -> {
+            Duration interval = Duration.ofSeconds(f.wholeNumber("intervalSeconds"));
+            Duration idleMax = Duration.ofSeconds(f.wholeNumber("idleMaxSeconds"));
+            Operations.CleanupChange change = operations.cleanupSettings(who, interval, idleMax);
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("done", change.done());
+            body.put("cleanup", reads.cleanup());
+            send(res, Status.OK_200, body);
+        });
+    }
+
+    private void notFound(ServerRequest req, ServerResponse res) {
+        error(res, Status.NOT_FOUND_404, "no " + req.prologue().method().text() + " " + req.path().absolute().path()
+                + " in the console API: see README.md, section Console API");
+    }
+
+    // ---------------------------------------------------------------- responses
+
+    /** The one place that turns a failure into an API status and message. */
+    private static void safely(ServerResponse res, Runnable action) {
+        try {
+            action.run();
+        } catch (UnknownPoolException e) {
+            error(res, Status.NOT_FOUND_404, e.getMessage());
+        } catch (IllegalArgumentException e) {
+            error(res, Status.BAD_REQUEST_400, "refused: " + e.getMessage());
+        } catch (PoolTimeoutException e) {
+            res.header(HeaderNames.RETRY_AFTER, "1");
+            error(res, Status.SERVICE_UNAVAILABLE_503, e.getMessage());
+        } catch (PoolSuspendedException e) {
+            error(res, Status.CONFLICT_409, e.getMessage());
+        } catch (PoolException e) {
+            LOG.log(Level.WARNING, "console API: " + e.getMessage(), e);
+            error(res, Status.SERVICE_UNAVAILABLE_503, "database: " + e.getMessage());
+        }
+    }
+
+    static void error(ServerResponse res, Status status, String message) {
+        send(res, status, Map.of("error", message));
+    }
+
+    static void send(ServerResponse res, Status status, Object body) {
+        res.status(status).header(HeaderNames.CONTENT_TYPE, "application/json").send(Json.write(body));
+    }
+}

@@ -1,0 +1,170 @@
+package cloud.dementia.admin;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+import cloud.dementia.db.pool.CleanupReport;
+import cloud.dementia.db.pool.IdleCleanup;
+import cloud.dementia.db.pool.PoolRegistry;
+import cloud.dementia.db.pool.PoolState;
+import cloud.dementia.db.pool.PoolStats;
+import cloud.dementia.db.pool.UnknownPoolException;
+import cloud.dementia.db.schema.ControlSchema;
+import cloud.dementia.db.store.AdminAudit;
+
+/**
+ * The operator's actions, the same for a console form and an {@code /admin/api} call: each one calls the pool
+ * registry (or idle cleanup), writes who, what, before and after to the audit log, and says in one line what it did.
+ */
+final class Operations {
+
+    private static final Logger LOG = Logger.getLogger(Operations.class.getName());
+
+    /**
+     * What an action on a pool did.
+     *
+     * @param done   one line for the operator
+     * @param before the pool before
+     * @param after  the pool after
+     */
+    record PoolChange(String done, PoolStats before, PoolStats after) {
+    }
+
+    /**
+     * What an idle-cleanup action did.
+     *
+     * @param done   one line for the operator
+     * @param report the run's report (for a run)
+     */
+    record CleanupChange(String done, CleanupReport report) {
+    }
+
+    private final PoolRegistry registry;
+    private final IdleCleanup cleanup;
+    private final AdminAudit audit;
+
+    Operations(PoolRegistry registry, IdleCleanup cleanup, AdminAudit audit) {
+        this.registry = registry;
+        this.cleanup = cleanup;
+        this.audit = audit;
+    }
+
+    PoolChange resize(Actor who, String schema, int max, int minIdle) {
+        PoolStats before = existing(schema);
+        PoolStats after = registry.resize(schema, max, minIdle);
+        return audited(who, "resize", before, after, "resized `" + schema + "`: max " + before.max() + " → " + after.max()
+                + ", min idle " + before.minIdle() + " → " + after.minIdle());
+    }
+
+    PoolChange drain(Actor who, String schema) {
+        PoolStats before = existing(schema);
+        PoolStats after = registry.drain(schema);
+        return audited(who, "drain", before, after, "draining `" + schema + "`: " + plural(before.idle(), "idle connection")
+                + " closed now, " + plural(before.active(), "connection") + " in use close when returned; new work gets fresh connections");
+    }
+
+    PoolChange suspend(Actor who, String schema) {
+        if (schema.equals(ControlSchema.NAME)) {
+            throw new IllegalArgumentException("the control schema `" + ControlSchema.NAME + "` cannot be suspended: the server itself "
+                    + "needs it (projects, sessions, this audit log); drain or resize it instead");
+        }
+        PoolStats before = existing(schema);
+        PoolStats after = registry.suspend(schema);
+        return audited(who, "suspend", before, after, before.state() == PoolState.SUSPENDED
+                ? "`" + schema + "` was already suspended"
+                : "suspended `" + schema + "`: new work is refused at once; " + plural(before.active(), "unit") + " of work in flight finish");
+    }
+
+    PoolChange resume(Actor who, String schema) {
+        PoolStats before = existing(schema);
+        PoolStats after = registry.resume(schema);
+        return audited(who, "resume", before, after, before.state() == PoolState.SUSPENDED
+                ? "resumed `" + schema + "`: it takes new work again"
+                : "`" + schema + "` was not suspended (" + before.state() + "): nothing to resume");
+    }
+
+    PoolChange retire(Actor who, String schema) {
+        PoolStats before = existing(schema);
+        PoolStats after = registry.retire(schema);
+        return audited(who, "retire", before, after, "retired `" + schema + "`: " + plural(before.idle(), "idle connection")
+                + " closed now, " + plural(before.active(), "connection") + " in use close when returned, its budget is given back; "
+                + "the next work for it opens a new pool");
+    }
+
+    CleanupChange cleanupNow(Actor who) {
+        Map<String, Object> before = new LinkedHashMap<>();
+        before.put("allocated", registry.budget().allocated());
+        before.put("pools", registry.pools().size());
+        CleanupReport report = cleanup.runNow(who.toString());
+        String done = "idle cleanup closed " + plural(report.connectionsClosed(), "idle connection") + " and retired "
+                + plural(report.poolsRetired().size(), "pool") + (report.poolsRetired().isEmpty() ? "" : " (" + String.join(", ", report.poolsRetired()) + ")")
+                + " in " + report.duration().toMillis() + " ms (max idle " + report.idleMax().toSeconds() + " s)";
+        Map<String, Object> after = new LinkedHashMap<>();
+        after.put("allocated", registry.budget().allocated());
+        after.put("pools", registry.pools().size());
+        after.put("closed", report.connectionsClosed());
+        after.put("retired", report.poolsRetired());
+        record(who, "cleanup run", null, before, after);
+        return new CleanupChange(done, report);
+    }
+
+    CleanupChange cleanupSettings(Actor who, Duration interval, Duration idleMax) {
+        Map<String, Object> before = cleanupSettings();
+        cleanup.change(interval, idleMax);
+        Map<String, Object> after = cleanupSettings();
+        record(who, "cleanup settings", null, before, after);
+        return new CleanupChange("idle cleanup now runs every " + interval.toSeconds() + " s and closes connections idle longer than "
+                + idleMax.toSeconds() + " s (was every " + before.get("intervalSeconds") + " s, " + before.get("idleMaxSeconds") + " s)", null);
+    }
+
+    /** Records a login or logout (no values). */
+    void session(Actor who, String action) {
+        record(who, action, null, null, null);
+    }
+
+    private Map<String, Object> cleanupSettings() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("intervalSeconds", cleanup.interval().toSeconds());
+        m.put("idleMaxSeconds", cleanup.idleMax().toSeconds());
+        return m;
+    }
+
+    private PoolStats existing(String schema) {
+        return registry.currentStats(schema).orElseThrow(() -> new UnknownPoolException(schema));
+    }
+
+    private PoolChange audited(Actor who, String action, PoolStats before, PoolStats after, String done) {
+        record(who, action, before.schema(), auditValues(before), auditValues(after));
+        LOG.info(() -> "console: " + who + " " + action + " schema=" + before.schema() + ": " + done);
+        return new PoolChange(done, before, after);
+    }
+
+    private void record(Actor who, String action, String target, Object before, Object after) {
+        try {
+            audit.record(who.toString(), action, target, before == null ? null : Json.write(before), after == null ? null : Json.write(after));
+        } catch (RuntimeException e) {
+            // the action has happened; not being able to write it down must not make it look as if it had not
+            LOG.log(Level.WARNING, "audit entry not written: actor=" + who + " action=" + action + " target=" + target + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The values an operator compares before and after. */
+    static Map<String, Object> auditValues(PoolStats s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("state", s.state().name());
+        m.put("max", s.max());
+        m.put("minIdle", s.minIdle());
+        m.put("active", s.active());
+        m.put("idle", s.idle());
+        m.put("total", s.total());
+        m.put("waiting", s.waiting());
+        return m;
+    }
+
+    static String plural(int n, String what) {
+        return n + " " + what + (n == 1 ? "" : "s");
+    }
+}

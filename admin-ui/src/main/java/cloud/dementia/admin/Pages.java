@@ -1,0 +1,309 @@
+package cloud.dementia.admin;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Method;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.HttpService;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+
+import cloud.dementia.db.pool.PoolException;
+import cloud.dementia.db.pool.UnknownPoolException;
+import cloud.dementia.db.store.AdminAudit;
+
+/**
+ * The console pages under {@code /admin}: login, pools, one pool, idle cleanup, audit. Every page but the login needs
+ * a session; every POST needs the session's CSRF token. Actions redirect back with a one-line notice (POST, redirect,
+ * GET), so a reload never repeats one.
+ */
+final class Pages implements HttpService {
+
+    private static final Format FMT = new Format();
+
+    private final Reads reads;
+    private final Operations operations;
+    private final Access access;
+    private final Templates templates;
+    private final Assets assets;
+
+    Pages(Reads reads, Operations operations, Access access, Templates templates, Assets assets) {
+        this.reads = reads;
+        this.operations = operations;
+        this.access = access;
+        this.templates = templates;
+        this.assets = assets;
+    }
+
+    @Override
+    public void routing(HttpRules rules) {
+        rules.get("/login", this::loginForm)
+                .post("/login", this::login)
+                .any(this::requireSession)
+                .get("/", this::pools)
+                .get("/pools", this::pools)
+                .get("/pools/{schema}", this::pool)
+                .post("/pools/{schema}/{action}", this::poolAction)
+                .get("/cleanup", this::cleanup)
+                .post("/cleanup/run", this::cleanupRun)
+                .post("/cleanup/settings", this::cleanupSettings)
+                .get("/audit", this::audit)
+                .post("/logout", this::logout)
+                .any(this::notFound);
+    }
+
+    // ---------------------------------------------------------------- login
+
+    private void loginForm(ServerRequest req, ServerResponse res) {
+        if (access.session(req).isPresent()) {
+            redirect(res, Access.safeNext(req.query().first("next").orElse(null)));
+            return;
+        }
+        String message = req.query().first("bye").isPresent() ? "Signed out." : null;
+        renderLogin(req, res, Status.OK_200, req.query().first("next").orElse(""), "", message, true);
+    }
+
+    private void login(ServerRequest req, ServerResponse res) {
+        Fields f;
+        try {
+            f = Fields.read(req);
+        } catch (IllegalArgumentException e) {
+            renderLogin(req, res, Status.BAD_REQUEST_400, "", "", e.getMessage(), false);
+            return;
+        }
+        String user = f.text("user").orElse("").trim();
+        String next = f.text("next").orElse("");
+        if (!Access.loginTokenMatches(req, f.text(Access.CSRF_FIELD).orElse(null))) {
+            renderLogin(req, res, Status.FORBIDDEN_403, next, user,
+                    "This login form has expired or did not come from this console (CSRF token missing or wrong): please sign in again.", false);
+            return;
+        }
+        String address = Access.address(req);
+        Access.Check check = access.check(address, user, f.text("password").orElse(""));
+        switch (check.verdict()) {
+            case WAIT -> {
+                res.header(HeaderNames.RETRY_AFTER, Long.toString(Access.seconds(check.retryAfter())));
+                renderLogin(req, res, Status.TOO_MANY_REQUESTS_429, next, user, "Too many failed logins from this address or for this user: "
+                        + "try again in " + Access.seconds(check.retryAfter()) + " s. Each further failure doubles the wait.", false);
+            }
+            case WRONG -> renderLogin(req, res, Status.UNAUTHORIZED_401, next, user, "Wrong user or password.", false);
+            case ACCEPTED -> {
+                Sessions.Created created = access.sessions().create(user);
+                Access.startSession(req, res, created.id());
+                operations.session(new Actor(user, "console", address), "login");
+                redirect(res, Access.safeNext(next));
+            }
+        }
+    }
+
+    private void renderLogin(ServerRequest req, ServerResponse res, Status status, String next, String user, String message, boolean ok) {
+        Map<String, Object> m = base("login");
+        m.put("loginToken", Access.loginToken(req, res));
+        m.put("next", next);
+        m.put("userName", user);
+        m.put("message", message);
+        m.put("messageOk", ok);
+        html(res, status, templates.render("login", m));
+    }
+
+    private void logout(ServerRequest req, ServerResponse res) {
+        Session s = session(req);
+        access.sessions().end(s);
+        Access.endSession(req, res);
+        operations.session(new Actor(s.user(), "console", Access.address(req)), "logout");
+        redirect(res, "/admin/login?bye");
+    }
+
+    /** Every route after this one needs a session; a POST also needs the session's CSRF token. */
+    private void requireSession(ServerRequest req, ServerResponse res) {
+        Optional<Session> session = access.session(req);
+        if (session.isEmpty()) {
+            String query = req.query().rawValue();
+            String here = req.path().absolute().rawPath() + (query == null || query.isEmpty() ? "" : "?" + query);
+            String next = req.prologue().method() == Method.GET ? here : "/admin";
+            redirect(res, "/admin/login?next=" + java.net.URLEncoder.encode(next, java.nio.charset.StandardCharsets.UTF_8));
+            return;
+        }
+        Session s = session.get();
+        req.context().register(s);
+        if (req.prologue().method() == Method.POST) {
+            Fields fields;
+            try {
+                fields = Fields.read(req);
+            } catch (IllegalArgumentException e) {
+                error(res, s, Status.BAD_REQUEST_400, "Bad request", e.getMessage());
+                return;
+            }
+            if (!Access.csrfMatches(s, req, fields)) {
+                error(res, s, Status.FORBIDDEN_403, "Refused: no valid CSRF token",
+                        "This form was sent without the console's CSRF token (or with an old one), so it was not applied. "
+                                + "Reload the page and use its form again.");
+                return;
+            }
+            req.context().register(fields);
+        }
+        res.next();
+    }
+
+    // ---------------------------------------------------------------- pages
+
+    private void pools(ServerRequest req, ServerResponse res) {
+        Session s = session(req);
+        Map<String, Object> m = page("pools", s);
+        html(res, Status.OK_200, templates.render("pools", m));
+    }
+
+    private void pool(ServerRequest req, ServerResponse res) {
+        Session s = session(req);
+        String schema = req.path().pathParameters().get("schema");
+        Optional<Reads.PoolDetail> detail = reads.pool(schema);
+        if (detail.isEmpty()) {
+            error(res, s, Status.NOT_FOUND_404, "No pool `" + schema + "`", new UnknownPoolException(schema).getMessage() + ".");
+            return;
+        }
+        Map<String, Object> m = page("pool", s);
+        m.put("detail", detail.get());
+        m.put("schema", schema);
+        html(res, Status.OK_200, templates.render("pool", m));
+    }
+
+    private void poolAction(ServerRequest req, ServerResponse res) {
+        Session s = session(req);
+        Fields f = fields(req);
+        String schema = req.path().pathParameters().get("schema");
+        String action = req.path().pathParameters().get("action");
+        Actor who = new Actor(s.user(), "console", Access.address(req));
+        String back = FMT.poolUrl(schema);
+        try {
+            Operations.PoolChange change = switch (action) {
+                case "resize" -> operations.resize(who, schema, f.wholeNumber("max"), f.wholeNumber("minIdle"));
+                case "drain" -> operations.drain(who, schema);
+                case "suspend" -> operations.suspend(who, schema);
+                case "resume" -> operations.resume(who, schema);
+                case "retire" -> operations.retire(who, schema);
+                default -> null;
+            };
+            if (change == null) {
+                notFound(req, res);
+                return;
+            }
+            s.notice(Notice.done(change.done()));
+            redirect(res, action.equals("retire") ? "/admin" : back);
+        } catch (UnknownPoolException e) {
+            s.notice(Notice.refused(e.getMessage()));
+            redirect(res, "/admin");
+        } catch (IllegalArgumentException | PoolException e) {
+            s.notice(Notice.refused("Refused: " + e.getMessage()));
+            redirect(res, back);
+        }
+    }
+
+    private void cleanup(ServerRequest req, ServerResponse res) {
+        Session s = session(req);
+        Map<String, Object> m = page("cleanup", s);
+        m.put("cleanup", reads.cleanup());
+        html(res, Status.OK_200, templates.render("cleanup", m));
+    }
+
+    private void cleanupRun(ServerRequest req, ServerResponse res) {
+        Session s = session(req);
+        try {
+            s.notice(Notice.done(operations.cleanupNow(new Actor(s.user(), "console", Access.address(req))).done()));
+        } catch (PoolException e) {
+            s.notice(Notice.refused("Idle cleanup failed: " + e.getMessage()));
+        }
+        redirect(res, "/admin/cleanup");
+    }
+
+    private void cleanupSettings(ServerRequest req, ServerResponse res) {
+        Session s = session(req);
+        Fields f = fields(req);
+        try {
+            Duration interval = Duration.ofSeconds(f.wholeNumber("intervalSeconds"));
+            Duration idleMax = Duration.ofSeconds(f.wholeNumber("idleMaxSeconds"));
+            s.notice(Notice.done(operations.cleanupSettings(new Actor(s.user(), "console", Access.address(req)), interval, idleMax).done()));
+        } catch (IllegalArgumentException e) {
+            s.notice(Notice.refused("Refused: " + e.getMessage()));
+        }
+        redirect(res, "/admin/cleanup");
+    }
+
+    private void audit(ServerRequest req, ServerResponse res) {
+        Session s = session(req);
+        long before;
+        try {
+            before = req.query().first("before").map(Long::parseLong).orElse(Long.MAX_VALUE);
+        } catch (NumberFormatException e) {
+            before = Long.MAX_VALUE;
+        }
+        int limit = 100;
+        Map<String, Object> m = page("audit", s);
+        List<Reads.AuditView> entries;
+        try {
+            entries = reads.audit(limit, before);
+        } catch (PoolException e) {
+            error(res, s, Status.SERVICE_UNAVAILABLE_503, "The audit log could not be read", e.getMessage());
+            return;
+        }
+        m.put("entries", entries);
+        m.put("older", entries.size() == limit ? entries.get(entries.size() - 1).id() : null);
+        m.put("paged", before != Long.MAX_VALUE);
+        m.put("maxRead", AdminAudit.MAX_READ);
+        html(res, Status.OK_200, templates.render("audit", m));
+    }
+
+    private void notFound(ServerRequest req, ServerResponse res) {
+        Session s = session(req);
+        error(res, s, Status.NOT_FOUND_404, "Not found", "The console has no page at " + req.path().absolute().path() + ".");
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private Map<String, Object> base(String page) {
+        Map<String, Object> m = new HashMap<>();
+        m.put("page", page);
+        m.put("fmt", FMT);
+        m.put("cssVersion", assets.version("console.css"));
+        m.put("jsVersion", assets.version("console.js"));
+        return m;
+    }
+
+    private Map<String, Object> page(String page, Session s) {
+        Map<String, Object> m = base(page);
+        m.put("user", s.user());
+        m.put("csrf", s.csrf());
+        m.put("notice", s.takeNotice());
+        m.put("overview", reads.overview());
+        return m;
+    }
+
+    private void error(ServerResponse res, Session s, Status status, String title, String message) {
+        Map<String, Object> m = page("error", s);
+        m.put("title", title);
+        m.put("message", message);
+        m.put("status", status.code());
+        html(res, status, templates.render("error", m));
+    }
+
+    private static Session session(ServerRequest req) {
+        return req.context().get(Session.class).orElseThrow(() -> new IllegalStateException("no session: requireSession did not run"));
+    }
+
+    private static Fields fields(ServerRequest req) {
+        return req.context().get(Fields.class).orElse(Fields.empty());
+    }
+
+    private static void html(ServerResponse res, Status status, String body) {
+        res.status(status).header(HeaderNames.CONTENT_TYPE, "text/html; charset=utf-8").send(body);
+    }
+
+    static void redirect(ServerResponse res, String location) {
+        res.status(Status.SEE_OTHER_303).header(HeaderNames.LOCATION, location).send();
+    }
+}

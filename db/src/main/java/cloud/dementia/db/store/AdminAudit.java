@@ -1,0 +1,77 @@
+package cloud.dementia.db.store;
+
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.List;
+
+import cloud.dementia.db.pool.PoolRegistry;
+import cloud.dementia.db.schema.ControlSchema;
+
+/**
+ * The operators' audit log in the control schema ({@code admin_audit}): every console or {@code /admin/api} action
+ * with who, when, what, and the values before and after. It survives restarts and is shared by every replica.
+ */
+public final class AdminAudit {
+
+    /** Most entries one read returns. */
+    public static final int MAX_READ = 1000;
+
+    /**
+     * One recorded action.
+     *
+     * @param id     ascending number
+     * @param at     when it was recorded
+     * @param actor  who did it (user, channel, address)
+     * @param action what was done ({@code resize}, {@code drain}, ...)
+     * @param target what it was done to (a schema), or {@code null}
+     * @param before JSON of the values before, or {@code null}
+     * @param after  JSON of the values after, or {@code null}
+     */
+    public record Entry(long id, Instant at, String actor, String action, String target, String before, String after) {
+    }
+
+    private final PoolRegistry registry;
+
+    public AdminAudit(PoolRegistry registry) {
+        this.registry = registry;
+    }
+
+    /**
+     * Records an action.
+     *
+     * @param before JSON text (or {@code null})
+     * @param after  JSON text (or {@code null})
+     * @return the stored entry
+     */
+    public Entry record(String actor, String action, String target, String before, String after) {
+        return registry.inTransaction(ControlSchema.NAME, tx -> tx.queryOne(
+                "INSERT INTO admin_audit (actor, action, target, before, after) VALUES (?, ?, ?, ?::jsonb, ?::jsonb) "
+                        + "RETURNING id, at, actor, action, target, before::text, after::text",
+                AdminAudit::entry, actor, action, target, before, after).orElseThrow());
+    }
+
+    /**
+     * @param limit    most entries to return (at most {@link #MAX_READ})
+     * @param beforeId only entries older than this id ({@code Long.MAX_VALUE}: the newest)
+     * @return entries, newest first
+     */
+    public List<Entry> recent(int limit, long beforeId) {
+        int n = Math.max(1, Math.min(limit, MAX_READ));
+        return registry.inReadOnlyTransaction(ControlSchema.NAME, tx -> tx.query(
+                "SELECT id, at, actor, action, target, before::text, after::text FROM admin_audit WHERE id < ? ORDER BY id DESC LIMIT ?",
+                AdminAudit::entry, beforeId, n));
+    }
+
+    /** @return the newest entries about one target, newest first */
+    public List<Entry> recentFor(String target, int limit) {
+        int n = Math.max(1, Math.min(limit, MAX_READ));
+        return registry.inReadOnlyTransaction(ControlSchema.NAME, tx -> tx.query(
+                "SELECT id, at, actor, action, target, before::text, after::text FROM admin_audit WHERE target = ? ORDER BY id DESC LIMIT ?",
+                AdminAudit::entry, target, n));
+    }
+
+    private static Entry entry(java.sql.ResultSet r) throws java.sql.SQLException {
+        return new Entry(r.getLong(1), r.getObject(2, OffsetDateTime.class).toInstant(), r.getString(3), r.getString(4),
+                r.getString(5), r.getString(6), r.getString(7));
+    }
+}
