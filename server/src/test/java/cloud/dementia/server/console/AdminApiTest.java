@@ -93,6 +93,14 @@ class AdminApiTest {
         assertEquals(0, detail.get("server").get("disagreements").size());
         assertEquals(0, detail.get("leaks").size());
 
+        // the history is sampled every 3 s: the first sample may not be there yet right after start
+        ConsoleServer.eventually("a first history sample", () -> {
+            try {
+                return s.apiJson("GET", "/history?since=0", null).get("pools").has("dementia_control");
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
         JsonNode history = s.apiJson("GET", "/history?since=0", null);
         assertEquals("[\"at\",\"active\",\"waiting\",\"total\",\"max\"]", history.get("columns").toString());
         assertTrue(history.get("pools").has("dementia_control"), history.toString());
