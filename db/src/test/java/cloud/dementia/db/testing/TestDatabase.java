@@ -166,9 +166,21 @@ public final class TestDatabase {
             return target;
         }
 
-        /** @return the connection URL in {@code postgres://} form, for a server under test */
+        /**
+         * @return a JDBC URL that carries the user (and password) too, to hand a server under test as its
+         *         {@code DATABASE_URL}: the driver must not fall back to the operating-system user
+         */
         public String jdbcUrl() {
-            return target.jdbcUrl();
+            StringBuilder url = new StringBuilder(target.jdbcUrl());
+            char sep = target.jdbcUrl().contains("?") ? '&' : '?';
+            if (target.user() != null) {
+                url.append(sep).append("user=").append(java.net.URLEncoder.encode(target.user(), java.nio.charset.StandardCharsets.UTF_8));
+                sep = '&';
+            }
+            if (target.password() != null) {
+                url.append(sep).append("password=").append(java.net.URLEncoder.encode(target.password(), java.nio.charset.StandardCharsets.UTF_8));
+            }
+            return url.toString();
         }
 
         /** @return this test's backends in {@code pg_stat_activity} */
