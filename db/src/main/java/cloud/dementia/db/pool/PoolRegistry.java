@@ -103,6 +103,13 @@ public final class PoolRegistry implements AutoCloseable {
         while (true) {
             SchemaPool pool = poolFor(schema);
             Connection connection = borrow(pool);
+            if (connection == null) {
+                // the pool was retired while we asked it for a connection: the next one is a fresh pool
+                if (--attemptsLeft > 0) {
+                    continue;
+                }
+                throw new UnknownPoolException(schema);
+            }
             LeakWatch.Checkout checkout = leaks.start(schema);
             boolean closeBackend = false;
             Tx tx = new Tx(connection, schema);
@@ -165,19 +172,28 @@ public final class PoolRegistry implements AutoCloseable {
         return false;
     }
 
+    /** @return a connection, or {@code null} when the pool was retired meanwhile */
     private Connection borrow(SchemaPool pool) {
         long start = System.nanoTime();
         try {
             return pool.borrow();
-        } catch (SQLTransientConnectionException e) {
+        } catch (SQLException e) {
+            if (pool.state() == PoolState.RETIRED) {
+                return null;
+            }
+            return failBorrow(pool, start, e);
+        }
+    }
+
+    private Connection failBorrow(SchemaPool pool, long start, SQLException failure) {
+        if (failure instanceof SQLTransientConnectionException) {
             pool.countTimeout();
             long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-            PoolTimeoutException timeout = new PoolTimeoutException(statsOf(pool), budget(), waited, e);
+            PoolTimeoutException timeout = new PoolTimeoutException(statsOf(pool), budget(), waited, failure);
             LOG.warning(() -> timeout.getMessage());
             throw timeout;
-        } catch (SQLException e) {
-            throw new DataAccessException(pool.schema(), e);
         }
+        throw new DataAccessException(pool.schema(), failure);
     }
 
     private void giveBack(SchemaPool pool, Connection connection, boolean closeBackend) {

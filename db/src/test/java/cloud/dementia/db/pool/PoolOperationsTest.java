@@ -169,6 +169,45 @@ class PoolOperationsTest {
     }
 
     @Test
+    void operationsWhileTrafficFlowsLoseNoWork() throws Exception {
+        try (RegistryFixture f = new RegistryFixture(s -> s.withPoolSize(3, 0))) {
+            f.schemas("acme");
+            java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.ExecutorService workers = java.util.concurrent.Executors.newFixedThreadPool(8);
+            List<java.util.concurrent.Future<?>> futures = new java.util.ArrayList<>();
+            for (int w = 0; w < 8; w++) {
+                futures.add(workers.submit(() -> {
+                    for (int i = 0; i < 60; i++) {
+                        assertEquals("acme", f.registry.inTransaction("acme",
+                                tx -> tx.queryOne("SELECT v FROM t, pg_sleep(0.002)", r -> r.getString(1)).orElseThrow()));
+                        done.incrementAndGet();
+                    }
+                    return null;
+                }));
+            }
+            for (int i = 0; i < 6; i++) {
+                Thread.sleep(40);
+                try {
+                    switch (i % 3) {
+                        case 0 -> f.registry.retire("acme");
+                        case 1 -> f.registry.drain("acme");
+                        default -> f.registry.resize("acme", 2 + i % 2, 0);
+                    }
+                } catch (UnknownPoolException e) {
+                    // retired a moment ago and not yet reopened by the workers: nothing to act on
+                }
+            }
+            for (java.util.concurrent.Future<?> future : futures) {
+                future.get(60, TimeUnit.SECONDS);
+            }
+            workers.shutdown();
+            assertEquals(480, done.get(), "every unit of work succeeded through retire, drain and resize");
+            eventually("nothing left checked out", () -> f.registry.pools().stream().allMatch(p -> p.active() == 0));
+            assertThat(f.registry.budget().allocated(), lessThanOrEqualTo(3));
+        }
+    }
+
+    @Test
     void idleCleanupClosesOldIdleConnectionsAndRetiresUnusedPools() throws Exception {
         try (RegistryFixture f = new RegistryFixture(s -> s.withPoolSize(3, 0))) {
             f.schemas("unused", "busy");
