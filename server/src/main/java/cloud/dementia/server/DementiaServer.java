@@ -223,20 +223,24 @@ public final class DementiaServer {
     /** Writes the URLs (and, on first run, the generated secrets) for the person who started the server. */
     public void printWelcome(PrintStream out) {
         String base = "http://localhost:" + port();
-        out.println("Dementia Cloud is running.");
-        out.println("  MCP endpoint:  " + base + "/mcp");
-        out.println("  Console:       " + base + "/admin");
-        out.println("  Health:        " + base + "/health");
-        out.println("  Metrics:       " + base + "/metrics" + (settings.metricsAuth() ? " (bearer API key)" : ""));
-        out.println("  Database:      " + embedded.map(e -> "embedded PostgreSQL " + serverVersion + " in " + e.clusterDir()
-                + " (127.0.0.1:" + e.port() + ")").orElse(target.describe() + " (PostgreSQL " + serverVersion + ")"));
+        StringBuilder text = new StringBuilder()
+                .append("Dementia Cloud is running.\n")
+                .append("  MCP endpoint:  ").append(base).append("/mcp\n")
+                .append("  Console:       ").append(base).append("/admin\n")
+                .append("  Health:        ").append(base).append("/health\n")
+                .append("  Metrics:       ").append(base).append("/metrics").append(settings.metricsAuth() ? " (bearer API key)" : "").append('\n')
+                .append("  Database:      ").append(embedded.map(e -> "embedded PostgreSQL " + serverVersion + " in " + e.clusterDir()
+                        + " (127.0.0.1:" + e.port() + ")").orElse(target.describe() + " (PostgreSQL " + serverVersion + ")")).append('\n');
         credentials.firstRun().ifPresentOrElse(first -> {
-            out.println("First start: these secrets are shown once and stored only as hashes. Keep them now.");
-            first.apiKey().ifPresent(k -> out.println("  API key:       " + k));
-            first.adminPassword().ifPresent(p -> out.println("  Console login: " + credentials.adminUser() + " / " + p));
-        }, () -> out.println("  API key and console login: " + (settings.apiKeys().isEmpty()
+            text.append("First start: these secrets are shown once and stored only as hashes. Keep them now.\n");
+            first.apiKey().ifPresent(k -> text.append("  API key:       ").append(k).append('\n'));
+            first.adminPassword().ifPresent(p -> text.append("  Console login: ").append(credentials.adminUser()).append(" / ").append(p)
+                    .append('\n'));
+        }, () -> text.append("  API key and console login: ").append(settings.apiKeys().isEmpty()
                 ? "as generated on first start (stored hashed)" : "from DEMENTIA_API_KEY(S)")
-                + (settings.adminPassword().isPresent() ? ", console password from DEMENTIA_ADMIN_PASSWORD" : "")));
+                .append(settings.adminPassword().isPresent() ? ", console password from DEMENTIA_ADMIN_PASSWORD" : "").append('\n'));
+        // one write, so log lines from other threads never land inside it and a reader sees all of it or none
+        out.print(text);
         out.flush();
     }
 

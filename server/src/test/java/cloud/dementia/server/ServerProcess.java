@@ -55,7 +55,8 @@ final class ServerProcess implements AutoCloseable {
         long deadline = System.nanoTime() + limit.toNanos();
         while (System.nanoTime() < deadline) {
             Matcher m = HEALTH.matcher(stdout());
-            if (m.find() && stdout().contains("Database:") && (stdout().contains("API key") )) {
+            // the welcome text is written at once, so once its first line is there all of it is
+            if (m.find() && stdout().contains("Dementia Cloud is running.")) {
                 port = Integer.parseInt(m.group(2));
                 return port;
             }
