@@ -25,13 +25,48 @@ public final class Projects {
     public record Project(String name, String schema, Instant createdAt) {
     }
 
+    /** How long a project known to exist is trusted before the registry is asked again (another replica may delete it). */
+    public static final java.time.Duration RECHECK = java.time.Duration.ofSeconds(30);
+
+    /** A project this process has opened, and when it last confirmed it still exists. */
+    private record Ready(ProjectName project, long checkedNanos) {
+    }
+
     private final PoolRegistry registry;
-    private final Map<String, ProjectName> ready = new ConcurrentHashMap<>();
+    private final java.time.Duration recheck;
+    private final Map<String, Ready> ready = new ConcurrentHashMap<>();
     private final Map<String, java.util.concurrent.locks.ReentrantLock> opening = new ConcurrentHashMap<>();
     private volatile String database;
 
     public Projects(PoolRegistry registry) {
+        this(registry, RECHECK);
+    }
+
+    /**
+     * @param registry the pool registry
+     * @param recheck  how long an opened project is trusted to exist before the registry is asked again
+     */
+    public Projects(PoolRegistry registry, java.time.Duration recheck) {
         this.registry = registry;
+        this.recheck = recheck;
+    }
+
+    /** @return the cached project when it is known to exist, asking the registry again once {@code recheck} has passed */
+    private ProjectName stillReady(String name) {
+        Ready r = ready.get(name);
+        if (r == null) {
+            return null;
+        }
+        if (System.nanoTime() - r.checkedNanos() < recheck.toNanos()) {
+            return r.project();
+        }
+        if (find(name).isPresent()) {
+            ready.put(name, new Ready(r.project(), System.nanoTime()));
+            return r.project();
+        }
+        // deleted meanwhile (by another replica): open it afresh, as on first use
+        ready.remove(name, r);
+        return null;
     }
 
     /**
@@ -42,7 +77,7 @@ public final class Projects {
      * @throws ProjectNameTakenException when another name already owns the schema this name maps to
      */
     public ProjectName open(String name) {
-        ProjectName cached = ready.get(name);
+        ProjectName cached = stillReady(name);
         if (cached != null) {
             return cached;
         }
@@ -54,13 +89,13 @@ public final class Projects {
                 s -> new java.util.concurrent.locks.ReentrantLock());
         lock.lock();
         try {
-            cached = ready.get(name);
-            if (cached != null) {
-                return cached;
+            Ready again = ready.get(name);
+            if (again != null) {
+                return again.project();
             }
             register(project);
             migrate(project);
-            ready.put(name, project);
+            ready.put(name, new Ready(project, System.nanoTime()));
         } finally {
             lock.unlock();
         }

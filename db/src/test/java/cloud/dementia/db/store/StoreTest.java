@@ -49,6 +49,21 @@ class StoreTest {
     }
 
     @Test
+    void aProjectDeletedByAnotherReplicaIsCreatedAfreshHereOnNextUse() {
+        try (StoreFixture f = new StoreFixture()) {
+            Projects here = new Projects(f.registry, java.time.Duration.ZERO);
+            Projects otherReplica = new Projects(f.registry);
+            String schema = here.open("shared").schema();
+            f.contexts.lock(schema, ctx("topic", "before the delete"), "s");
+            assertTrue(otherReplica.delete("shared"));
+            String again = here.open("shared").schema();
+            assertEquals(schema, again);
+            assertTrue(f.contexts.labels(again).isEmpty(), "a fresh, empty project");
+            assertEquals("1.0", f.contexts.lock(again, ctx("topic", "after the delete"), "s").version());
+        }
+    }
+
+    @Test
     void twentyConcurrentLocksOfOneTopicGiveTwentyConsecutiveVersions() throws Exception {
         try (StoreFixture f = new StoreFixture()) {
             String schema = f.projects.open("default").schema();
