@@ -176,20 +176,7 @@ final class Api implements HttpService {
         String schema = req.path().pathParameters().get("schema");
         String action = req.path().pathParameters().get("action");
         safely(res, () -> {
-            Operations.PoolChange change = switch (action) {
-                case "resize" -> {
-                    int max = f.wholeNumber("max");
-                    // min idle may be left out: it stays as it is (lowered to the new max if above it)
-                    int minIdle = f.optionalWholeNumber("minIdle").orElseGet(() -> Math.min(max, reads.stats(schema)
-                            .orElseThrow(() -> new UnknownPoolException(schema)).minIdle()));
-                    yield operations.resize(who, schema, max, minIdle);
-                }
-                case "drain" -> operations.drain(who, schema);
-                case "suspend" -> operations.suspend(who, schema);
-                case "resume" -> operations.resume(who, schema);
-                case "retire" -> operations.retire(who, schema);
-                default -> null;
-            };
+            Operations.PoolChange change = operations.apply(who, schema, action, f).orElse(null);
             if (change == null) {
                 error(res, Status.NOT_FOUND_404, "no action `" + action + "`: use resize, drain, suspend, resume or retire");
                 return;

@@ -52,6 +52,27 @@ final class Operations {
         this.audit = audit;
     }
 
+    /**
+     * Applies a pool action by its name, as both the console's forms and {@code /admin/api} name them.
+     *
+     * @return what it did, or empty when there is no action of that name
+     */
+    java.util.Optional<PoolChange> apply(Actor who, String schema, String action, Fields fields) {
+        return java.util.Optional.ofNullable(switch (action) {
+            case "resize" -> {
+                int max = fields.wholeNumber("max");
+                // min idle may be left out: it stays as it is (lowered to the new max if above it)
+                int minIdle = fields.optionalWholeNumber("minIdle").orElseGet(() -> Math.min(max, existing(schema).minIdle()));
+                yield resize(who, schema, max, minIdle);
+            }
+            case "drain" -> drain(who, schema);
+            case "suspend" -> suspend(who, schema);
+            case "resume" -> resume(who, schema);
+            case "retire" -> retire(who, schema);
+            default -> null;
+        });
+    }
+
     PoolChange resize(Actor who, String schema, int max, int minIdle) {
         PoolStats before = existing(schema);
         PoolStats after = registry.resize(schema, max, minIdle);

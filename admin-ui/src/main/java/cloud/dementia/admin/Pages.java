@@ -181,14 +181,7 @@ final class Pages implements HttpService {
         Actor who = new Actor(s.user(), "console", Access.address(req));
         String back = FMT.poolUrl(schema);
         try {
-            Operations.PoolChange change = switch (action) {
-                case "resize" -> operations.resize(who, schema, f.wholeNumber("max"), f.wholeNumber("minIdle"));
-                case "drain" -> operations.drain(who, schema);
-                case "suspend" -> operations.suspend(who, schema);
-                case "resume" -> operations.resume(who, schema);
-                case "retire" -> operations.retire(who, schema);
-                default -> null;
-            };
+            Operations.PoolChange change = operations.apply(who, schema, action, f).orElse(null);
             if (change == null) {
                 notFound(req, res);
                 return;
