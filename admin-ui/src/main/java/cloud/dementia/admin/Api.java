@@ -155,14 +155,14 @@ final class Api implements HttpService {
             Map<String, List<long[]>> pools = new LinkedHashMap<>();
             reads.history().since(sinceMillis).forEach((schema, samples) -> {
                 List<long[]> rows = new ArrayList<>(samples.size());
-                samples.forEach(s -> rows.add(new long[] {s.at(), s.active(), s.waiting(), s.total(), s.max()}));
+                samples.forEach(s -> rows.add(new long[] {s.at(), s.active(), s.waiting(), s.max()}));
                 pools.put(schema, rows);
             });
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("at", System.currentTimeMillis());
             body.put("everyMs", PoolHistory.EVERY.toMillis());
             body.put("windowMs", PoolHistory.WINDOW.toMillis());
-            body.put("columns", List.of("at", "active", "waiting", "total", "max"));
+            body.put("columns", List.of("at", "active", "waiting", "max"));
             body.put("pools", pools);
             send(res, Status.OK_200, body);
         });

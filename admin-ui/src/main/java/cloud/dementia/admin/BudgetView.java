@@ -32,20 +32,20 @@ record BudgetView(int budget, int allocated, int free, int waiting, String level
         String why;
         if (b.free() == 0 && b.waiting() > 0) {
             level = Level.CRIT;
-            why = "full: " + b.waiting() + (b.waiting() == 1 ? " pool waits" : " pools wait") + " for a backend to be given back";
+            why = "full: " + b.waiting() + (b.waiting() == 1 ? " caller waits" : " callers wait") + " for a connection to be given back";
         } else if (b.free() == 0) {
             level = Level.WARN;
-            why = "full: a pool that needs a connection must first take one from an idle pool";
-        } else if (b.allocated() * 4 >= b.budget() * 3) {
+            why = "full: every connection is in use; the next caller waits";
+        } else if (b.inUse() * 4 >= b.budget() * 3) {
             level = Level.WARN;
-            why = "almost full: " + b.free() + " of " + b.budget() + " backends free";
+            why = "almost full: " + b.free() + " of " + b.budget() + " connections free";
         } else {
             level = Level.OK;
-            why = b.free() + " of " + b.budget() + " backends free";
+            why = b.free() + " of " + b.budget() + " connections free";
         }
-        List<Holder> holders = pools.stream().filter(p -> p.total() > 0)
-                .sorted(java.util.Comparator.comparingInt(PoolView::total).reversed().thenComparing(PoolView::schema))
-                .map(p -> new Holder(p.schema(), p.total(), p.level())).toList();
+        List<Holder> holders = pools.stream().filter(p -> p.active() > 0)
+                .sorted(java.util.Comparator.comparingInt(PoolView::active).reversed().thenComparing(PoolView::schema))
+                .map(p -> new Holder(p.schema(), p.active(), p.level())).toList();
         return new BudgetView(b.budget(), b.allocated(), b.free(), b.waiting(), level.css(), why, holders);
     }
 

@@ -60,10 +60,11 @@ final class Operations {
     java.util.Optional<PoolChange> apply(Actor who, String schema, String action, Fields fields) {
         return java.util.Optional.ofNullable(switch (action) {
             case "resize" -> {
-                int max = fields.wholeNumber("max");
-                // min idle may be left out: it stays as it is (lowered to the new max if above it)
-                int minIdle = fields.optionalWholeNumber("minIdle").orElseGet(() -> Math.min(max, existing(schema).minIdle()));
-                yield resize(who, schema, max, minIdle);
+                if (fields.optionalWholeNumber("minIdle").isPresent()) {
+                    throw new IllegalArgumentException("minIdle is not a schema pool's setting: schema pools open no connections; the "
+                            + "physical pool keeps DB_POOL_MIN_IDLE idle");
+                }
+                yield resize(who, schema, fields.wholeNumber("max"));
             }
             case "drain" -> drain(who, schema);
             case "suspend" -> suspend(who, schema);
@@ -73,18 +74,19 @@ final class Operations {
         });
     }
 
-    PoolChange resize(Actor who, String schema, int max, int minIdle) {
+    PoolChange resize(Actor who, String schema, int max) {
         PoolStats before = existing(schema);
-        PoolStats after = registry.resize(schema, max, minIdle);
+        PoolStats after = registry.resize(schema, max);
         return audited(who, "resize", before, after, "resized `" + schema + "`: max " + before.max() + " → " + after.max()
-                + ", min idle " + before.minIdle() + " → " + after.minIdle());
+                + (after.ownSize() ? " (remembered)" : " (the default again)"));
     }
 
     PoolChange drain(Actor who, String schema) {
         PoolStats before = existing(schema);
         PoolStats after = registry.drain(schema);
-        return audited(who, "drain", before, after, "draining `" + schema + "`: " + plural(before.idle(), "idle connection")
-                + " closed now, " + plural(before.active(), "connection") + " in use close when returned; new work gets fresh connections");
+        return audited(who, "drain", before, after, before.active() == 0
+                ? "`" + schema + "` had no work in flight: nothing to drain"
+                : "draining `" + schema + "`: new work waits until " + plural(before.active(), "unit") + " of work in flight have finished");
     }
 
     PoolChange suspend(Actor who, String schema) {
@@ -110,9 +112,8 @@ final class Operations {
     PoolChange retire(Actor who, String schema) {
         PoolStats before = existing(schema);
         PoolStats after = registry.retire(schema);
-        return audited(who, "retire", before, after, "retired `" + schema + "`: " + plural(before.idle(), "idle connection")
-                + " closed now, " + plural(before.active(), "connection") + " in use close when returned, its budget is given back; "
-                + "the next work for it opens a new pool");
+        return audited(who, "retire", before, after, "retired `" + schema + "`: it left the registry; " + plural(before.active(), "unit")
+                + " of work in flight finish, callers waiting move to the next pool, which the next work opens (with its remembered size)");
     }
 
     CleanupChange cleanupNow(Actor who) {
@@ -177,10 +178,8 @@ final class Operations {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("state", s.state().name());
         m.put("max", s.max());
-        m.put("minIdle", s.minIdle());
+        m.put("ownSize", s.ownSize());
         m.put("active", s.active());
-        m.put("idle", s.idle());
-        m.put("total", s.total());
         m.put("waiting", s.waiting());
         return m;
     }

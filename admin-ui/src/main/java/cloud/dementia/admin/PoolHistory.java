@@ -40,7 +40,7 @@ final class PoolHistory {
      * @param max             max size
      * @param acquireTimeouts timeouts since the pool was opened
      */
-    record Sample(long at, int active, int waiting, int total, int max, long acquireTimeouts) {
+    record Sample(long at, int active, int waiting, int max, long acquireTimeouts) {
     }
 
     private final Supplier<List<PoolStats>> pools;
@@ -75,7 +75,7 @@ final class PoolHistory {
         synchronized (this) {
             for (PoolStats p : now) {
                 Deque<Sample> samples = bySchema.computeIfAbsent(p.schema(), s -> new ArrayDeque<>());
-                samples.addLast(new Sample(at, p.active(), p.waiting(), p.total(), p.max(), p.acquireTimeouts()));
+                samples.addLast(new Sample(at, p.active(), p.waiting(), p.max(), p.acquireTimeouts()));
                 while (samples.size() > MOST_PER_POOL) {
                     samples.removeFirst();
                 }

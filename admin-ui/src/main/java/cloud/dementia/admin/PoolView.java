@@ -9,27 +9,27 @@ import cloud.dementia.db.pool.BudgetStats;
 import cloud.dementia.db.pool.PoolStats;
 
 /**
- * One pool as the console and {@code /admin/api} show it: the registry's numbers, and in {@code level} and
- * {@code why} what they mean.
+ * One schema pool as the console and {@code /admin/api} show it: the registry's numbers, and in {@code level} and
+ * {@code why} what they mean. A schema pool owns no connection: it is how many of the shared physical connections the
+ * schema may hold at once, and who waits for one.
  *
  * @param schema          schema (and pool) name
  * @param state           {@code OPEN}, {@code SUSPENDED}, {@code DRAINING} or {@code RETIRED}
- * @param active          connections checked out now
- * @param idle            connections open and idle
- * @param total           backends open (active + idle)
- * @param max             most connections the pool may open
- * @param minIdle         idle connections the pool keeps open
+ * @param active          connections the schema holds now
  * @param waiting         callers waiting for a connection now
+ * @param max             most connections the schema may hold at once
+ * @param ownSize         whether {@code max} is an operator's (remembered) rather than {@code DB_POOL_MAX_PER_SCHEMA}
+ * @param longestWaitMs   how long the first caller in line has been waiting
  * @param acquireTimeouts callers that gave up after the acquire timeout, since the pool was opened
  * @param recentTimeouts  of those, how many in the last 15 minutes
  * @param suspectedLeaks  checkouts held longer than the leak threshold now
  * @param createdAt       when the pool was opened
  * @param lastUsedAt      when work last started or ended on it
- * @param saturated       every connection in use, or callers waiting
+ * @param saturated       every connection it may hold in use, or callers waiting
  * @param level           {@code ok}, {@code warn} or {@code crit}
  * @param why             what the numbers mean, most important first
  */
-record PoolView(String schema, String state, int active, int idle, int total, int max, int minIdle, int waiting,
+record PoolView(String schema, String state, int active, int waiting, int max, boolean ownSize, long longestWaitMs,
                 long acquireTimeouts, long recentTimeouts, int suspectedLeaks, Instant createdAt, Instant lastUsedAt,
                 boolean saturated, String level, List<String> why) {
 
@@ -42,24 +42,24 @@ record PoolView(String schema, String state, int active, int idle, int total, in
         List<String> why = new ArrayList<>();
         if (s.waiting() > 0) {
             level = Level.CRIT;
-            if (s.total() >= s.max()) {
-                why.add("saturated: all " + s.max() + " connections in use and " + callers(s.waiting()) + " waiting; "
+            if (s.active() >= s.max()) {
+                why.add("saturated: all " + s.max() + " connections it may hold are in use and " + callers(s.waiting()) + " waiting; "
                         + "raise max or find what holds them");
             } else if (budget.free() == 0) {
-                why.add(callers(s.waiting()) + " waiting for the budget: the pool holds " + s.total() + " of max " + s.max()
-                        + " but all " + budget.budget() + " backends of the budget are open");
+                why.add(callers(s.waiting()) + " waiting for the budget: the schema holds " + s.active() + " of its max " + s.max()
+                        + " but all " + budget.budget() + " connections of the budget are in use");
             } else {
-                why.add(callers(s.waiting()) + " waiting while a connection opens (" + s.total() + " of max " + s.max() + " open)");
+                why.add(callers(s.waiting()) + " waiting (" + s.active() + " of max " + s.max() + " in use)");
             }
         } else if (s.max() > 0 && s.active() >= s.max()) {
             level = Level.WARN;
-            why.add("at max: all " + s.max() + " connections in use; the next caller waits");
+            why.add("at max: all " + s.max() + " connections it may hold are in use; the next caller waits");
         }
         if (s.state() == cloud.dementia.db.pool.PoolState.SUSPENDED) {
             level = max(level, Level.WARN);
             why.add("suspended by an operator: new work is refused at once until it is resumed");
         } else if (s.state() == cloud.dementia.db.pool.PoolState.DRAINING) {
-            why.add("draining: connections from before the drain close as they come back");
+            why.add("draining: new work waits until the work in flight has finished");
         }
         if (s.suspectedLeaks() > 0) {
             level = max(level, Level.WARN);
@@ -73,7 +73,7 @@ record PoolView(String schema, String state, int active, int idle, int total, in
         if (why.isEmpty()) {
             why.add(s.active() == 0 ? "idle" : s.active() + " of " + s.max() + " in use");
         }
-        return new PoolView(s.schema(), s.state().name(), s.active(), s.idle(), s.total(), s.max(), s.minIdle(), s.waiting(),
+        return new PoolView(s.schema(), s.state().name(), s.active(), s.waiting(), s.max(), s.ownSize(), s.longestWaitMs(),
                 s.acquireTimeouts(), recentTimeouts, s.suspectedLeaks(), s.createdAt(), s.lastUsedAt(), s.saturated(), level.css(),
                 List.copyOf(why));
     }

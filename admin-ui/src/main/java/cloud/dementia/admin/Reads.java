@@ -43,22 +43,20 @@ final class Reads {
      * @param recent   the last audited actions on it
      * @param leakThresholdMs the leak threshold
      * @param defaultMax      max of a newly opened pool ({@code DB_POOL_MAX_PER_SCHEMA})
-     * @param defaultMinIdle  min idle of a newly opened pool ({@code DB_POOL_MIN_IDLE})
      */
     record PoolDetail(PoolView pool, BudgetView budget, ResizeRule resize, List<LeakView> leaks, ServerSide server,
-                      List<AuditView> recent, long leakThresholdMs, int defaultMax, int defaultMinIdle) {
+                      List<AuditView> recent, long leakThresholdMs, int defaultMax) {
     }
 
     /**
      * The budget check of a resize, as numbers and in words.
      *
-     * @param budget         {@code DB_POOL_BUDGET}
-     * @param otherMinIdle   min idle of every other pool together
-     * @param maxAllowed     the largest max this pool may get
-     * @param minIdleAllowed the largest min idle this pool may get
-     * @param rule           the rule in one sentence
+     * @param budget     {@code DB_POOL_BUDGET}
+     * @param maxAllowed the largest max this pool may get
+     * @param defaultMax {@code DB_POOL_MAX_PER_SCHEMA}: resizing to it forgets the pool's own size
+     * @param rule       the rule in one sentence
      */
-    record ResizeRule(int budget, int otherMinIdle, int maxAllowed, int minIdleAllowed, String rule) {
+    record ResizeRule(int budget, int maxAllowed, int defaultMax, String rule) {
     }
 
     /**
@@ -114,7 +112,7 @@ final class Reads {
     record Change(String field, String before, String after, boolean changed) {
     }
 
-    private static final List<String> FIELD_ORDER = List.of("state", "max", "minIdle", "active", "idle", "total", "waiting",
+    private static final List<String> FIELD_ORDER = List.of("state", "max", "ownSize", "active", "waiting",
             "intervalSeconds", "idleMaxSeconds", "pools", "allocated", "closed", "retired");
 
     private final PoolRegistry registry;
@@ -153,8 +151,7 @@ final class Reads {
         }
         List<LeakView> leaks = registry.leaks().stream().filter(l -> l.schema().equals(schema)).map(Reads::leak).toList();
         return Optional.of(new PoolDetail(view(stats.get()), overview().budget(), resizeRule(schema), leaks, server,
-                recentActions(schema), registry.settings().leakThreshold().toMillis(), registry.settings().maxPerSchema(),
-                registry.settings().minIdle()));
+                recentActions(schema), registry.settings().leakThreshold().toMillis(), registry.settings().maxPerSchema()));
     }
 
     List<LeakView> leaks() {
@@ -189,12 +186,11 @@ final class Reads {
 
     ResizeRule resizeRule(String schema) {
         int budget = registry.budget().budget();
-        int others = registry.pools().stream().filter(p -> !p.schema().equals(schema)).mapToInt(PoolStats::minIdle).sum();
-        int minIdleAllowed = Math.max(0, budget - others);
-        String rule = "max may be 1 to " + budget + " (the budget, DB_POOL_BUDGET: no pool may hold more backends than the whole "
-                + "process); min idle may be 0 to max, and all pools' min idle together may not exceed the budget: the other pools "
-                + "keep " + others + " idle, so min idle here may be at most " + minIdleAllowed + ".";
-        return new ResizeRule(budget, others, budget, minIdleAllowed, rule);
+        int defaultMax = registry.settings().maxPerSchema();
+        String rule = "max may be 1 to " + budget + " (the budget, DB_POOL_BUDGET: no schema may hold more connections than the whole "
+                + "process opens). The size is remembered across idle cleanup and restarts; " + defaultMax
+                + " (DB_POOL_MAX_PER_SCHEMA) makes the pool follow the default again.";
+        return new ResizeRule(budget, budget, defaultMax, rule);
     }
 
     private ServerSide serverSide(String schema) {

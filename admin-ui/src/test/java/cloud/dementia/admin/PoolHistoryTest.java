@@ -20,7 +20,7 @@ class PoolHistoryTest {
     final PoolHistory history = new PoolHistory(() -> List.copyOf(now), clock);
 
     static PoolStats pool(String schema, int active, int waiting, long timeouts) {
-        return new PoolStats(schema, PoolState.OPEN, active, 0, active, 5, 0, waiting, timeouts, 0, Instant.EPOCH, Instant.EPOCH);
+        return new PoolStats(schema, PoolState.OPEN, active, waiting, 5, false, 0, timeouts, 0, Instant.EPOCH, Instant.EPOCH);
     }
 
     @Test

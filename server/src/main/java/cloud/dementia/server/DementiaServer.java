@@ -34,6 +34,7 @@ import cloud.dementia.db.pool.PoolRegistry;
 import cloud.dementia.db.schema.ControlSchema;
 import cloud.dementia.db.store.AdminAudit;
 import cloud.dementia.db.store.CredentialStore;
+import cloud.dementia.db.store.PoolSizeStore;
 import cloud.dementia.server.auth.Credentials;
 import cloud.dementia.server.http.BearerAuth;
 import cloud.dementia.server.http.ExecuteService;
@@ -128,6 +129,7 @@ public final class DementiaServer {
         Credentials credentials;
         try {
             ControlSchema.migrate(registry);
+            registry.rememberSizesIn(new PoolSizeStore(registry));
             credentials = Credentials.settle(settings, new CredentialStore(registry));
         } catch (RuntimeException e) {
             registry.close();

@@ -9,16 +9,17 @@ import java.util.Comparator;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.stream.Collectors;
 
 /**
- * Tracks every checkout with the stack that took it. A checkout held longer than the leak threshold is a
- * suspected leak: logged once, counted, and listed until its connection comes back (then kept in a short
- * history of recent leaks).
+ * Tracks every checkout. A checkout is cheap to start: the thread, the time and the backend it got, no stack. The
+ * housekeeper's scan finds checkouts held longer than the leak threshold; for each it takes the stack of the thread
+ * that holds the connection at that moment (where it is stuck now, which is what an operator needs), logs it once,
+ * counts it, and lists it until the connection comes back (then keeps it in a short history).
  */
 final class LeakWatch {
 
@@ -29,49 +30,49 @@ final class LeakWatch {
     static final class Checkout {
         final long id;
         final String schema;
-        final String thread;
-        final long takenNanos;
-        final Instant takenAt;
-        final Throwable origin;
-        volatile boolean suspected;
+        final int pid;
+        final Thread thread;
+        final long takenNanos = System.nanoTime();
+        final long takenMillis = System.currentTimeMillis();
+        volatile String stack;
 
-        Checkout(long id, String schema) {
+        Checkout(long id, String schema, int pid, Thread thread) {
             this.id = id;
             this.schema = schema;
-            this.thread = Thread.currentThread().getName().isEmpty() ? Thread.currentThread().toString() : Thread.currentThread().getName();
-            this.takenNanos = System.nanoTime();
-            this.takenAt = Instant.now();
-            // the raw backtrace is captured now and only formatted if this checkout is ever reported
-            this.origin = new Throwable("connection taken here");
+            this.pid = pid;
+            this.thread = thread;
+        }
+
+        boolean suspected() {
+            return stack != null;
         }
 
         LeakReport report(boolean returned, long nowNanos) {
-            String stack = Arrays.stream(origin.getStackTrace())
-                    .map(StackTraceElement::toString)
-                    .collect(Collectors.joining("\n"));
-            return new LeakReport(id, schema, thread, takenAt, Duration.ofNanos(nowNanos - takenNanos), returned, stack);
+            String name = thread.getName().isEmpty() ? thread.toString() : thread.getName();
+            return new LeakReport(id, schema, name, Instant.ofEpochMilli(takenMillis), Duration.ofNanos(nowNanos - takenNanos), returned,
+                    stack);
         }
     }
 
     private final AtomicLong ids = new AtomicLong();
-    private final Map<Long, Checkout> open = new ConcurrentHashMap<>();
+    private final Set<Checkout> open = ConcurrentHashMap.newKeySet();
     private final Deque<LeakReport> history = new ArrayDeque<>();
     private final Map<String, AtomicLong> totalBySchema = new ConcurrentHashMap<>();
-    private volatile long thresholdNanos;
+    private final long thresholdNanos;
 
     LeakWatch(Duration threshold) {
         this.thresholdNanos = threshold.toNanos();
     }
 
-    Checkout start(String schema) {
-        Checkout c = new Checkout(ids.incrementAndGet(), schema);
-        open.put(c.id, c);
+    Checkout start(String schema, int pid) {
+        Checkout c = new Checkout(ids.incrementAndGet(), schema, pid, Thread.currentThread());
+        open.add(c);
         return c;
     }
 
     void end(Checkout c) {
-        open.remove(c.id);
-        if (c.suspected) {
+        open.remove(c);
+        if (c.suspected()) {
             LeakReport r = c.report(true, System.nanoTime());
             LOG.info(() -> "suspected leak returned: schema=" + c.schema + " checkout=" + c.id + " held_ms=" + r.held().toMillis());
             synchronized (history) {
@@ -83,25 +84,27 @@ final class LeakWatch {
         }
     }
 
-    /** Marks checkouts past the threshold; each is logged once with its stack. */
+    /** Marks checkouts past the threshold, each with the stack of the thread holding it, and logs each once. */
     void scan() {
         long now = System.nanoTime();
-        for (Checkout c : open.values()) {
-            if (!c.suspected && now - c.takenNanos > thresholdNanos) {
-                c.suspected = true;
+        for (Checkout c : open) {
+            if (!c.suspected() && now - c.takenNanos > thresholdNanos) {
+                String stack = Arrays.stream(c.thread.getStackTrace()).map(StackTraceElement::toString).collect(Collectors.joining("\n"));
+                c.stack = stack.isEmpty() ? "(the thread had no stack to show: " + c.thread.getState() + ")" : stack;
                 totalBySchema.computeIfAbsent(c.schema, s -> new AtomicLong()).incrementAndGet();
                 LeakReport r = c.report(false, now);
-                LOG.log(Level.WARNING, "suspected connection leak: schema=" + c.schema + " checkout=" + c.id + " thread=" + c.thread
-                        + " held_ms=" + r.held().toMillis() + " threshold_ms=" + Duration.ofNanos(thresholdNanos).toMillis()
-                        + " taken at " + r.stack().lines().limit(8).collect(Collectors.joining(" <- ")));
+                LOG.warning(() -> "suspected connection leak: schema=" + c.schema + " checkout=" + c.id + " thread=" + r.thread()
+                        + " backend_pid=" + c.pid + " held_ms=" + r.held().toMillis() + " threshold_ms="
+                        + Duration.ofNanos(thresholdNanos).toMillis() + " holder is at "
+                        + r.stack().lines().limit(8).collect(Collectors.joining(" <- ")));
             }
         }
     }
 
     int suspected(String schema) {
         int n = 0;
-        for (Checkout c : open.values()) {
-            if (c.suspected && c.schema.equals(schema)) {
+        for (Checkout c : open) {
+            if (c.suspected() && c.schema.equals(schema)) {
                 n++;
             }
         }
@@ -113,12 +116,17 @@ final class LeakWatch {
         return n == null ? 0 : n.get();
     }
 
+    /** @return the backend pids the schema's checkouts hold now */
+    List<Integer> pids(String schema) {
+        return open.stream().filter(c -> c.schema.equals(schema)).map(c -> c.pid).sorted().toList();
+    }
+
     /** @return suspected leaks still held (oldest first), then recently returned ones */
     List<LeakReport> reports() {
         long now = System.nanoTime();
         List<LeakReport> out = new ArrayList<>();
-        open.values().stream()
-                .filter(c -> c.suspected)
+        open.stream()
+                .filter(Checkout::suspected)
                 .sorted(Comparator.comparingLong(c -> c.takenNanos))
                 .forEach(c -> out.add(c.report(false, now)));
         synchronized (history) {

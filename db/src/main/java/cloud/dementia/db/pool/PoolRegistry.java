@@ -1,10 +1,10 @@
 package cloud.dementia.db.pool;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -13,47 +13,70 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
+import javax.sql.DataSource;
+
+import io.helidon.dbclient.DbClient;
+import io.helidon.dbclient.DbClientException;
+import io.helidon.dbclient.jdbc.JdbcClientBuilder;
+import io.helidon.dbclient.jdbc.JdbcParametersConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 
 import cloud.dementia.db.ConnectionTarget;
 
 /**
- * One HikariCP pool per schema, created on first use, all under one global connection budget.
+ * The process's PostgreSQL connections: one physical pool whose size is the budget, shared by every schema, and over
+ * it one logical pool per schema, created on first use, that operators see and steer.
  * <p>
- * Work is handed in as a {@link Work} and runs in one transaction that selects its schema and statement timeout
- * for that transaction only ({@code set_config(..., true)}), so no session state is left on a server connection
- * and the service runs unchanged behind a transaction-mode pooler. The connection goes back to its pool on every
- * path. Waits are bounded by the acquire timeout and end in a {@link PoolTimeoutException} that names the numbers.
- * <p>
- * Budget policy: a pool that needs a backend while the budget is full first retires fully idle pools (least
- * recently used first), then closes idle connections of other pools; if there is still no room it waits, within
- * its acquire timeout, for a backend to be given back. While any pool waits for room, a connection returned by a
- * pool holding more than its fair share ({@code budget / pools in use}, at least 1) is closed instead of kept, so
- * one busy schema cannot hold the whole budget against the others.
+ * A unit of work names its schema. It is admitted by the schema's pool ({@link Admission}: the schema's own max, a
+ * FIFO wait bounded by the acquire timeout, fair share between schemas), then takes a physical connection, runs its
+ * statements through DB Client ({@link Tx}, the schema named in every statement), and gives the connection back on
+ * every path. Three kinds of unit:
+ * <ul>
+ *     <li>{@link #inStatement}: one statement, committed by itself: one round trip;</li>
+ *     <li>{@link #inTransaction}: several statements in one transaction, committed at the end, rolled back on error;</li>
+ *     <li>{@link #inReadOnlyTransaction}: a read-only transaction that always ends in a rollback, so whatever the
+ *     statements changed in the session (a {@code set_config(..., false)} included) is undone before the connection
+ *     serves anyone else.</li>
+ * </ul>
+ * Nothing is set on the session: no {@code search_path}, no session-level setting, no named server-side prepared
+ * statement (the driver runs with {@code prepareThreshold=0}); the statement timeout is enforced by the driver per
+ * statement. So the service runs unchanged behind a transaction-mode pooler.
  */
 public final class PoolRegistry implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(PoolRegistry.class.getName());
-    /** SQLSTATE classes meaning the connection itself is gone. */
-    private static final String CONNECTION_EXCEPTION_CLASS = "08";
-    private static final String ADMIN_SHUTDOWN = "57P01";
+    /** An admitted caller always gets at least this long to take its physical connection (one may be opening). */
+    private static final long MIN_PHYSICAL_WAIT_MS = 100;
 
-    private final ConnectionTarget target;
+    /** What kind of unit of work runs. */
+    private enum Kind {
+        STATEMENT, TRANSACTION, READ_ONLY
+    }
+
+    private final RegistrySettings settings;
     private final Budget budget;
+    private final PhysicalPool physical;
+    private final Admission admission;
     private final LeakWatch leaks;
     private final ScheduledExecutorService housekeeper;
-    private final ThreadFactory poolThreads;
-    private final Map<String, SchemaPool> pools = new ConcurrentHashMap<>();
-    /** Pools retired while connections were still out; closed when their last checkout returns. */
-    private final Map<SchemaPool, Boolean> retiring = new ConcurrentHashMap<>();
+    private final Map<String, LogicalPool> pools = new ConcurrentHashMap<>();
+    private final Map<String, Integer> ownSizes = new ConcurrentHashMap<>();
     private final ReentrantLock lifecycle = new ReentrantLock();
     private final PoolMeters meters;
-    private volatile RegistrySettings settings;
+    private final DbClient db;
+    /** The unit of work running on this thread: DB Client's connection pool hands out its connection. */
+    private final ThreadLocal<UnitConnection> current = new ThreadLocal<>();
+    /** Schema migrations at a time: each holds two connections, and together they leave room for other work. */
+    private final Semaphore migrations;
+    private final int migrationSlots;
+    private volatile PoolSizes sizes;
     private volatile boolean closed;
 
     /**
@@ -62,19 +85,27 @@ public final class PoolRegistry implements AutoCloseable {
      * @param registry where the pool meters go
      */
     public PoolRegistry(ConnectionTarget target, RegistrySettings settings, MeterRegistry registry) {
-        this.target = target;
         this.settings = settings;
         this.budget = new Budget(settings.budget());
-        this.leaks = new LeakWatch(settings.leakThreshold());
         ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1,
                 Thread.ofPlatform().name("dementia-pool-housekeeper").daemon(true).factory(),
                 new ScheduledThreadPoolExecutor.DiscardPolicy());
         executor.setRemoveOnCancelPolicy(true);
         executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         this.housekeeper = executor;
-        // connection adders and closers of every pool run on virtual threads: 50 pools, no more platform threads
-        this.poolThreads = Thread.ofVirtual().name("dementia-pool-", 0).factory();
+        // HikariCP's connection adder and closer run on virtual threads: no platform threads beyond the housekeeper
+        this.physical = new PhysicalPool(target, budget, settings.minIdle(), settings.acquireTimeout().toMillis(), housekeeper,
+                Thread.ofVirtual().name("dementia-pool-", 0).factory(), registry);
+        this.admission = new Admission(settings.budget());
+        this.leaks = new LeakWatch(settings.leakThreshold());
+        this.migrationSlots = Math.max(1, (settings.budget() - 1) / 2);
+        this.migrations = new Semaphore(migrationSlots, true);
         this.meters = new PoolMeters(registry, this);
+        this.db = JdbcClientBuilder.create()
+                .connectionPool(this::unitConnection)
+                // strings go to the driver as strings, whatever their length (no character streams)
+                .parametersSetter(JdbcParametersConfig.builder().useStringBinding(false).useNString(false).build())
+                .build();
         long scanMillis = Math.max(50, Math.min(1000, settings.leakThreshold().toMillis() / 4));
         housekeeper.scheduleWithFixedDelay(leaks::scan, scanMillis, scanMillis, TimeUnit.MILLISECONDS);
     }
@@ -82,78 +113,100 @@ public final class PoolRegistry implements AutoCloseable {
     // ---------------------------------------------------------------- work
 
     /**
+     * Runs {@code work}, which runs exactly one statement, committed by itself (auto-commit): one round trip. A second
+     * statement is refused with {@link IllegalStateException}.
+     *
+     * @throws PoolTimeoutException   no connection within the acquire timeout
+     * @throws PoolSuspendedException the schema is suspended
+     * @throws DataAccessException    the database reported an error
+     */
+    public <T> T inStatement(String schema, Work<T> work) {
+        return run(schema, Kind.STATEMENT, work);
+    }
+
+    /**
      * Runs {@code work} in one transaction on {@code schema}: commits when it returns, rolls back when it throws.
      *
-     * @throws PoolTimeoutException    no connection within the acquire timeout
-     * @throws PoolSuspendedException  the schema is suspended
-     * @throws DataAccessException     the database reported an error (rolled back)
+     * @throws PoolTimeoutException   no connection within the acquire timeout
+     * @throws PoolSuspendedException the schema is suspended
+     * @throws DataAccessException    the database reported an error (rolled back)
      */
     public <T> T inTransaction(String schema, Work<T> work) {
-        return run(schema, false, work);
+        return run(schema, Kind.TRANSACTION, work);
     }
 
-    /** Like {@link #inTransaction} in a {@code READ ONLY} transaction. */
+    /** Like {@link #inTransaction} in a {@code READ ONLY} transaction that always ends in a rollback. */
     public <T> T inReadOnlyTransaction(String schema, Work<T> work) {
-        return run(schema, true, work);
+        return run(schema, Kind.READ_ONLY, work);
     }
 
-    private <T> T run(String schema, boolean readOnly, Work<T> work) {
-        // a connection found dead in the prelude is replaced; no statement of the work has run yet, so it is safe
-        int attemptsLeft = settings.budget() + 1;
+    private <T> T run(String schema, Kind kind, Work<T> work) {
+        long start = System.nanoTime();
+        long deadline = start + settings.acquireTimeout().toNanos();
+        // a connection found dead by a unit's first statement is replaced; each one found dead is closed, so this ends
+        int replacements = settings.budget() + 1;
         while (true) {
-            SchemaPool pool = poolFor(schema);
-            Connection connection = borrow(pool);
-            if (connection == null) {
-                // the pool was retired while we asked it for a connection: the next one is a fresh pool
-                if (--attemptsLeft > 0) {
+            LogicalPool pool = admit(schema, start, deadline, false);
+            Connection connection = borrow(pool, start, deadline);
+            Backend backend = backendOf(connection);
+            LeakWatch.Checkout checkout = leaks.start(schema, backend.pid());
+            UnitConnection unit = new UnitConnection(connection, schema, settings.statementTimeout().toMillis(), kind == Kind.STATEMENT);
+            UnitConnection outer = current.get();
+            current.set(unit);
+            boolean evict = false;
+            try {
+                begin(connection, kind);
+                T result = work.run(new Tx(schema, pool.qualifier, db));
+                if (kind == Kind.TRANSACTION) {
+                    connection.commit();
+                } else if (kind == Kind.READ_ONLY) {
+                    // whatever the statements changed in the session ends here, not on the next unit of work
+                    connection.rollback();
+                }
+                return result;
+            } catch (SQLException | DbClientException e) {
+                SQLException failure = e instanceof SQLException s ? s : Tx.sqlException((DbClientException) e);
+                boolean gone = isConnectionGone(failure);
+                evict = abort(connection, kind) || gone;
+                // the connection was found dead by the unit's first statement: when nothing can have been committed,
+                // run the unit again on another connection
+                if (gone && replacements-- > 0 && unit.statements() <= 1 && (kind != Kind.STATEMENT || terminatedBefore(failure))) {
+                    LOG.fine(() -> "replacing a dead connection: schema=" + schema + " sqlstate=" + failure.getSQLState());
                     continue;
                 }
-                throw new UnknownPoolException(schema);
-            }
-            LeakWatch.Checkout checkout = leaks.start(schema);
-            boolean closeBackend = false;
-            Tx tx = new Tx(connection, schema);
-            try {
-                try {
-                    prelude(connection, schema, readOnly);
-                } catch (SQLException e) {
-                    if (isConnectionGone(e) && --attemptsLeft > 0) {
-                        closeBackend = true;
-                        LOG.fine(() -> "replacing a dead connection: schema=" + schema + " sqlstate=" + e.getSQLState());
-                        continue;
-                    }
-                    throw e;
-                }
-                T result = work.run(tx);
-                connection.commit();
-                return result;
-            } catch (SQLException e) {
-                closeBackend = rollback(connection) || isConnectionGone(e);
-                throw new DataAccessException(schema, e);
+                throw new DataAccessException(schema, failure);
             } catch (RuntimeException | Error e) {
-                closeBackend = rollback(connection);
+                evict = abort(connection, kind);
                 throw e;
             } finally {
-                tx.end();
+                unit.end();
+                if (outer == null) {
+                    current.remove();
+                } else {
+                    current.set(outer);
+                }
                 leaks.end(checkout);
-                giveBack(pool, connection, closeBackend);
+                physical.giveBack(connection, backend, evict);
+                admission.leave(pool);
             }
         }
     }
 
-    private void prelude(Connection connection, String schema, boolean readOnly) throws SQLException {
-        // transaction-scoped settings only: nothing outlives the transaction on the server connection
-        try (PreparedStatement ps = connection.prepareStatement(readOnly
-                ? "SELECT set_config('search_path', ?, true), set_config('statement_timeout', ?, true), "
-                  + "set_config('transaction_read_only', 'on', true)"
-                : "SELECT set_config('search_path', ?, true), set_config('statement_timeout', ?, true)")) {
-            ps.setString(1, quoteIdent(schema) + ", public");
-            ps.setString(2, Long.toString(settings.statementTimeout().toMillis()));
-            ps.execute();
+    private static void begin(Connection connection, Kind kind) throws SQLException {
+        // the driver sends BEGIN (READ ONLY) with the first statement: no round trip of its own
+        if (kind != Kind.STATEMENT) {
+            connection.setAutoCommit(false);
+        }
+        if (kind == Kind.READ_ONLY) {
+            connection.setReadOnly(true);
         }
     }
 
-    private static boolean rollback(Connection connection) {
+    /** Rolls back after a failure. @return whether the connection should be closed rather than reused */
+    private static boolean abort(Connection connection, Kind kind) {
+        if (kind == Kind.STATEMENT) {
+            return false;
+        }
         try {
             connection.rollback();
             return false;
@@ -162,329 +215,404 @@ public final class PoolRegistry implements AutoCloseable {
         }
     }
 
-    private static boolean isConnectionGone(SQLException e) {
+    /** @return whether the error says the connection itself is gone (SQLSTATE class 08, or the backend was shut down) */
+    static boolean isConnectionGone(SQLException e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof SQLException s && s.getSQLState() != null
-                    && (s.getSQLState().startsWith(CONNECTION_EXCEPTION_CLASS) || s.getSQLState().equals(ADMIN_SHUTDOWN))) {
+                    && (s.getSQLState().startsWith("08") || s.getSQLState().startsWith("57P"))) {
                 return true;
             }
         }
         return false;
     }
 
-    /** @return a connection, or {@code null} when the pool was retired meanwhile */
-    private Connection borrow(SchemaPool pool) {
-        long start = System.nanoTime();
+    /** @return whether the backend had been shut down before the statement reached it (so it did not run) */
+    private static boolean terminatedBefore(SQLException e) {
+        return e.getSQLState() != null && e.getSQLState().startsWith("57P");
+    }
+
+    /** Admits the caller to the schema's pool, following the schema to its new pool when the old one is retired. */
+    private LogicalPool admit(String schema, long start, long deadline, boolean migration) {
+        while (true) {
+            LogicalPool pool = poolFor(schema);
+            Admission.Entry entry;
+            try {
+                entry = admission.enter(pool, deadline, migration);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new PoolException(schema, "interrupted while waiting for a connection for schema `" + schema + "`", e);
+            }
+            switch (entry) {
+                case ADMITTED -> {
+                    return pool;
+                }
+                case RETIRED -> {
+                    // the pool was retired while we waited: the schema's next pool takes over (deadline unchanged)
+                }
+                case SUSPENDED -> throw new PoolSuspendedException(schema);
+                case CLOSED -> throw new IllegalStateException("the pool registry is closed");
+                case TIMED_OUT -> throw timeout(pool, start, null, null);
+            }
+        }
+    }
+
+    /** Takes a physical connection for an admitted caller; on failure the admission is given back. */
+    private Connection borrow(LogicalPool pool, long start, long deadline) {
+        long waitMs = Math.max(MIN_PHYSICAL_WAIT_MS, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
         try {
-            return pool.borrow();
+            return physical.borrow(waitMs);
         } catch (SQLException e) {
-            if (pool.state() == PoolState.RETIRED) {
-                return null;
-            }
-            return failBorrow(pool, start, e);
+            admission.leave(pool);
+            throw timeout(pool, start, "the database gave no connection: " + e.getMessage(), e);
         }
     }
 
-    private Connection failBorrow(SchemaPool pool, long start, SQLException failure) {
-        if (failure instanceof SQLTransientConnectionException) {
-            pool.countTimeout();
-            long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-            PoolTimeoutException timeout = new PoolTimeoutException(statsOf(pool), budget(), waited, failure);
-            LOG.warning(() -> timeout.getMessage());
-            throw timeout;
-        }
-        throw new DataAccessException(pool.schema(), failure);
+    private PoolTimeoutException timeout(LogicalPool pool, long start, String why, Throwable cause) {
+        pool.acquireTimeouts.incrementAndGet();
+        long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        PoolTimeoutException timeout = new PoolTimeoutException(statsOf(pool), budget(), waited, why, cause);
+        LOG.warning(timeout::getMessage);
+        return timeout;
     }
 
-    private void giveBack(SchemaPool pool, Connection connection, boolean closeBackend) {
-        boolean overShare = budget.contended() && pool.total() > fairShare();
-        pool.giveBack(connection, closeBackend || overShare);
-        if (pool.state() == PoolState.RETIRED && retiring.containsKey(pool) && pool.checkedOut() == 0) {
-            finishRetire(pool);
+    private static Backend backendOf(Connection connection) {
+        try {
+            return connection.unwrap(Backend.class);
+        } catch (SQLException e) {
+            throw new IllegalStateException("a pooled connection is not one of ours", e);
         }
     }
 
-    private int fairShare() {
-        int inUse = 0;
-        for (SchemaPool p : pools.values()) {
-            if (p.total() > 0 || p.waiting() > 0) {
-                inUse++;
-            }
+    /** DB Client's connection pool: the connection of the unit of work running on this thread. */
+    private Connection unitConnection() {
+        UnitConnection unit = current.get();
+        if (unit == null) {
+            throw new IllegalStateException("DB Client was used outside a unit of work: statements run inside PoolRegistry.inTransaction "
+                    + "(or inStatement, inReadOnlyTransaction)");
         }
-        return Math.max(1, budget.total() / Math.max(1, inUse));
+        return unit;
     }
 
     // ---------------------------------------------------------------- pools
 
-    private SchemaPool poolFor(String schema) {
-        if (closed) {
-            throw new IllegalStateException("the pool registry is closed");
+    private LogicalPool poolFor(String schema) {
+        LogicalPool pool = pools.get(schema);
+        if (pool != null) {
+            return pool;
         }
-        SchemaPool pool = pools.get(schema);
-        if (pool == null) {
-            lifecycle.lock();
-            try {
-                if (closed) {
-                    throw new IllegalStateException("the pool registry is closed");
-                }
-                pool = pools.get(schema);
-                if (pool == null) {
-                    RegistrySettings s = settings;
-                    meters.open(schema);
-                    pool = new SchemaPool(schema, target, s.maxPerSchema(), s.minIdle(), s.acquireTimeout().toMillis(), budget,
-                            this::makeRoomFor, housekeeper, poolThreads, meters);
-                    pools.put(schema, pool);
-                    SchemaPool created = pool;
-                    LOG.info(() -> "pool opened: schema=" + schema + " max=" + created.max() + " min_idle=" + created.minIdle()
-                            + " budget=" + budget.stats().allocated() + "/" + budget.total());
-                }
-            } finally {
-                lifecycle.unlock();
+        lifecycle.lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException("the pool registry is closed");
             }
+            pool = pools.get(schema);
+            if (pool == null) {
+                Integer own = ownSizes.get(schema);
+                pool = new LogicalPool(schema, own == null ? settings.maxPerSchema() : own, own != null);
+                meters.open(schema);
+                pools.put(schema, pool);
+                LogicalPool created = pool;
+                LOG.fine(() -> "pool opened: schema=" + schema + " max=" + created.max + (created.ownSize ? " (own size)" : ""));
+            }
+            return pool;
+        } finally {
+            lifecycle.unlock();
         }
-        if (pool.state() == PoolState.SUSPENDED) {
-            throw new PoolSuspendedException(schema);
-        }
-        return pool;
     }
 
     /**
-     * Frees one backend for {@code schema}: retires the least recently used fully idle pool, else closes an idle
-     * connection of another pool that has no waiters.
+     * Where operators' resizes are remembered. Loads what is remembered now and applies it to the pools open.
      */
-    private boolean makeRoomFor(String schema) {
-        List<SchemaPool> candidates = new ArrayList<>();
-        for (SchemaPool p : pools.values()) {
-            if (!p.schema().equals(schema) && p.idle() > 0 && p.waiting() == 0 && p.state() != PoolState.RETIRED) {
-                candidates.add(p);
-            }
+    public void rememberSizesIn(PoolSizes store) {
+        this.sizes = store;
+        reloadSizes();
+    }
+
+    private void reloadSizes() {
+        PoolSizes store = sizes;
+        if (store == null) {
+            return;
         }
-        candidates.sort(Comparator.comparingLong(SchemaPool::lastUsedNanos));
-        for (SchemaPool victim : candidates) {
-            if (victim.active() == 0 && victim.checkedOut() == 0 && victim.state() != PoolState.SUSPENDED) {
-                if (retireInternal(victim, "budget: room for `" + schema + "`")) {
-                    return true;
+        Map<String, Integer> loaded = store.load();
+        ownSizes.keySet().retainAll(loaded.keySet());
+        ownSizes.putAll(loaded);
+        for (LogicalPool pool : pools.values()) {
+            Integer own = loaded.get(pool.schema);
+            admission.resize(pool, own == null ? settings.maxPerSchema() : own, own != null);
+        }
+    }
+
+    // ---------------------------------------------------------------- migrations
+
+    /**
+     * Runs a schema migration tool (Flyway) with a data source of its own. The tool may hold two connections at once,
+     * so it is not held to the schema's max; migrations run a few at a time (half the budget's worth of connections
+     * at most), so first uses of many new projects never take every connection and never wait on each other's
+     * second connection. Each connection is closed when the tool returns it, so whatever session state the tool set
+     * (its {@code search_path}, its session lock) dies with it. The typed pool errors come out as themselves.
+     *
+     * @throws PoolTimeoutException when the migration could not start, or get a connection, within the acquire timeout
+     */
+    public <T> T migrate(String schema, Function<DataSource, T> migration) {
+        long start = System.nanoTime();
+        boolean started;
+        try {
+            started = migrations.tryAcquire(settings.acquireTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PoolException(schema, "interrupted while waiting to migrate schema `" + schema + "`", e);
+        }
+        if (!started) {
+            throw timeout(poolFor(schema), start, "schema migrations run " + migrationSlots
+                    + " at a time (half the budget) and those ahead did not finish in time", null);
+        }
+        try {
+            return migration.apply(new MigrationSource(schema));
+        } catch (RuntimeException e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof PoolException p) {
+                    throw p;
                 }
             }
-            if (victim.closeIdle(b -> true, 1, 0) > 0) {
-                LOG.fine(() -> "budget: closed an idle connection of schema=" + victim.schema() + " for schema=" + schema);
-                return true;
-            }
+            throw e;
+        } finally {
+            migrations.release();
         }
-        return false;
+    }
+
+    /** The data source a migration tool gets: budget-counted connections, closed (not pooled) when returned. */
+    private final class MigrationSource implements DataSource {
+        private final String schema;
+
+        MigrationSource(String schema) {
+            this.schema = schema;
+        }
+
+        @Override
+        public Connection getConnection() throws SQLException {
+            long start = System.nanoTime();
+            LogicalPool pool;
+            Connection connection;
+            try {
+                pool = admit(schema, start, start + settings.acquireTimeout().toNanos(), true);
+                connection = borrow(pool, start, start + settings.acquireTimeout().toNanos());
+            } catch (PoolException e) {
+                throw new SQLTransientConnectionException(e.getMessage(), e);
+            }
+            Backend backend = backendOf(connection);
+            LeakWatch.Checkout checkout = leaks.start(schema, backend.pid());
+            return new DelegatingConnection(connection) {
+                private boolean returned;
+
+                @Override
+                public void close() {
+                    if (!returned) {
+                        returned = true;
+                        leaks.end(checkout);
+                        physical.giveBack(connection, backend, true);
+                        admission.leave(pool);
+                    }
+                }
+            };
+        }
+
+        @Override
+        public Connection getConnection(String username, String password) throws SQLException {
+            throw new java.sql.SQLFeatureNotSupportedException("credentials come from the configured database target");
+        }
+
+        @Override
+        public java.io.PrintWriter getLogWriter() {
+            return null;
+        }
+
+        @Override
+        public void setLogWriter(java.io.PrintWriter out) {
+        }
+
+        @Override
+        public void setLoginTimeout(int seconds) {
+        }
+
+        @Override
+        public int getLoginTimeout() {
+            return 0;
+        }
+
+        @Override
+        public Logger getParentLogger() throws java.sql.SQLFeatureNotSupportedException {
+            throw new java.sql.SQLFeatureNotSupportedException();
+        }
+
+        @Override
+        public <U> U unwrap(Class<U> iface) throws SQLException {
+            throw new SQLException("not a wrapper for " + iface);
+        }
+
+        @Override
+        public boolean isWrapperFor(Class<?> iface) {
+            return false;
+        }
     }
 
     // ---------------------------------------------------------------- operations
 
     /**
-     * Changes a pool's size. Refused when {@code max} exceeds the budget or when the pools' minimum idle
-     * connections together would exceed it.
+     * Changes how many connections the schema may hold at once; applies at once (callers waiting are admitted if it
+     * grew; work in flight above a lower max finishes). The size is remembered (it survives the pool being forgotten
+     * and a restart); resizing back to {@code DB_POOL_MAX_PER_SCHEMA} forgets it.
+     *
+     * @throws IllegalArgumentException when {@code max} is below 1 or above the budget
      */
-    public PoolStats resize(String schema, int max, int minIdle) {
-        SchemaPool pool = existing(schema);
+    public PoolStats resize(String schema, int max) {
+        LogicalPool pool = existing(schema);
         if (max < 1) {
             throw new IllegalArgumentException("max must be at least 1, got " + max);
         }
-        if (minIdle < 0 || minIdle > max) {
-            throw new IllegalArgumentException("min idle must be between 0 and max (" + max + "), got " + minIdle);
-        }
         if (max > budget.total()) {
             throw new IllegalArgumentException("max " + max + " for schema `" + schema + "` exceeds the connection budget of "
-                    + budget.total() + " (DB_POOL_BUDGET): no pool can hold more backends than the whole process may open");
+                    + budget.total() + " (DB_POOL_BUDGET): no schema can hold more connections than the whole process may open");
         }
-        int otherMinIdle = 0;
-        for (SchemaPool p : pools.values()) {
-            if (p != pool) {
-                otherMinIdle += p.minIdle();
+        boolean own = max != settings.maxPerSchema();
+        PoolSizes store = sizes;
+        if (store != null) {
+            // remembered first: a resize that could not be written down is not made at all
+            if (own) {
+                store.remember(schema, max);
+            } else {
+                store.forget(schema);
             }
         }
-        if (otherMinIdle + minIdle > budget.total()) {
-            throw new IllegalArgumentException("min idle " + minIdle + " for schema `" + schema + "` would reserve " + (otherMinIdle + minIdle)
-                    + " idle connections across all pools, more than the budget of " + budget.total());
+        if (own) {
+            ownSizes.put(schema, max);
+        } else {
+            ownSizes.remove(schema);
         }
-        int oldMax = pool.max();
-        int oldMin = pool.minIdle();
-        pool.resize(max, minIdle);
-        LOG.info(() -> "pool resized: schema=" + schema + " max=" + oldMax + "->" + max + " min_idle=" + oldMin + "->" + minIdle);
+        int before = admission.numbers(pool).max();
+        admission.resize(pool, max, own);
+        LOG.info(() -> "pool resized: schema=" + schema + " max=" + before + "->" + max + (own ? " (remembered)" : " (default)"));
         return statsOf(pool);
     }
 
-    /** Idle connections close now, in-use ones when they are returned; new work gets fresh connections. */
+    /**
+     * Work in flight finishes; new work waits (within the acquire timeout) until it has, then the pool serves again.
+     * No connection is closed: they are shared (to replace connections, see {@link #reconnect()}).
+     */
     public PoolStats drain(String schema) {
-        SchemaPool pool = existing(schema);
-        int before = pool.total();
-        pool.drain();
-        LOG.info(() -> "pool drained: schema=" + schema + " connections_before=" + before + " open_now=" + pool.total());
+        LogicalPool pool = existing(schema);
+        PoolState before = admission.drain(pool);
+        LOG.info(() -> "pool drained: schema=" + schema + " state_before=" + before + " in_flight=" + admission.numbers(pool).inUse());
         return statsOf(pool);
     }
 
     /** New work for the schema fails at once with {@link PoolSuspendedException} until {@link #resume}. */
     public PoolStats suspend(String schema) {
-        SchemaPool pool = existing(schema);
-        PoolState s = pool.state();
-        if (s == PoolState.SUSPENDED) {
-            return statsOf(pool);
+        LogicalPool pool = existing(schema);
+        PoolState before = admission.suspend(pool);
+        if (before != PoolState.SUSPENDED) {
+            LOG.info(() -> "pool suspended: schema=" + schema + " in_flight=" + admission.numbers(pool).inUse());
         }
-        pool.forceState(PoolState.SUSPENDED);
-        LOG.info(() -> "pool suspended: schema=" + schema + " in_flight=" + pool.active());
         return statsOf(pool);
     }
 
     public PoolStats resume(String schema) {
-        SchemaPool pool = existing(schema);
-        if (pool.setState(PoolState.SUSPENDED, PoolState.OPEN)) {
+        LogicalPool pool = existing(schema);
+        if (admission.resume(pool) == PoolState.SUSPENDED) {
             LOG.info(() -> "pool resumed: schema=" + schema);
         }
         return statsOf(pool);
     }
 
     /**
-     * Retires the pool: it leaves the registry now (next use opens a new one), its idle connections close now and
-     * the rest as soon as they are returned, giving their budget back.
+     * Retires the schema's pool: it leaves the registry now (the next use creates a new one, with the remembered size),
+     * work in flight finishes, callers waiting move to the new pool. No connection is closed.
      */
     public PoolStats retire(String schema) {
-        SchemaPool pool = existing(schema);
-        PoolStats before = statsOf(pool);
-        retireInternal(pool, "operator");
-        return new PoolStats(before.schema(), PoolState.RETIRED, before.active(), 0, before.active(), before.max(), before.minIdle(),
-                before.waiting(), before.acquireTimeouts(), before.suspectedLeaks(), before.createdAt(), before.lastUsedAt());
+        LogicalPool pool = existing(schema);
+        forget(pool, "operator");
+        admission.retire(pool);
+        return statsOf(pool);
     }
 
-    private boolean retireInternal(SchemaPool pool, String why) {
+    private boolean forget(LogicalPool pool, String why) {
         lifecycle.lock();
         try {
-            if (!pools.remove(pool.schema(), pool)) {
+            if (!pools.remove(pool.schema, pool)) {
                 return false;
             }
-            pool.forceState(PoolState.RETIRED);
-            meters.remove(pool.schema());
+            meters.remove(pool.schema);
         } finally {
             lifecycle.unlock();
         }
-        if (pool.checkedOut() == 0) {
-            finishRetire(pool);
-        } else {
-            retiring.put(pool, Boolean.TRUE);
-            pool.closeIdle(b -> true, Integer.MAX_VALUE, 0);
-            if (pool.checkedOut() == 0) {
-                finishRetire(pool);
-            }
-        }
-        LOG.info(() -> "pool retired: schema=" + pool.schema() + " reason=" + why + " still_out=" + pool.checkedOut()
-                + " budget=" + budget.stats().allocated() + "/" + budget.total());
+        LOG.info(() -> "pool retired: schema=" + pool.schema + " reason=" + why);
         return true;
     }
 
-    private void finishRetire(SchemaPool pool) {
-        retiring.remove(pool);
-        if (!pool.isClosed()) {
-            pool.close();
-        }
+    /** Replaces every physical connection: idle ones close now, in-use ones when returned (PgBouncer's RECONNECT). */
+    public PhysicalStats reconnect() {
+        physical.reconnect();
+        LOG.info(() -> "physical pool reconnecting: every connection is replaced, in-use ones when returned");
+        return physical.stats();
     }
 
     /**
-     * Closes connections idle longer than {@code idleMax} (keeping each pool's minimum idle) and retires pools
-     * unused that long.
+     * Closes idle physical connections last used longer than {@code idleMax} ago (keeping the minimum idle) and forgets
+     * schema pools unused that long (not suspended ones: an operator's state stays). Remembered sizes are re-read.
      */
     public CleanupReport cleanupIdle(Duration idleMax, String trigger) {
         long started = System.nanoTime();
-        java.time.Instant at = java.time.Instant.now();
+        Instant at = Instant.now();
         long limit = started - idleMax.toNanos();
-        int closedConnections = 0;
-        List<String> retired = new ArrayList<>();
-        for (SchemaPool pool : List.copyOf(pools.values())) {
-            if (pool.lastUsedNanos() < limit && pool.checkedOut() == 0 && pool.active() == 0 && pool.waiting() == 0
-                    && pool.state() != PoolState.SUSPENDED) {
-                int open = pool.total();
-                if (retireInternal(pool, "idle cleanup (unused for " + idleMax.toSeconds() + " s)")) {
-                    retired.add(pool.schema());
-                    closedConnections += open;
-                }
-            } else {
-                closedConnections += pool.closeIdle(b -> b.lastReturnedNanos() < limit, Integer.MAX_VALUE, pool.minIdle());
+        int closedConnections = physical.closeIdle(lastReturned -> lastReturned < limit, physical.stats().minIdle());
+        List<String> forgotten = new ArrayList<>();
+        for (LogicalPool pool : List.copyOf(pools.values())) {
+            if (pool.lastUsedNanos < limit && admission.retireIfUnused(pool) && forget(pool, "idle cleanup (unused for " + idleMax.toSeconds() + " s)")) {
+                forgotten.add(pool.schema);
             }
         }
-        CleanupReport report = new CleanupReport(at, trigger, idleMax, closedConnections, List.copyOf(retired),
+        try {
+            reloadSizes();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "idle cleanup: remembered pool sizes could not be re-read: " + e.getMessage(), e);
+        }
+        CleanupReport report = new CleanupReport(at, trigger, idleMax, closedConnections, List.copyOf(forgotten),
                 Duration.ofNanos(System.nanoTime() - started));
         meters.recordCleanup(report);
-        LOG.info(() -> "idle cleanup: trigger=" + trigger + " closed=" + report.connectionsClosed() + " retired=" + report.poolsRetired()
+        LOG.info(() -> "idle cleanup: trigger=" + trigger + " closed=" + report.connectionsClosed() + " forgotten=" + report.poolsRetired()
                 + " took_ms=" + report.duration().toMillis());
         return report;
-    }
-
-    /**
-     * A data source for schema-migration tools (Flyway) inside the db module. Its connections are opened for the
-     * migration alone, outside the schema's pool (Flyway holds one connection while it asks for another, which a pool
-     * of one could never give), yet each takes a permit from the budget like any backend and is tracked as a checkout;
-     * closing one closes its backend, so whatever session state the tool set dies with it.
-     *
-     * @param schema the schema being migrated
-     * @return the data source
-     */
-    public javax.sql.DataSource migrationDataSource(String schema) {
-        return new MigrationDataSource(schema, this);
-    }
-
-    /** Opens a budget-counted physical connection for {@link MigrationDataSource}. */
-    Connection openForMigration(String schema) throws SQLException {
-        if (closed) {
-            throw new IllegalStateException("the pool registry is closed");
-        }
-        long start = System.nanoTime();
-        boolean permit;
-        try {
-            permit = budget.acquire(schema, settings.acquireTimeout().toMillis(), this::makeRoomFor, () -> !closed);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SQLTransientConnectionException("interrupted while waiting for room in the connection budget");
-        }
-        if (!permit) {
-            BudgetStats b = budget.stats();
-            throw new SQLTransientConnectionException(String.format("no connection for migrating schema `%s` within %d ms (budget %d/%d)",
-                    schema, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), b.allocated(), b.budget()));
-        }
-        Connection physical;
-        try {
-            physical = new org.postgresql.Driver().connect(target.jdbcUrl(), target.driverProperties());
-            if (physical == null) {
-                throw new SQLException("the PostgreSQL driver does not accept " + target.describe());
-            }
-        } catch (SQLException | RuntimeException e) {
-            budget.release();
-            throw e;
-        }
-        LeakWatch.Checkout checkout = leaks.start(schema);
-        int pid = physical.unwrap(org.postgresql.PGConnection.class).getBackendPID();
-        return Backend.wrap(physical, pid, () -> {
-            leaks.end(checkout);
-            budget.release();
-        });
     }
 
     // ---------------------------------------------------------------- reading
 
     /** @return the stats of the schema's current pool, if it has one */
     public Optional<PoolStats> currentStats(String schema) {
-        SchemaPool pool = pools.get(schema);
+        LogicalPool pool = pools.get(schema);
         return pool == null ? Optional.empty() : Optional.of(statsOf(pool));
     }
 
-    /** @return a snapshot of every pool, by schema name */
+    /** @return a snapshot of every schema pool, by schema name */
     public List<PoolStats> pools() {
         return pools.values().stream().map(this::statsOf).sorted(Comparator.comparing(PoolStats::schema)).toList();
     }
 
-    /**
-     * @return the process ids of the backends the schema's current pool holds now, as {@code pg_stat_activity} lists
-     *         them (empty when the schema has no pool); read-only, for showing what the server sees of a pool
-     */
-    public List<Integer> backendPids(String schema) {
-        SchemaPool pool = pools.get(schema);
-        return pool == null ? List.of() : pool.backendPids();
+    /** @return the physical pool: the backends every schema shares */
+    public PhysicalStats physical() {
+        return physical.stats();
+    }
+
+    /** @return the process ids of every backend the physical pool holds now, as {@code pg_stat_activity} lists them */
+    public List<Integer> backendPids() {
+        return physical.backendPids();
+    }
+
+    /** @return the process ids of the backends the schema's work holds right now (its checkouts) */
+    public List<Integer> checkoutPids(String schema) {
+        return leaks.pids(schema);
     }
 
     public BudgetStats budget() {
-        return budget.stats();
+        return new BudgetStats(budget.total(), budget.allocated(), admission.inUse(), admission.waiting());
     }
 
     /** @return suspected leaks still held (oldest first), then recently returned ones */
@@ -501,24 +629,26 @@ public final class PoolRegistry implements AutoCloseable {
         return settings;
     }
 
-    /** @return the executor shared by every pool's housekeeping (and usable for other pool-layer timers) */
+    /** @return the executor shared by the physical pool's housekeeping (and usable for other pool-layer timers) */
     public ScheduledExecutorService housekeeper() {
         return housekeeper;
     }
 
-    private PoolStats statsOf(SchemaPool pool) {
-        return pool.stats(leaks.suspected(pool.schema()));
+    private PoolStats statsOf(LogicalPool pool) {
+        Admission.PoolNumbers n = admission.numbers(pool);
+        return new PoolStats(pool.schema, n.state(), n.inUse(), n.waiting(), n.max(), n.ownSize(), n.longestWaitMillis(),
+                pool.acquireTimeouts.get(), leaks.suspected(pool.schema), Instant.ofEpochMilli(pool.createdMillis), pool.lastUsedAt());
     }
 
-    private SchemaPool existing(String schema) {
-        SchemaPool pool = pools.get(schema);
+    private LogicalPool existing(String schema) {
+        LogicalPool pool = pools.get(schema);
         if (pool == null) {
             throw new UnknownPoolException(schema);
         }
         return pool;
     }
 
-    /** Closes every pool (checked-out connections are aborted) and stops the housekeeper. */
+    /** Closes the physical pool (checked-out connections are aborted) and stops the housekeeper. */
     @Override
     public void close() {
         lifecycle.lock();
@@ -530,18 +660,11 @@ public final class PoolRegistry implements AutoCloseable {
         } finally {
             lifecycle.unlock();
         }
-        List<SchemaPool> all = new ArrayList<>(pools.values());
-        all.addAll(retiring.keySet());
-        pools.clear();
-        retiring.clear();
-        for (SchemaPool pool : all) {
-            pool.close();
-        }
+        admission.close();
+        physical.close();
+        db.close();
         housekeeper.shutdownNow();
-        LOG.info(() -> "pool registry closed: pools=" + all.size() + " budget=" + budget.stats().allocated() + "/" + budget.total());
+        LOG.info(() -> "pool registry closed: pools=" + pools.size() + " budget=" + budget.allocated() + "/" + budget.total());
     }
 
-    static String quoteIdent(String name) {
-        return '"' + name.replace("\"", "\"\"") + '"';
-    }
 }

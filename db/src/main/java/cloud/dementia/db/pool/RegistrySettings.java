@@ -7,11 +7,11 @@ import java.time.Duration;
  *
  * @param budget           most PostgreSQL backends the process may hold, all pools together
  * @param maxPerSchema     default maximum size of one schema's pool
- * @param minIdle          default minimum idle connections of one schema's pool
+ * @param minIdle          idle physical connections kept open (at most the budget)
  * @param acquireTimeout   longest wait for a connection before a {@link PoolTimeoutException}
  * @param leakThreshold    checkout age reported as a suspected leak
- * @param statementTimeout statement timeout set for every transaction
- * @param idleMax          connections idle longer than this are closed, pools unused longer are retired
+ * @param statementTimeout longest a statement may run (every statement of every unit of work)
+ * @param idleMax          idle physical connections older than this are closed, schema pools unused longer are forgotten
  */
 public record RegistrySettings(int budget,
                                int maxPerSchema,
@@ -23,13 +23,13 @@ public record RegistrySettings(int budget,
 
     public RegistrySettings {
         if (budget < 2) {
-            throw new IllegalArgumentException("budget must be at least 2 (one for the control schema, one for a project), got " + budget);
+            throw new IllegalArgumentException("budget must be at least 2 (a schema migration holds two connections at once), got " + budget);
         }
         if (maxPerSchema < 1 || maxPerSchema > budget) {
             throw new IllegalArgumentException("max per schema must be between 1 and the budget (" + budget + "), got " + maxPerSchema);
         }
-        if (minIdle < 0 || minIdle > maxPerSchema) {
-            throw new IllegalArgumentException("min idle must be between 0 and the max per schema (" + maxPerSchema + "), got " + minIdle);
+        if (minIdle < 0 || minIdle > budget) {
+            throw new IllegalArgumentException("min idle must be between 0 and the budget (" + budget + "), got " + minIdle);
         }
         requirePositive(acquireTimeout, "acquire timeout");
         requirePositive(leakThreshold, "leak threshold");
@@ -47,7 +47,7 @@ public record RegistrySettings(int budget,
     }
 
     public RegistrySettings withBudget(int newBudget) {
-        return new RegistrySettings(newBudget, Math.min(maxPerSchema, newBudget), Math.min(minIdle, Math.min(maxPerSchema, newBudget)),
+        return new RegistrySettings(newBudget, Math.min(maxPerSchema, newBudget), Math.min(minIdle, newBudget),
                 acquireTimeout, leakThreshold, statementTimeout, idleMax);
     }
 
@@ -61,6 +61,10 @@ public record RegistrySettings(int budget,
 
     public RegistrySettings withLeakThreshold(Duration threshold) {
         return new RegistrySettings(budget, maxPerSchema, minIdle, acquireTimeout, threshold, statementTimeout, idleMax);
+    }
+
+    public RegistrySettings withStatementTimeout(Duration timeout) {
+        return new RegistrySettings(budget, maxPerSchema, minIdle, acquireTimeout, leakThreshold, timeout, idleMax);
     }
 
     public RegistrySettings withIdleMax(Duration max) {

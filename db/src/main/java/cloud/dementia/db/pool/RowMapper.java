@@ -1,10 +1,7 @@
 package cloud.dementia.db.pool;
 
-import java.sql.ResultSet;
-import java.sql.SQLException;
-
-/** Maps the current row of a result set. */
+/** Maps one row of a result. */
 @FunctionalInterface
 public interface RowMapper<T> {
-    T map(ResultSet row) throws SQLException;
+    T map(Row row);
 }

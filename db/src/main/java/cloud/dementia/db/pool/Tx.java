@@ -1,101 +1,98 @@
 package cloud.dementia.db.pool;
 
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Stream;
+
+import io.helidon.dbclient.DbClient;
+import io.helidon.dbclient.DbClientException;
+import io.helidon.dbclient.DbExecute;
+import io.helidon.dbclient.DbRow;
 
 /**
- * The transaction a {@link Work} runs in. It offers statements, not the connection: the connection stays
- * owned by the pool layer and goes back to its pool when the work ends, on every path.
+ * What a {@link Work} runs its statements with: Helidon DB Client over the unit's connection. It offers statements,
+ * not the connection: the connection stays owned by the pool layer and goes back when the work ends, on every path.
+ * <p>
+ * Statements name their schema: write {@code {s}} where the schema goes ({@code SELECT ... FROM {s}.context_locks});
+ * the helpers here put in the unit's schema, quoted. Nothing is set on the session (no {@code search_path}), so the
+ * SQL alone says what it reaches, and a transaction pooler can hand the next transaction to anyone.
  */
 public final class Tx {
 
-    private final Connection connection;
     private final String schema;
-    private boolean open = true;
+    private final String qualifier;
+    private final DbClient client;
 
-    Tx(Connection connection, String schema) {
-        this.connection = connection;
+    Tx(String schema, String qualifier, DbClient client) {
         this.schema = schema;
+        this.qualifier = qualifier;
+        this.client = client;
     }
 
-    /** @return the schema this transaction's {@code search_path} selects */
+    /** @return the name quoted as an SQL identifier ({@code "my schema"}); the one place names are quoted */
+    public static String identifier(String name) {
+        return '"' + name.replace("\"", "\"\"") + '"';
+    }
+
+    /** @return the schema this unit of work is for */
     public String schema() {
         return schema;
+    }
+
+    /** @return the SQL with {@code {s}} replaced by this unit's schema, quoted */
+    public String sql(String template) {
+        return template.replace("{s}", qualifier);
+    }
+
+    /** @return DB Client's statements over this unit's connection (SQL as given: use {@link #sql} for {@code {s}}) */
+    public DbExecute db() {
+        return client.execute();
     }
 
     /**
      * Runs a query and maps every row.
      *
-     * @param sql    SQL with {@code ?} parameters
-     * @param mapper row mapper
-     * @param params parameter values, in order
-     * @return the mapped rows
+     * @param template SQL with {@code ?} parameters and {@code {s}} for the schema
      */
-    public <T> List<T> query(String sql, RowMapper<T> mapper, Object... params) throws SQLException {
-        try (PreparedStatement ps = prepare(sql, params); ResultSet rs = ps.executeQuery()) {
-            List<T> rows = new ArrayList<>();
-            while (rs.next()) {
-                rows.add(mapper.map(rs));
-            }
-            return rows;
+    public <T> List<T> query(String template, RowMapper<T> mapper, Object... params) throws SQLException {
+        try (Stream<DbRow> rows = db().query(sql(template), params)) {
+            return rows.map(r -> mapper.map(new Row(r))).toList();
+        } catch (DbClientException e) {
+            throw sqlException(e);
         }
     }
 
     /** Runs a query and maps its first row, if any. */
-    public <T> Optional<T> queryOne(String sql, RowMapper<T> mapper, Object... params) throws SQLException {
-        try (PreparedStatement ps = prepare(sql, params); ResultSet rs = ps.executeQuery()) {
-            return rs.next() ? Optional.ofNullable(mapper.map(rs)) : Optional.empty();
+    public <T> Optional<T> queryOne(String template, RowMapper<T> mapper, Object... params) throws SQLException {
+        try {
+            return db().get(sql(template), params).map(r -> mapper.map(new Row(r)));
+        } catch (DbClientException e) {
+            throw sqlException(e);
         }
     }
 
     /** Runs an INSERT, UPDATE, DELETE or DDL statement; returns the affected row count. */
-    public int update(String sql, Object... params) throws SQLException {
-        try (PreparedStatement ps = prepare(sql, params)) {
-            return ps.executeUpdate();
-        }
-    }
-
-    /** Runs a parameterless statement (DDL, several statements). */
-    public void execute(String sql) throws SQLException {
-        check();
-        try (Statement st = connection.createStatement()) {
-            st.execute(sql);
-        }
-    }
-
-    private PreparedStatement prepare(String sql, Object... params) throws SQLException {
-        check();
-        PreparedStatement ps = connection.prepareStatement(sql);
+    public long update(String template, Object... params) throws SQLException {
         try {
-            for (int i = 0; i < params.length; i++) {
-                ps.setObject(i + 1, params[i]);
+            return db().dml(sql(template), params);
+        } catch (DbClientException e) {
+            throw sqlException(e);
+        }
+    }
+
+    /** Runs one statement without parameters (DDL, {@code DO} blocks) and ignores what it returns. */
+    public void execute(String template) throws SQLException {
+        update(template);
+    }
+
+    /** DB Client reports database errors wrapped; the registry classifies the driver's own exception. */
+    static SQLException sqlException(DbClientException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException s) {
+                return s;
             }
-            return ps;
-        } catch (SQLException | RuntimeException e) {
-            ps.close();
-            throw e;
         }
-    }
-
-    private void check() {
-        if (!open) {
-            throw new IllegalStateException("this transaction on schema `" + schema + "` has ended; a Tx must not escape its unit of work");
-        }
-    }
-
-    /** For the db module's own tools (migrations) that need JDBC directly; never handed outside the module. */
-    Connection connection() {
-        check();
-        return connection;
-    }
-
-    void end() {
-        open = false;
+        return new SQLException(e.getMessage(), e);
     }
 }

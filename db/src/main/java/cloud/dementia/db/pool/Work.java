@@ -3,8 +3,8 @@ package cloud.dementia.db.pool;
 import java.sql.SQLException;
 
 /**
- * A unit of work: runs inside one transaction on one schema and returns a value. The connection behind the
- * {@link Tx} is only valid while the work runs.
+ * A unit of work: runs on one schema, on one connection, and returns a value. The {@link Tx} is only valid while the
+ * work runs.
  *
  * @param <T> result type
  */

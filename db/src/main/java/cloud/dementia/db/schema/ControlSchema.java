@@ -20,18 +20,18 @@ public final class ControlSchema {
     /**
      * Creates or upgrades the control schema.
      *
-     * @param registry the pool registry (migration connections come from the control schema's pool)
+     * @param registry the pool registry (the migration's connections are budget-counted like any other)
      * @return the number of migrations applied
      */
     public static int migrate(PoolRegistry registry) {
-        Flyway flyway = Flyway.configure(ControlSchema.class.getClassLoader())
-                .dataSource(registry.migrationDataSource(NAME))
+        return registry.migrate(NAME, dataSource -> Flyway.configure(ControlSchema.class.getClassLoader())
+                .dataSource(dataSource)
                 .schemas(NAME)
                 .defaultSchema(NAME)
                 .locations("classpath:db/control")
                 .table("flyway_schema_history")
                 .connectRetries(0)
-                .load();
-        return flyway.migrate().migrationsExecuted;
+                .load()
+                .migrate().migrationsExecuted);
     }
 }

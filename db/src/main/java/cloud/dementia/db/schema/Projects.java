@@ -10,6 +10,7 @@ import java.util.logging.Logger;
 import org.flywaydb.core.Flyway;
 
 import cloud.dementia.db.pool.PoolRegistry;
+import cloud.dementia.db.pool.Tx;
 import cloud.dementia.db.pool.UnknownPoolException;
 
 /**
@@ -115,9 +116,10 @@ public final class Projects {
     }
 
     private void register(ProjectName project) {
+        // two statements: the second sees a row another replica committed while the insert waited on it
         String owner = registry.inTransaction(ControlSchema.NAME, tx -> {
-            tx.update("INSERT INTO projects (name, schema) VALUES (?, ?) ON CONFLICT DO NOTHING", project.name(), project.schema());
-            return tx.queryOne("SELECT name FROM projects WHERE schema = ?", r -> r.getString(1), project.schema()).orElse(null);
+            tx.update("INSERT INTO {s}.projects (name, schema) VALUES (?, ?) ON CONFLICT DO NOTHING", project.name(), project.schema());
+            return tx.queryOne("SELECT name FROM {s}.projects WHERE schema = ?", r -> r.string(1), project.schema()).orElse(null);
         });
         if (owner == null) {
             // the schema is held under the name's own row with another schema? only possible if the mapping changed
@@ -131,16 +133,16 @@ public final class Projects {
     private void migrate(ProjectName project) {
         String db = database();
         long start = System.nanoTime();
-        Flyway flyway = Flyway.configure(Projects.class.getClassLoader())
-                .dataSource(registry.migrationDataSource(project.schema()))
+        int applied = registry.migrate(project.schema(), dataSource -> Flyway.configure(Projects.class.getClassLoader())
+                .dataSource(dataSource)
                 .schemas(project.schema())
                 .defaultSchema(project.schema())
                 .locations("classpath:db/project")
                 .table("flyway_schema_history")
                 .placeholders(Map.of("schema", project.schema(), "reader", project.readerRole(db)))
                 .connectRetries(0)
-                .load();
-        int applied = flyway.migrate().migrationsExecuted;
+                .load()
+                .migrate().migrationsExecuted);
         if (applied > 0) {
             LOG.info(() -> "project schema migrated: project=" + project.name() + " schema=" + project.schema() + " migrations=" + applied
                     + " took_ms=" + (System.nanoTime() - start) / 1_000_000);
@@ -150,24 +152,24 @@ public final class Projects {
     /** @return the name of the database the service works in */
     public String database() {
         if (database == null) {
-            database = registry.inTransaction(ControlSchema.NAME,
-                    tx -> tx.queryOne("SELECT current_database()", r -> r.getString(1)).orElseThrow());
+            database = registry.inStatement(ControlSchema.NAME,
+                    tx -> tx.queryOne("SELECT current_database()", r -> r.string(1)).orElseThrow());
         }
         return database;
     }
 
     /** @return the registered project of that name, if any */
     public Optional<Project> find(String name) {
-        return registry.inTransaction(ControlSchema.NAME, tx -> tx.queryOne(
-                "SELECT name, schema, created_at FROM projects WHERE name = ?",
-                r -> new Project(r.getString(1), r.getString(2), r.getTimestamp(3).toInstant()), name));
+        return registry.inStatement(ControlSchema.NAME, tx -> tx.queryOne(
+                "SELECT name, schema, created_at FROM {s}.projects WHERE name = ?",
+                r -> new Project(r.string(1), r.string(2), r.instant(3)), name));
     }
 
     /** @return every registered project, by name */
     public List<Project> list() {
-        return registry.inTransaction(ControlSchema.NAME, tx -> tx.query(
-                "SELECT name, schema, created_at FROM projects ORDER BY name",
-                r -> new Project(r.getString(1), r.getString(2), r.getTimestamp(3).toInstant())));
+        return registry.inStatement(ControlSchema.NAME, tx -> tx.query(
+                "SELECT name, schema, created_at FROM {s}.projects ORDER BY name",
+                r -> new Project(r.string(1), r.string(2), r.instant(3))));
     }
 
     /** A project with its counts. */
@@ -180,11 +182,11 @@ public final class Projects {
      */
     public List<ProjectCounts> listWithCounts() {
         List<Project> all = list();
-        return registry.inTransaction(ControlSchema.NAME, tx -> {
+        return registry.inReadOnlyTransaction(ControlSchema.NAME, tx -> {
             List<ProjectCounts> out = new java.util.ArrayList<>();
             for (Project p : all) {
-                String s = quote(p.schema());
-                boolean exists = tx.queryOne("SELECT to_regclass(?) IS NOT NULL", r -> r.getBoolean(1), p.schema() + ".context_locks")
+                String s = Tx.identifier(p.schema());
+                boolean exists = tx.queryOne("SELECT to_regclass(?) IS NOT NULL", r -> r.bool(1), s + ".context_locks")
                         .orElse(false);
                 if (!exists) {
                     out.add(new ProjectCounts(p, 0, 0, 0, null));
@@ -192,8 +194,7 @@ public final class Projects {
                 }
                 out.add(tx.queryOne("SELECT (SELECT count(*) FROM " + s + ".context_locks), (SELECT count(*) FROM " + s + ".sessions), "
                         + "(SELECT count(*) FROM " + s + ".memory_entries), (SELECT max(last_active) FROM " + s + ".sessions)",
-                        r -> new ProjectCounts(p, r.getLong(1), r.getLong(2), r.getLong(3),
-                                r.getTimestamp(4) == null ? null : r.getTimestamp(4).toInstant())).orElseThrow());
+                        r -> new ProjectCounts(p, r.longValue(1), r.longValue(2), r.longValue(3), r.instant(4))).orElseThrow());
             }
             return out;
         });
@@ -212,10 +213,10 @@ public final class Projects {
         ProjectName project = ProjectName.of(found.get().name());
         String reader = project.readerRole(database());
         registry.inTransaction(ControlSchema.NAME, tx -> {
-            tx.execute("DROP SCHEMA IF EXISTS " + quote(project.schema()) + " CASCADE");
+            tx.execute("DROP SCHEMA IF EXISTS " + Tx.identifier(project.schema()) + " CASCADE");
             tx.execute("DO $do$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '" + reader + "') THEN "
-                    + "EXECUTE 'DROP OWNED BY " + quote(reader) + "'; EXECUTE 'DROP ROLE " + quote(reader) + "'; END IF; END $do$");
-            tx.update("DELETE FROM projects WHERE name = ?", name);
+                    + "EXECUTE 'DROP OWNED BY " + Tx.identifier(reader) + "'; EXECUTE 'DROP ROLE " + Tx.identifier(reader) + "'; END IF; END $do$");
+            tx.update("DELETE FROM {s}.projects WHERE name = ?", name);
             return null;
         });
         ready.remove(name);
@@ -230,19 +231,15 @@ public final class Projects {
 
     /** Binds a project to an MCP session (any replica sees it). */
     public void bindSession(String sessionId, String project) {
-        registry.inTransaction(ControlSchema.NAME, tx -> tx.update(
-                "INSERT INTO mcp_sessions (session_id, project, updated_at) VALUES (?, ?, now()) "
+        registry.inStatement(ControlSchema.NAME, tx -> tx.update(
+                "INSERT INTO {s}.mcp_sessions (session_id, project, updated_at) VALUES (?, ?, now()) "
                         + "ON CONFLICT (session_id) DO UPDATE SET project = EXCLUDED.project, updated_at = now()", sessionId, project));
     }
 
     /** @return the project the session switched to, if any */
     public Optional<String> sessionProject(String sessionId) {
-        return registry.inTransaction(ControlSchema.NAME, tx -> tx.queryOne(
-                "SELECT project FROM mcp_sessions WHERE session_id = ? AND project IS NOT NULL", r -> r.getString(1), sessionId));
-    }
-
-    static String quote(String identifier) {
-        return '"' + identifier.replace("\"", "\"\"") + '"';
+        return registry.inStatement(ControlSchema.NAME, tx -> tx.queryOne(
+                "SELECT project FROM {s}.mcp_sessions WHERE session_id = ? AND project IS NOT NULL", r -> r.string(1), sessionId));
     }
 
     /** Two names map to one schema: the second is refused, never mixed with the first. */

@@ -1,7 +1,6 @@
 package cloud.dementia.db.store;
 
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.List;
 
 import cloud.dementia.db.pool.PoolRegistry;
@@ -44,8 +43,8 @@ public final class AdminAudit {
      * @return the stored entry
      */
     public Entry record(String actor, String action, String target, String before, String after) {
-        return registry.inTransaction(ControlSchema.NAME, tx -> tx.queryOne(
-                "INSERT INTO admin_audit (actor, action, target, before, after) VALUES (?, ?, ?, ?::jsonb, ?::jsonb) "
+        return registry.inStatement(ControlSchema.NAME, tx -> tx.queryOne(
+                "INSERT INTO {s}.admin_audit (actor, action, target, before, after) VALUES (?, ?, ?, ?::jsonb, ?::jsonb) "
                         + "RETURNING id, at, actor, action, target, before::text, after::text",
                 AdminAudit::entry, actor, action, target, before, after).orElseThrow());
     }
@@ -57,21 +56,20 @@ public final class AdminAudit {
      */
     public List<Entry> recent(int limit, long beforeId) {
         int n = Math.max(1, Math.min(limit, MAX_READ));
-        return registry.inReadOnlyTransaction(ControlSchema.NAME, tx -> tx.query(
-                "SELECT id, at, actor, action, target, before::text, after::text FROM admin_audit WHERE id < ? ORDER BY id DESC LIMIT ?",
+        return registry.inStatement(ControlSchema.NAME, tx -> tx.query(
+                "SELECT id, at, actor, action, target, before::text, after::text FROM {s}.admin_audit WHERE id < ? ORDER BY id DESC LIMIT ?",
                 AdminAudit::entry, beforeId, n));
     }
 
     /** @return the newest entries about one target, newest first */
     public List<Entry> recentFor(String target, int limit) {
         int n = Math.max(1, Math.min(limit, MAX_READ));
-        return registry.inReadOnlyTransaction(ControlSchema.NAME, tx -> tx.query(
-                "SELECT id, at, actor, action, target, before::text, after::text FROM admin_audit WHERE target = ? ORDER BY id DESC LIMIT ?",
+        return registry.inStatement(ControlSchema.NAME, tx -> tx.query(
+                "SELECT id, at, actor, action, target, before::text, after::text FROM {s}.admin_audit WHERE target = ? ORDER BY id DESC LIMIT ?",
                 AdminAudit::entry, target, n));
     }
 
-    private static Entry entry(java.sql.ResultSet r) throws java.sql.SQLException {
-        return new Entry(r.getLong(1), r.getObject(2, OffsetDateTime.class).toInstant(), r.getString(3), r.getString(4),
-                r.getString(5), r.getString(6), r.getString(7));
+    private static Entry entry(cloud.dementia.db.pool.Row r) {
+        return new Entry(r.longValue(1), r.instant(2), r.string(3), r.string(4), r.string(5), r.string(6), r.string(7));
     }
 }

@@ -11,17 +11,17 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
-import cloud.dementia.db.pool.PoolStats;
 
 /**
- * What PostgreSQL itself sees of one schema's pool, next to what the pool says, taken at the same moment.
+ * What PostgreSQL itself sees of a pool's backends, next to what the pool says, taken at the same moment.
  *
- * @param at       server time of the snapshot
- * @param pool     the pool's own numbers
- * @param poolPids the backend process ids the pool holds
- * @param backends those backends as {@code pg_stat_activity} lists them (a pid the server does not know is missing)
+ * @param at         server time of the snapshot
+ * @param pool       the pool: {@code physical}, or a schema
+ * @param checkedOut connections the pool says are checked out now
+ * @param poolPids   the backend process ids the pool holds (a schema: those its work holds now)
+ * @param backends   those backends as {@code pg_stat_activity} lists them (a pid the server does not know is missing)
  */
-public record BackendActivity(Instant at, PoolStats pool, List<Integer> poolPids, List<ServerBackend> backends) {
+public record BackendActivity(Instant at, String pool, int checkedOut, List<Integer> poolPids, List<ServerBackend> backends) {
 
     /** @return how many of the pool's backends the server lists in each state, busiest states first */
     public Map<String, Integer> byState() {
@@ -67,11 +67,11 @@ public record BackendActivity(Instant at, PoolStats pool, List<Integer> poolPids
                     + "the pool replaces a dead connection when it next uses it (behind PgBouncer the pids are the pooler's and never match)");
         }
         int busy = busy();
-        if (busy > pool.active()) {
-            out.add("PostgreSQL shows " + busy + " busy backend" + (busy == 1 ? "" : "s") + " but the pool has " + pool.active()
+        if (busy > checkedOut) {
+            out.add("PostgreSQL shows " + busy + " busy backend" + (busy == 1 ? "" : "s") + " but the pool has " + checkedOut
                     + " checked out: a transaction may be left open on a connection the pool thinks is idle");
-        } else if (busy < pool.active() && missing.isEmpty()) {
-            out.add("the pool has " + pool.active() + " checked out but PostgreSQL shows " + busy + " busy: checkouts holding a "
+        } else if (busy < checkedOut && missing.isEmpty()) {
+            out.add("the pool has " + checkedOut + " checked out but PostgreSQL shows " + busy + " busy: checkouts holding a "
                     + "connection without a transaction on the server (starting, finishing, or stuck before their first statement)");
         }
         return out;

@@ -1,12 +1,9 @@
 package cloud.dementia.db.store;
 
-import java.sql.Array;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Timestamp;
 import java.time.Instant;
-import java.util.Arrays;
 import java.util.List;
+
+import cloud.dementia.db.pool.Row;
 
 /**
  * One locked version of a context.
@@ -34,17 +31,8 @@ public record Context(long id, String label, String version, String content, Str
     /** The same without the content (previews only). */
     static final String PREVIEW_COLUMNS = COLUMNS.replace("content, preview", "''::text AS content, preview");
 
-    static Context map(ResultSet r) throws SQLException {
-        Timestamp accessed = r.getTimestamp(11);
-        return new Context(r.getLong(1), r.getString(2), r.getString(3), r.getString(4), r.getString(5), r.getString(6),
-                strings(r.getArray(7)), strings(r.getArray(8)), r.getString(9), r.getTimestamp(10).toInstant(),
-                accessed == null ? null : accessed.toInstant(), r.getInt(12), r.getString(13));
-    }
-
-    static List<String> strings(Array array) throws SQLException {
-        if (array == null) {
-            return List.of();
-        }
-        return Arrays.stream((Object[]) array.getArray()).map(String::valueOf).toList();
+    static Context map(Row r) {
+        return new Context(r.longValue(1), r.string(2), r.string(3), r.string(4), r.string(5), r.string(6), r.strings(7), r.strings(8),
+                r.string(9), r.instant(10), r.instant(11), r.integer(12), r.string(13));
     }
 }

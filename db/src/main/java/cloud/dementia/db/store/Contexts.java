@@ -33,6 +33,12 @@ public final class Contexts {
                                Instant lastAccessed, int accessCount) {
     }
 
+    /** The latest version of a label, found and counted in the one statement. */
+    private static final String RECALL_LATEST = "UPDATE {s}.context_locks SET last_accessed = now(), access_count = access_count + 1 "
+            + "WHERE id = (SELECT id FROM {s}.context_locks WHERE label = ? ORDER BY locked_at DESC, minor DESC LIMIT 1)";
+    private static final String RECALL_VERSION = "UPDATE {s}.context_locks SET last_accessed = now(), access_count = access_count + 1 "
+            + "WHERE label = ? AND version = ?";
+
     private final PoolRegistry registry;
 
     public Contexts(PoolRegistry registry) {
@@ -86,14 +92,14 @@ public final class Contexts {
 
     private static Context lock(Tx tx, NewContext c, String sessionId) throws SQLException {
         // versions of one label are minted one at a time; the lock ends with the transaction (pooler-safe)
-        tx.queryOne("SELECT pg_advisory_xact_lock(hashtext(current_schema()), hashtext(?))", r -> 1, c.label());
-        int minor = tx.queryOne("SELECT coalesce(max(minor), -1) + 1 FROM context_locks WHERE label = ?", r -> r.getInt(1), c.label())
+        tx.queryOne("SELECT pg_advisory_xact_lock(hashtext(?), hashtext(?))", r -> 1, tx.schema(), c.label());
+        int minor = tx.queryOne("SELECT coalesce(max(minor), -1) + 1 FROM {s}.context_locks WHERE label = ?", r -> r.integer(1), c.label())
                 .orElse(0);
         String version = "1." + minor;
         String priority = c.priority().orElseGet(() -> ContextText.detectPriority(c.content()));
         List<String> concepts = ContextText.keyConcepts(c.content());
         String[] tags = c.tags().stream().map(String::strip).filter(t -> !t.isEmpty()).distinct().toArray(String[]::new);
-        Context locked = tx.queryOne("INSERT INTO context_locks (label, version, minor, content, content_hash, preview, key_concepts, tags, "
+        Context locked = tx.queryOne("INSERT INTO {s}.context_locks (label, version, minor, content, content_hash, preview, key_concepts, tags, "
                         + "priority, session_id, search) VALUES (?, ?, ?, ?, ?, ?, ?::text[], ?::text[], ?, ?, "
                         + "setweight(to_tsvector('english', ?), 'A') || setweight(to_tsvector('english', ?), 'B') "
                         + "|| setweight(to_tsvector('english', ?), 'C')) RETURNING " + Context.COLUMNS,
@@ -109,23 +115,17 @@ public final class Contexts {
      */
     public Optional<Context> recall(String schema, String label, String version, boolean previewOnly) {
         String v = normalizeVersion(version);
-        return registry.inTransaction(schema, tx -> {
-            Optional<Long> id = v == null
-                    ? tx.queryOne("SELECT id FROM context_locks WHERE label = ? ORDER BY locked_at DESC, minor DESC LIMIT 1",
-                    r -> r.getLong(1), label)
-                    : tx.queryOne("SELECT id FROM context_locks WHERE label = ? AND version = ?", r -> r.getLong(1), label, v);
-            if (id.isEmpty()) {
-                return Optional.empty();
-            }
-            return tx.queryOne("UPDATE context_locks SET last_accessed = now(), access_count = access_count + 1 WHERE id = ? RETURNING "
-                    + (previewOnly ? Context.PREVIEW_COLUMNS : Context.COLUMNS), Context::map, id.get());
-        });
+        String returning = " RETURNING " + (previewOnly ? Context.PREVIEW_COLUMNS : Context.COLUMNS);
+        // one statement: find the version and count the access
+        return registry.inStatement(schema, tx -> v == null
+                ? tx.queryOne(RECALL_LATEST + returning, Context::map, label)
+                : tx.queryOne(RECALL_VERSION + returning, Context::map, label, v));
     }
 
     /** @return the versions of a label, newest first */
     public List<String> versions(String schema, String label) {
-        return registry.inTransaction(schema, tx -> tx.query(
-                "SELECT version FROM context_locks WHERE label = ? ORDER BY locked_at DESC, minor DESC", r -> r.getString(1), label));
+        return registry.inStatement(schema, tx -> tx.query(
+                "SELECT version FROM {s}.context_locks WHERE label = ? ORDER BY locked_at DESC, minor DESC", r -> r.string(1), label));
     }
 
     /**
@@ -139,8 +139,8 @@ public final class Contexts {
         return registry.inTransaction(schema, tx -> {
             String where = v == null ? "label = ?" : "label = ? AND version = ?";
             Object[] params = v == null ? new Object[] {label} : new Object[] {label, v};
-            List<String[]> rows = tx.query("SELECT version, priority FROM context_locks WHERE " + where + " ORDER BY minor FOR UPDATE",
-                    r -> new String[] {r.getString(1), r.getString(2)}, params);
+            List<String[]> rows = tx.query("SELECT version, priority FROM {s}.context_locks WHERE " + where + " ORDER BY minor FOR UPDATE",
+                    r -> new String[] {r.string(1), r.string(2)}, params);
             if (rows.isEmpty()) {
                 return List.of();
             }
@@ -148,11 +148,11 @@ public final class Contexts {
                 throw new StoreRuleException("`" + label + "` is an always_check context: unlocking it needs force=true");
             }
             if (archive) {
-                tx.update("INSERT INTO context_archives (original_id, label, version, content, content_hash, preview, key_concepts, tags, "
+                tx.update("INSERT INTO {s}.context_archives (original_id, label, version, content, content_hash, preview, key_concepts, tags, "
                         + "priority, locked_at, access_count, reason) SELECT id, label, version, content, content_hash, preview, key_concepts, "
-                        + "tags, priority, locked_at, access_count, 'unlock_context' FROM context_locks WHERE " + where, params);
+                        + "tags, priority, locked_at, access_count, 'unlock_context' FROM {s}.context_locks WHERE " + where, params);
             }
-            tx.update("DELETE FROM context_locks WHERE " + where, params);
+            tx.update("DELETE FROM {s}.context_locks WHERE " + where, params);
             List<String> versions = rows.stream().map(r -> r[0]).toList();
             audit(tx, "unlock_context", label, "{\"versions\":" + versions.size() + ",\"archived\":" + archive + "}", sessionId);
             return versions;
@@ -161,13 +161,13 @@ public final class Contexts {
 
     /** Full-text search over the latest version of each label, best first. */
     public List<Hit> search(String schema, String query, Optional<String> priority, List<String> tags, int limit) {
-        return registry.inTransaction(schema, tx -> tx.query(
+        return registry.inStatement(schema, tx -> tx.query(
                 "WITH q AS (SELECT websearch_to_tsquery('english', ?) AS tsq), "
-                        + "latest AS (SELECT DISTINCT ON (label) * FROM context_locks ORDER BY label, locked_at DESC, minor DESC) "
+                        + "latest AS (SELECT DISTINCT ON (label) * FROM {s}.context_locks ORDER BY label, locked_at DESC, minor DESC) "
                         + "SELECT " + prefixed("l") + ", ts_rank_cd(l.search, q.tsq) AS rank FROM latest l, q "
                         + "WHERE l.search @@ q.tsq AND (?::text IS NULL OR l.priority = ?) AND (cardinality(?::text[]) = 0 OR l.tags && ?::text[]) "
                         + "ORDER BY rank DESC, l.locked_at DESC LIMIT ?",
-                r -> new Hit(Context.map(r), r.getDouble(14)), query, priority.orElse(null), priority.orElse(null),
+                r -> new Hit(Context.map(r), r.doubleValue(14)), query, priority.orElse(null), priority.orElse(null),
                 tags.toArray(String[]::new), tags.toArray(String[]::new), limit));
     }
 
@@ -176,22 +176,22 @@ public final class Contexts {
      * the text, best match first.
      */
     public List<Hit> relevantTo(String schema, String text, int limit) {
-        return registry.inTransaction(schema, tx -> tx.query(
+        return registry.inStatement(schema, tx -> tx.query(
                 "WITH q AS (SELECT nullif(replace(plainto_tsquery('english', ?)::text, ' & ', ' | '), '')::tsquery AS tsq), "
-                        + "latest AS (SELECT DISTINCT ON (label) * FROM context_locks ORDER BY label, locked_at DESC, minor DESC) "
+                        + "latest AS (SELECT DISTINCT ON (label) * FROM {s}.context_locks ORDER BY label, locked_at DESC, minor DESC) "
                         + "SELECT " + prefixed("l") + ", coalesce(ts_rank_cd(l.search, q.tsq), 0) AS rank FROM latest l, q "
                         + "WHERE l.priority = 'always_check' OR (q.tsq IS NOT NULL AND l.search @@ q.tsq) "
                         + "ORDER BY (l.priority = 'always_check') DESC, rank DESC, l.label LIMIT ?",
-                r -> new Hit(Context.map(r), r.getDouble(14)), text, limit));
+                r -> new Hit(Context.map(r), r.doubleValue(14)), text, limit));
     }
 
     /** @return every label with its latest version, ordered by label */
     public List<LabelSummary> labels(String schema) {
-        return registry.inTransaction(schema, tx -> tx.query(
+        return registry.inStatement(schema, tx -> tx.query(
                 "SELECT DISTINCT ON (label) label, version, count(*) OVER (PARTITION BY label), priority, preview, locked_at, "
-                        + "last_accessed, sum(access_count) OVER (PARTITION BY label) FROM context_locks ORDER BY label, locked_at DESC, minor DESC",
-                r -> new LabelSummary(r.getString(1), r.getString(2), r.getInt(3), r.getString(4), r.getString(5),
-                        r.getTimestamp(6).toInstant(), r.getTimestamp(7) == null ? null : r.getTimestamp(7).toInstant(), r.getInt(8))));
+                        + "last_accessed, sum(access_count) OVER (PARTITION BY label) FROM {s}.context_locks ORDER BY label, locked_at DESC, minor DESC",
+                r -> new LabelSummary(r.string(1), r.string(2), r.integer(3), r.string(4), r.string(5), r.instant(6), r.instant(7),
+                        r.integer(8))));
     }
 
     /** Latest versions not recalled (or, never recalled, not locked) within {@link #STALE_DAYS} days. */
@@ -228,6 +228,6 @@ public final class Contexts {
     }
 
     static void audit(Tx tx, String action, String target, String detailsJson, String sessionId) throws SQLException {
-        tx.update("INSERT INTO audit_trail (action, target, details, session_id) VALUES (?, ?, ?::jsonb, ?)", action, target, detailsJson, sessionId);
+        tx.update("INSERT INTO {s}.audit_trail (action, target, details, session_id) VALUES (?, ?, ?::jsonb, ?)", action, target, detailsJson, sessionId);
     }
 }

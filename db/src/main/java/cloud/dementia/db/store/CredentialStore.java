@@ -17,8 +17,8 @@ public final class CredentialStore {
 
     /** @return the stored API key hashes */
     public List<String> apiKeyHashes() {
-        return registry.inTransaction(ControlSchema.NAME,
-                tx -> tx.query("SELECT hash FROM credentials WHERE kind = 'api_key' ORDER BY created_at", r -> r.getString(1)));
+        return registry.inStatement(ControlSchema.NAME,
+                tx -> tx.query("SELECT hash FROM {s}.credentials WHERE kind = 'api_key' ORDER BY created_at", r -> r.string(1)));
     }
 
     /**
@@ -27,14 +27,14 @@ public final class CredentialStore {
      * @return whether this call stored it
      */
     public boolean addApiKeyHash(String label, String hash) {
-        return registry.inTransaction(ControlSchema.NAME, tx -> tx.update(
-                "INSERT INTO credentials (kind, name, hash) VALUES ('api_key', ?, ?) ON CONFLICT DO NOTHING", label, hash)) == 1;
+        return registry.inStatement(ControlSchema.NAME, tx -> tx.update(
+                "INSERT INTO {s}.credentials (kind, name, hash) VALUES ('api_key', ?, ?) ON CONFLICT DO NOTHING", label, hash)) == 1;
     }
 
     /** @return the stored password hash of the console user */
     public Optional<String> adminHash(String user) {
-        return registry.inTransaction(ControlSchema.NAME,
-                tx -> tx.queryOne("SELECT hash FROM credentials WHERE kind = 'admin' AND name = ?", r -> r.getString(1), user));
+        return registry.inStatement(ControlSchema.NAME,
+                tx -> tx.queryOne("SELECT hash FROM {s}.credentials WHERE kind = 'admin' AND name = ?", r -> r.string(1), user));
     }
 
     /**
@@ -43,7 +43,7 @@ public final class CredentialStore {
      * @return whether this call stored it
      */
     public boolean addAdminHash(String user, String hash) {
-        return registry.inTransaction(ControlSchema.NAME, tx -> tx.update(
-                "INSERT INTO credentials (kind, name, hash) VALUES ('admin', ?, ?) ON CONFLICT DO NOTHING", user, hash)) == 1;
+        return registry.inStatement(ControlSchema.NAME, tx -> tx.update(
+                "INSERT INTO {s}.credentials (kind, name, hash) VALUES ('admin', ?, ?) ON CONFLICT DO NOTHING", user, hash)) == 1;
     }
 }

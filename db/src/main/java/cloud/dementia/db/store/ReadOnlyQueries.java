@@ -38,7 +38,8 @@ public final class ReadOnlyQueries {
     public Result run(String schema, String sql, int maxRows) {
         String query = check(sql);
         return registry.inReadOnlyTransaction(schema, tx -> {
-            List<String> rows = new ArrayList<>(tx.query("SELECT r::text FROM run_readonly_query(?, ?) AS r", r -> r.getString(1), query, maxRows + 1));
+            List<String> rows = new ArrayList<>(tx.query("SELECT r::text FROM {s}.run_readonly_query(?, ?) AS r", r -> r.string(1), query,
+                    maxRows + 1));
             boolean truncated = rows.size() > maxRows;
             if (truncated) {
                 rows.remove(rows.size() - 1);

@@ -1,21 +1,20 @@
 package cloud.dementia.db.store;
 
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Collectors;
 
+import cloud.dementia.db.pool.PhysicalStats;
 import cloud.dementia.db.pool.PoolRegistry;
 import cloud.dementia.db.pool.PoolStats;
 import cloud.dementia.db.schema.ControlSchema;
 
 /**
- * What PostgreSQL sees of a schema's pool, from {@code pg_stat_activity}. Backends are not tagged by schema (they all
- * carry the one application name), so the pool's backends are found by the process ids the pool recorded when it
- * opened them. The query runs on the control schema's pool, so a saturated project pool can still be looked at.
+ * What PostgreSQL sees of our connections, from {@code pg_stat_activity}. Backends are not tagged by schema (they all
+ * carry the one application name and serve every schema), so they are found by the process ids the physical pool
+ * recorded when it opened them: all of them for the physical pool, those a schema's work holds right now for a schema.
+ * The query runs on the control schema, so a saturated project pool can still be looked at.
  */
 public final class ServerView {
 
@@ -33,33 +32,40 @@ public final class ServerView {
     }
 
     /**
-     * @param schema the pool's schema
-     * @return the pool and its backends as the server lists them, or empty when the schema has no pool
+     * @param schema the schema pool's schema
+     * @return the backends the schema's work holds now, as the server lists them; empty when the schema has no pool
      */
     public Optional<BackendActivity> of(String schema) {
         if (registry.currentStats(schema).isEmpty()) {
             return Optional.empty();
         }
-        return registry.inReadOnlyTransaction(ControlSchema.NAME, tx -> {
-            // both views inside the transaction: when the schema is the control schema, this very checkout counts in both
+        return registry.inStatement(ControlSchema.NAME, tx -> {
+            // both views inside the unit: when the schema is the control schema, this very checkout counts in both
             Optional<PoolStats> pool = registry.currentStats(schema);
             if (pool.isEmpty()) {
                 return Optional.<BackendActivity>empty();
             }
-            List<Integer> pids = registry.backendPids(schema);
-            String array = pids.stream().map(String::valueOf).collect(Collectors.joining(",", "{", "}"));
-            Instant[] at = new Instant[1];
-            List<ServerBackend> backends = tx.query(SQL, row -> {
-                at[0] = instant(row, 1);
-                return row.getObject(2) == null ? null : new ServerBackend(row.getInt(2), row.getString(3), instant(row, 4),
-                        instant(row, 5), instant(row, 6), row.getString(7), row.getString(8));
-            }, array).stream().filter(b -> b != null).toList();
-            return Optional.of(new BackendActivity(at[0], pool.get(), pids, backends));
+            return Optional.of(read(tx, schema, pool.get().active(), registry.checkoutPids(schema)));
         });
     }
 
-    private static Instant instant(ResultSet row, int column) throws SQLException {
-        OffsetDateTime t = row.getObject(column, OffsetDateTime.class);
-        return t == null ? null : t.toInstant();
+    /** @return every backend the physical pool holds, as the server lists them */
+    public BackendActivity physical() {
+        return registry.inStatement(ControlSchema.NAME, tx -> {
+            PhysicalStats p = registry.physical();
+            return read(tx, p.name(), p.active(), registry.backendPids());
+        });
+    }
+
+    private static BackendActivity read(cloud.dementia.db.pool.Tx tx, String pool, int checkedOut, List<Integer> pids)
+            throws java.sql.SQLException {
+        String array = pids.stream().map(String::valueOf).collect(Collectors.joining(",", "{", "}"));
+        Instant[] at = new Instant[1];
+        List<ServerBackend> backends = tx.query(SQL, row -> {
+            at[0] = row.instant(1);
+            return row.object(2) == null ? null : new ServerBackend(row.integer(2), row.string(3), row.instant(4), row.instant(5),
+                    row.instant(6), row.string(7), row.string(8));
+        }, array).stream().filter(b -> b != null).toList();
+        return new BackendActivity(at[0], pool, checkedOut, pids, backends);
     }
 }

@@ -40,23 +40,23 @@ public final class Sessions {
 
     /** Records a call of the session (creating its row on first use) and returns the row. */
     public Session touch(String schema, String sessionId) {
-        return registry.inTransaction(schema, tx -> tx.queryOne(
-                "INSERT INTO sessions (id) VALUES (?) ON CONFLICT (id) DO UPDATE SET last_active = now(), calls = sessions.calls + 1 "
+        return registry.inStatement(schema, tx -> tx.queryOne(
+                "INSERT INTO {s}.sessions (id) VALUES (?) ON CONFLICT (id) DO UPDATE SET last_active = now(), calls = sessions.calls + 1 "
                         + "RETURNING id, started_at, last_active, calls",
-                r -> new Session(r.getString(1), r.getTimestamp(2).toInstant(), r.getTimestamp(3).toInstant(), r.getInt(4)), sessionId)
+                r -> new Session(r.string(1), r.instant(2), r.instant(3), r.integer(4)), sessionId)
                 .orElseThrow());
     }
 
     public List<Session> recent(String schema, int limit) {
-        return registry.inTransaction(schema, tx -> tx.query(
-                "SELECT id, started_at, last_active, calls FROM sessions ORDER BY last_active DESC LIMIT ?",
-                r -> new Session(r.getString(1), r.getTimestamp(2).toInstant(), r.getTimestamp(3).toInstant(), r.getInt(4)), limit));
+        return registry.inStatement(schema, tx -> tx.query(
+                "SELECT id, started_at, last_active, calls FROM {s}.sessions ORDER BY last_active DESC LIMIT ?",
+                r -> new Session(r.string(1), r.instant(2), r.instant(3), r.integer(4)), limit));
     }
 
     /** Adds an entry to the session log. */
     public Entry addEntry(String schema, String category, String content, String metadataJson, String sessionId) {
         return registry.inTransaction(schema, tx -> {
-            Entry e = tx.queryOne("INSERT INTO memory_entries (category, content, metadata, session_id) VALUES (?, ?, ?::jsonb, ?) "
+            Entry e = tx.queryOne("INSERT INTO {s}.memory_entries (category, content, metadata, session_id) VALUES (?, ?, ?::jsonb, ?) "
                     + "RETURNING id, category, content, metadata::text, session_id, created_at", Sessions::entry,
                     category, content, metadataJson, sessionId).orElseThrow();
             Contexts.audit(tx, "add_" + category, null, "{}", sessionId);
@@ -66,47 +66,47 @@ public final class Sessions {
 
     /** @return the newest entry of a category */
     public Optional<Entry> latest(String schema, String category) {
-        return registry.inTransaction(schema, tx -> tx.queryOne(
-                "SELECT id, category, content, metadata::text, session_id, created_at FROM memory_entries WHERE category = ? "
+        return registry.inStatement(schema, tx -> tx.queryOne(
+                "SELECT id, category, content, metadata::text, session_id, created_at FROM {s}.memory_entries WHERE category = ? "
                         + "ORDER BY created_at DESC, id DESC LIMIT 1", Sessions::entry, category));
     }
 
     /** @return entries of a category newer than {@code since}, newest first */
     public List<Entry> since(String schema, String category, Instant since, int limit) {
-        return registry.inTransaction(schema, tx -> tx.query(
-                "SELECT id, category, content, metadata::text, session_id, created_at FROM memory_entries WHERE category = ? "
+        return registry.inStatement(schema, tx -> tx.query(
+                "SELECT id, category, content, metadata::text, session_id, created_at FROM {s}.memory_entries WHERE category = ? "
                         + "AND created_at >= ? ORDER BY created_at DESC, id DESC LIMIT ?", Sessions::entry, category,
                 java.sql.Timestamp.from(since), limit));
     }
 
     /** @return what the session did, newest first */
     public List<Activity> activity(String schema, String sessionId, int limit) {
-        return registry.inTransaction(schema, tx -> tx.query(
-                "SELECT action, target, details::text, at FROM audit_trail WHERE session_id = ? ORDER BY at DESC, id DESC LIMIT ?",
-                r -> new Activity(r.getString(1), r.getString(2), r.getString(3), r.getTimestamp(4).toInstant()), sessionId, limit));
+        return registry.inStatement(schema, tx -> tx.query(
+                "SELECT action, target, details::text, at FROM {s}.audit_trail WHERE session_id = ? ORDER BY at DESC, id DESC LIMIT ?",
+                r -> new Activity(r.string(1), r.string(2), r.string(3), r.instant(4)), sessionId, limit));
     }
 
     /** @return contexts (label and version) the session locked, oldest first */
     public List<String> lockedBy(String schema, String sessionId) {
-        return registry.inTransaction(schema, tx -> tx.query(
-                "SELECT label || ' v' || version FROM context_locks WHERE session_id = ? ORDER BY locked_at", r -> r.getString(1), sessionId));
+        return registry.inStatement(schema, tx -> tx.query(
+                "SELECT label || ' v' || version FROM {s}.context_locks WHERE session_id = ? ORDER BY locked_at", r -> r.string(1), sessionId));
     }
 
     /** Counts and sizes in one transaction. */
     public Stats stats(String schema, Contexts contexts) {
         List<Contexts.LabelSummary> labels = contexts.labels(schema);
-        return registry.inTransaction(schema, tx -> {
+        return registry.inReadOnlyTransaction(schema, tx -> {
             Map<String, Integer> byPriority = new java.util.TreeMap<>();
             for (String p : ContextText.PRIORITIES) {
                 byPriority.put(p, 0);
             }
-            tx.query("SELECT priority, count(*) FROM context_locks GROUP BY priority", r -> byPriority.put(r.getString(1), r.getInt(2)));
+            tx.query("SELECT priority, count(*) FROM {s}.context_locks GROUP BY priority", r -> byPriority.put(r.string(1), r.integer(2)));
             int total = byPriority.values().stream().mapToInt(Integer::intValue).sum();
-            long bytes = tx.queryOne("SELECT coalesce(sum(octet_length(content)), 0) FROM context_locks", r -> r.getLong(1)).orElse(0L);
+            long bytes = tx.queryOne("SELECT coalesce(sum(octet_length(content)), 0) FROM {s}.context_locks", r -> r.longValue(1)).orElse(0L);
             int archives = count(tx, "context_archives");
             int sessions = count(tx, "sessions");
             int entries = count(tx, "memory_entries");
-            int handovers = tx.queryOne("SELECT count(*) FROM memory_entries WHERE category = 'handover'", r -> r.getInt(1)).orElse(0);
+            int handovers = tx.queryOne("SELECT count(*) FROM {s}.memory_entries WHERE category = 'handover'", r -> r.integer(1)).orElse(0);
             List<Contexts.LabelSummary> most = labels.stream().filter(l -> l.accessCount() > 0)
                     .sorted((a, b) -> Integer.compare(b.accessCount(), a.accessCount())).limit(5).toList();
             List<Contexts.LabelSummary> least = labels.stream()
@@ -117,10 +117,10 @@ public final class Sessions {
     }
 
     private static int count(cloud.dementia.db.pool.Tx tx, String table) throws SQLException {
-        return tx.queryOne("SELECT count(*) FROM " + table, r -> r.getInt(1)).orElse(0);
+        return tx.queryOne("SELECT count(*) FROM {s}." + table, r -> r.integer(1)).orElse(0);
     }
 
-    private static Entry entry(java.sql.ResultSet r) throws SQLException {
-        return new Entry(r.getLong(1), r.getString(2), r.getString(3), r.getString(4), r.getString(5), r.getTimestamp(6).toInstant());
+    private static Entry entry(cloud.dementia.db.pool.Row r) {
+        return new Entry(r.longValue(1), r.string(2), r.string(3), r.string(4), r.string(5), r.instant(6));
     }
 }

@@ -70,7 +70,7 @@ public final class RegistryOverheadBenchmark {
 
     private static final String SCHEMA = "bench";
     private static final String BARE_SQL = "SELECT v FROM bench.t WHERE id = ?";
-    private static final String REGISTRY_SQL = "SELECT v FROM t WHERE id = ?";
+    private static final String REGISTRY_SQL = "SELECT v FROM {s}.t WHERE id = ?";
     /** The statement PoolRegistry runs before every read-write unit of work (see PoolRegistry#prelude). */
     private static final String PRELUDE_SQL = "SELECT set_config('search_path', ?, true), set_config('statement_timeout', ?, true)";
 
@@ -222,8 +222,8 @@ public final class RegistryOverheadBenchmark {
                         }
                     }));
                 }
-                variants.add(new Variant("registry", id -> registry.inTransaction(SCHEMA,
-                        tx -> tx.queryOne(REGISTRY_SQL, rs -> rs.getString(1), id)
+                variants.add(new Variant("registry", id -> registry.inStatement(SCHEMA,
+                        tx -> tx.queryOne(REGISTRY_SQL, r -> r.string(1), id)
                                 .orElseThrow(() -> new IllegalStateException("no row " + id)))));
 
                 // mirrored order: A B C C B A (or A C C A without the prelude variant)

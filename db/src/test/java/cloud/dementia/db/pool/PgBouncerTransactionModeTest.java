@@ -91,12 +91,12 @@ class PgBouncerTransactionModeTest {
                     for (int i = 0; i < unitsPerWorker; i++) {
                         String schema = (worker + i) % 2 == 0 ? "alpha" : "beta";
                         seen.add(registry.inTransaction(schema, tx -> {
-                            int pidFirst = tx.queryOne("SELECT pg_backend_pid()", r -> r.getInt(1)).orElseThrow();
-                            List<String> rows = tx.query("SELECT v FROM t", r -> r.getString(1));
+                            int pidFirst = tx.queryOne("SELECT pg_backend_pid()", r -> r.integer(1)).orElseThrow();
+                            List<String> rows = tx.query("SELECT v FROM {s}.t", r -> r.string(1));
                             // hold the server backend a moment so the other schema's transactions queue behind it
-                            tx.execute("SELECT pg_sleep(0.002)");
+                            tx.queryOne("SELECT pg_sleep(0.002)", r -> 1);
                             return tx.queryOne("SELECT current_setting('search_path'), pg_backend_pid()",
-                                    r -> new Seen(schema, rows, r.getString(1), pidFirst, r.getInt(2))).orElseThrow();
+                                    r -> new Seen(schema, rows, r.string(1), pidFirst, r.integer(2))).orElseThrow();
                         }));
                     }
                     return seen;
@@ -119,7 +119,7 @@ class PgBouncerTransactionModeTest {
                 assertThat("rows seen by a unit on `" + s.schema + "` (search_path " + s.searchPath + ", backend " + s.pid + ")",
                         s.rows, hasSize(ROWS_PER_SCHEMA));
                 assertThat("rows seen by a unit on `" + s.schema + "` (backend " + s.pid + ")", s.rows, everyItem(is(s.schema)));
-                assertEquals("\"" + s.schema + "\", public", s.searchPath, "the transaction's search_path");
+                assertEquals(SERVER_DEFAULT_SEARCH_PATH, s.searchPath, "the schema is named in the SQL, never set on the session");
                 assertEquals(s.pidFirst, s.pid, "one transaction stays on one server backend");
             }
             Set<Integer> shared = new HashSet<>(pidsBySchema.get("alpha"));
@@ -148,13 +148,14 @@ class PgBouncerTransactionModeTest {
             Set<Integer> registryPids = new HashSet<>();
             for (String schema : List.of("alpha", "beta", "alpha")) {
                 registryPids.add(registry.inTransaction(schema, tx -> {
-                    assertEquals("\"" + schema + "\", public",
-                            tx.queryOne("SHOW search_path", r -> r.getString(1)).orElseThrow());
-                    return tx.queryOne("SELECT pg_backend_pid()", r -> r.getInt(1)).orElseThrow();
+                    assertEquals(schema, tx.queryOne("SELECT v FROM {s}.t LIMIT 1", r -> r.string(1)).orElseThrow());
+                    assertEquals(SERVER_DEFAULT_SEARCH_PATH, tx.queryOne("SHOW search_path", r -> r.string(1)).orElseThrow());
+                    return tx.queryOne("SELECT pg_backend_pid()", r -> r.integer(1)).orElseThrow();
                 }));
+                registryPids.add(registry.inStatement(schema, tx -> tx.queryOne("SELECT pg_backend_pid()", r -> r.integer(1)).orElseThrow()));
             }
             registryPids.add(registry.inReadOnlyTransaction("beta",
-                    tx -> tx.queryOne("SELECT pg_backend_pid()", r -> r.getInt(1)).orElseThrow()));
+                    tx -> tx.queryOne("SELECT pg_backend_pid()", r -> r.integer(1)).orElseThrow()));
             assertEquals(1, registryPids.size(), "default_pool_size 1 gives one server backend: " + registryPids);
 
             ConnectionTarget plain = bouncer.target(db.name(), "dementia-test-plain-probe");
@@ -173,8 +174,8 @@ class PgBouncerTransactionModeTest {
                     st.execute("SET search_path TO beta");
                 }
                 assertEquals("beta", show(b, "search_path"), "another client sees the session SET on the shared backend");
-                // and the registry's transaction-scoped search_path wins over what another client left behind
-                List<String> rows = registry.inTransaction("alpha", tx -> tx.query("SELECT v FROM t", r -> r.getString(1)));
+                // and what another client left behind does not matter: the registry names the schema in every statement
+                List<String> rows = registry.inTransaction("alpha", tx -> tx.query("SELECT v FROM {s}.t", r -> r.string(1)));
                 assertThat(rows, everyItem(is("alpha")));
                 try (Statement st = a.createStatement()) {
                     st.execute("RESET search_path");
@@ -190,19 +191,19 @@ class PgBouncerTransactionModeTest {
              PgBouncer bouncer = PgBouncer.start(serverPool);
              PoolRegistry registry = registryThrough(bouncer, db)) {
             seed(db, registry, "alpha", "beta");
-            String sql = "SELECT count(*) FROM t WHERE v = ?";
+            String sql = "SELECT count(*) FROM {s}.t WHERE v = ?";
 
             // in a row on one client connection: 12 times in one transaction, then once in each of 12 transactions
             int inOne = registry.inTransaction("alpha", tx -> {
                 int sum = 0;
                 for (int i = 0; i < 12; i++) {
-                    sum += tx.queryOne(sql, r -> r.getInt(1), "alpha").orElseThrow();
+                    sum += tx.queryOne(sql, r -> r.integer(1), "alpha").orElseThrow();
                 }
                 return sum;
             });
             assertEquals(12 * ROWS_PER_SCHEMA, inOne);
             for (int i = 0; i < 12; i++) {
-                int count = registry.inTransaction("alpha", tx -> tx.queryOne(sql, r -> r.getInt(1), "alpha").orElseThrow());
+                int count = registry.inStatement("alpha", tx -> tx.queryOne(sql, r -> r.integer(1), "alpha").orElseThrow());
                 assertEquals(ROWS_PER_SCHEMA, count);
             }
 
@@ -216,16 +217,16 @@ class PgBouncerTransactionModeTest {
                     int executions = 0;
                     for (int unit = 0; unit < 15; unit++) {
                         executions += registry.inTransaction(schema, tx -> {
-                            int client = System.identityHashCode(tx.connection().unwrap(PGConnection.class));
-                            int backend = tx.queryOne("SELECT pg_backend_pid()", r -> r.getInt(1)).orElseThrow();
+                            int client = System.identityHashCode(tx.db().unwrap(Connection.class).unwrap(PGConnection.class));
+                            int backend = tx.queryOne("SELECT pg_backend_pid()", r -> r.integer(1)).orElseThrow();
                             backendsByClient.computeIfAbsent(client, k -> ConcurrentHashMap.newKeySet()).add(backend);
                             int n = 0;
                             for (int i = 0; i < 8; i++) {
-                                assertEquals(ROWS_PER_SCHEMA, tx.queryOne(sql, r -> r.getInt(1), schema).orElseThrow());
-                                assertEquals(0, tx.queryOne(sql, r -> r.getInt(1), "someone-else").orElseThrow());
+                                assertEquals(ROWS_PER_SCHEMA, tx.queryOne(sql, r -> r.integer(1), schema).orElseThrow());
+                                assertEquals(0, tx.queryOne(sql, r -> r.integer(1), "someone-else").orElseThrow());
                                 n += 2;
                             }
-                            assertEquals(0, tx.queryOne("SELECT count(*) FROM pg_prepared_statements", r -> r.getInt(1)).orElseThrow(),
+                            assertEquals(0, tx.queryOne("SELECT count(*) FROM pg_prepared_statements", r -> r.integer(1)).orElseThrow(),
                                     "named prepared statements on server backend " + backend);
                             return n;
                         });
@@ -304,7 +305,7 @@ class PgBouncerTransactionModeTest {
     private static void seed(TestDatabase.Fresh db, PoolRegistry registry, String... schemas) {
         TestDatabaseSql.run(db, schemas);
         for (String schema : schemas) {
-            registry.inTransaction(schema, tx -> tx.update("INSERT INTO t SELECT v FROM t, generate_series(2, " + ROWS_PER_SCHEMA + ")"));
+            registry.inStatement(schema, tx -> tx.update("INSERT INTO {s}.t SELECT v FROM {s}.t, generate_series(2, " + ROWS_PER_SCHEMA + ")"));
         }
     }
 

@@ -3,21 +3,26 @@ package cloud.dementia.db.pool;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
 
+import static cloud.dementia.db.pool.PoolOperationsTest.eventually;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.allOf;
 import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.greaterThanOrEqualTo;
-import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.lessThan;
 import static org.hamcrest.Matchers.lessThanOrEqualTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -34,8 +39,8 @@ class PoolRegistryTest {
             ExecutorService pool = Executors.newFixedThreadPool(10);
             List<Future<Integer>> results = new ArrayList<>();
             for (int i = 0; i < 10; i++) {
-                results.add(pool.submit(() -> f.registry.inTransaction("acme",
-                        tx -> tx.queryOne("SELECT 1 FROM pg_sleep(0.1)", r -> r.getInt(1)).orElseThrow())));
+                results.add(pool.submit(() -> f.registry.inStatement("acme",
+                        tx -> tx.queryOne("SELECT 1 FROM pg_sleep(0.1)", r -> r.integer(1)).orElseThrow())));
             }
             int ok = 0;
             for (Future<Integer> r : results) {
@@ -45,34 +50,28 @@ class PoolRegistryTest {
             assertEquals(10, ok);
             PoolStats stats = f.registry.currentStats("acme").orElseThrow();
             assertEquals(0, stats.active());
-            assertThat(stats.total(), lessThanOrEqualTo(2));
+            assertEquals(0, f.registry.budget().inUse());
+            assertThat("the schema never held more than its max, so no more backends were opened", f.registry.physical().total(),
+                    lessThanOrEqualTo(2));
             assertThat(f.backends(), lessThanOrEqualTo(2));
         }
     }
 
     @Test
-    void exhaustedPoolWaitsAboutTheAcquireTimeoutThenFailsWithItsNumbers() throws Exception {
+    void exhaustedPoolWaitsAboutTheAcquireTimeoutThenFailsWithBothLevelsNumbers() throws Exception {
         try (RegistryFixture f = new RegistryFixture(s -> s.withPoolSize(1, 0).withAcquireTimeout(Duration.ofMillis(1000)))) {
             f.schemas("acme");
-            CountDownLatch held = new CountDownLatch(1);
-            CountDownLatch release = new CountDownLatch(1);
-            Thread holder = Thread.ofVirtual().start(() -> f.registry.inTransaction("acme", tx -> {
-                held.countDown();
-                await(release);
-                return null;
-            }));
-            assertTrue(held.await(10, TimeUnit.SECONDS));
-            long start = System.nanoTime();
-            PoolTimeoutException e = assertThrows(PoolTimeoutException.class,
-                    () -> f.registry.inTransaction("acme", tx -> { tx.execute("SELECT 1"); return null; }));
-            long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-            release.countDown();
-            holder.join();
-            assertThat(waited, allOf(greaterThanOrEqualTo(900L), lessThan(5000L)));
-            assertThat(e.getMessage(), allOf(containsString("no connection for schema `acme` within"),
-                    containsString("(1/1 in use"), containsString("budget 1/20")));
-            assertEquals("acme", e.schema());
-            assertEquals(1, f.registry.currentStats("acme").orElseThrow().acquireTimeouts());
+            try (PoolOperationsTest.Holder held = new PoolOperationsTest.Holder(f.registry, "acme")) {
+                long start = System.nanoTime();
+                PoolTimeoutException e = assertThrows(PoolTimeoutException.class,
+                        () -> f.registry.inStatement("acme", tx -> tx.queryOne("SELECT 1", r -> r.integer(1))));
+                long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                assertThat(waited, allOf(greaterThanOrEqualTo(900L), lessThan(5000L)));
+                assertThat(e.getMessage(), allOf(containsString("no connection for schema `acme` within"),
+                        containsString("(1/1 in use"), containsString("all schemas: 1/20 in use")));
+                assertEquals("acme", e.schema());
+                assertEquals(1, f.registry.currentStats("acme").orElseThrow().acquireTimeouts());
+            }
         }
     }
 
@@ -82,15 +81,29 @@ class PoolRegistryTest {
             f.schemas("acme");
             for (int i = 0; i < 5; i++) {
                 assertThrows(IllegalStateException.class, () -> f.registry.inTransaction("acme", tx -> {
-                    tx.update("INSERT INTO t VALUES ('lost')");
+                    tx.update("INSERT INTO {s}.t VALUES ('lost')");
                     throw new IllegalStateException("boom");
                 }));
-                assertThrows(DataAccessException.class, () -> f.registry.inTransaction("acme",
-                        tx -> tx.update("INSERT INTO no_such_table VALUES (1)")));
+                DataAccessException e = assertThrows(DataAccessException.class, () -> f.registry.inTransaction("acme",
+                        tx -> tx.update("INSERT INTO {s}.no_such_table VALUES (1)")));
+                assertEquals("42P01", e.sqlState());
             }
             assertEquals(0, f.registry.currentStats("acme").orElseThrow().active());
-            int rows = f.registry.inTransaction("acme", tx -> tx.queryOne("SELECT count(*) FROM t", r -> r.getInt(1)).orElseThrow());
+            long rows = f.registry.inStatement("acme", tx -> tx.queryOne("SELECT count(*) FROM {s}.t", r -> r.longValue(1)).orElseThrow());
             assertEquals(1, rows, "the failed units were rolled back");
+        }
+    }
+
+    @Test
+    void singleStatementUnitRefusesASecondStatement() {
+        try (RegistryFixture f = new RegistryFixture(s -> s)) {
+            f.schemas("acme");
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> f.registry.inStatement("acme", tx -> {
+                tx.update("INSERT INTO {s}.t VALUES ('first')");
+                return tx.update("INSERT INTO {s}.t VALUES ('second')");
+            }));
+            assertThat(e.getMessage(), containsString("ran a second statement"));
+            assertEquals(0, f.registry.budget().inUse(), "the connection came back");
         }
     }
 
@@ -103,38 +116,72 @@ class PoolRegistryTest {
                 schemas[i] = "s" + i;
             }
             f.schemas(schemas);
-            AtomicBoolean running = new AtomicBoolean(true);
-            AtomicInteger maxSeen = new AtomicInteger();
-            AtomicInteger samples = new AtomicInteger();
-            Thread sampler = Thread.ofPlatform().start(() -> {
-                while (running.get()) {
-                    maxSeen.accumulateAndGet(f.backends(), Math::max);
-                    samples.incrementAndGet();
+            try (BackendSampler sampler = new BackendSampler(f)) {
+                ExecutorService workers = Executors.newFixedThreadPool(50);
+                List<Future<String>> results = new ArrayList<>();
+                for (int w = 0; w < 50; w++) {
+                    String schema = schemas[w % 10];
+                    results.add(workers.submit(() -> {
+                        String seen = null;
+                        for (int i = 0; i < 4; i++) {
+                            seen = f.registry.inStatement(schema,
+                                    tx -> tx.queryOne("SELECT v FROM {s}.t, pg_sleep(0.01)", r -> r.string(1)).orElseThrow());
+                        }
+                        return seen;
+                    }));
                 }
-            });
-            ExecutorService workers = Executors.newFixedThreadPool(50);
-            List<Future<String>> results = new ArrayList<>();
-            for (int w = 0; w < 50; w++) {
-                String schema = schemas[w % 10];
-                results.add(workers.submit(() -> {
-                    String seen = null;
-                    for (int i = 0; i < 4; i++) {
-                        seen = f.registry.inTransaction(schema,
-                                tx -> tx.queryOne("SELECT v FROM t, pg_sleep(0.01)", r -> r.getString(1)).orElseThrow());
-                    }
-                    return seen;
-                }));
+                for (int w = 0; w < 50; w++) {
+                    assertEquals(schemas[w % 10], results.get(w).get(120, TimeUnit.SECONDS), "worker " + w + " saw its own schema");
+                }
+                workers.shutdown();
+                sampler.stop();
+                assertThat(sampler.samples.get(), greaterThanOrEqualTo(10));
+                assertThat("backends seen in pg_stat_activity", sampler.maxSeen.get(), lessThanOrEqualTo(4));
+                assertThat(f.registry.budget().allocated(), lessThanOrEqualTo(4));
             }
-            for (int w = 0; w < 50; w++) {
-                assertEquals(schemas[w % 10], results.get(w).get(120, TimeUnit.SECONDS), "worker " + w + " saw its own schema");
+        }
+    }
+
+    /**
+     * The point of schema-agnostic connections: thirty schemas over a budget of four, callers on random schemas. Once the
+     * four backends are open, no schema ever needs a backend of its own: PostgreSQL sees the same four processes for
+     * the whole run, however often the schema changes.
+     */
+    @Test
+    void manySchemasOverASmallBudgetOpenNoNewBackendsAfterWarmUp() throws Exception {
+        try (RegistryFixture f = new RegistryFixture(s -> s.withBudget(4).withPoolSize(2, 4).withAcquireTimeout(Duration.ofSeconds(10)))) {
+            String[] schemas = new String[30];
+            for (int i = 0; i < schemas.length; i++) {
+                schemas[i] = "m" + i;
             }
-            running.set(false);
-            sampler.join();
-            workers.shutdown();
-            assertThat(samples.get(), greaterThanOrEqualTo(10));
-            assertThat("backends seen in pg_stat_activity", maxSeen.get(), lessThanOrEqualTo(4));
-            assertThat(f.registry.budget().allocated(), lessThanOrEqualTo(4));
-            assertThat(maxSeen.get(), is(greaterThanOrEqualTo(1)));
+            f.schemas(schemas);
+            eventually("min idle opened the four backends", () -> f.registry.physical().total() == 4);
+            Set<Integer> warm = Set.copyOf(f.registry.backendPids());
+            try (BackendSampler sampler = new BackendSampler(f)) {
+                ExecutorService workers = Executors.newFixedThreadPool(16);
+                AtomicInteger units = new AtomicInteger();
+                List<Future<?>> done = new ArrayList<>();
+                for (int w = 0; w < 16; w++) {
+                    done.add(workers.submit(() -> {
+                        for (int i = 0; i < 40; i++) {
+                            String schema = schemas[ThreadLocalRandom.current().nextInt(schemas.length)];
+                            assertEquals(schema, f.registry.inStatement(schema,
+                                    tx -> tx.queryOne("SELECT v FROM {s}.t", r -> r.string(1)).orElseThrow()));
+                            units.incrementAndGet();
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<?> d : done) {
+                    d.get(120, TimeUnit.SECONDS);
+                }
+                workers.shutdown();
+                sampler.stop();
+                assertEquals(640, units.get());
+                assertEquals(30, f.registry.pools().size(), "every schema got a pool");
+                assertEquals(warm, sampler.pidsSeen, "PostgreSQL saw exactly the four warm backends, no new one");
+                assertEquals(warm, Set.copyOf(f.registry.backendPids()));
+            }
         }
     }
 
@@ -148,21 +195,107 @@ class PoolRegistryTest {
             for (int i = 0; i < 16; i++) {
                 hammer.submit(() -> {
                     while (running.get()) {
-                        f.registry.inTransaction("busy", tx -> tx.queryOne("SELECT 1 FROM pg_sleep(0.02)", r -> r.getInt(1)));
+                        f.registry.inStatement("busy", tx -> tx.queryOne("SELECT 1 FROM pg_sleep(0.02)", r -> r.integer(1)));
                     }
                     return null;
                 });
             }
-            PoolOperationsTest.eventually("busy holds the whole budget", () -> f.registry.budget().allocated() == 4
-                    && f.registry.currentStats("busy").map(PoolStats::total).orElse(0) == 4);
+            eventually("busy holds every connection and callers queue behind it", () -> f.registry.budget().inUse() == 4
+                    && f.registry.currentStats("busy").map(PoolStats::waiting).orElse(0) > 0);
             for (int i = 0; i < 5; i++) {
-                assertEquals("quiet", f.registry.inTransaction("quiet",
-                        tx -> tx.queryOne("SELECT v FROM t", r -> r.getString(1)).orElseThrow()), "the quiet schema got a connection");
+                long start = System.nanoTime();
+                assertEquals("quiet", f.registry.inStatement("quiet",
+                        tx -> tx.queryOne("SELECT v FROM {s}.t", r -> r.string(1)).orElseThrow()), "the quiet schema got a connection");
+                assertThat("the quiet schema went ahead of busy's queue", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start),
+                        lessThan(2000L));
             }
             running.set(false);
             hammer.shutdown();
             assertTrue(hammer.awaitTermination(30, TimeUnit.SECONDS));
             assertThat(f.registry.budget().allocated(), lessThanOrEqualTo(4));
+        }
+    }
+
+    /**
+     * Fair share, exactly: every connection is held by `busy`, three of its callers wait, then one of `quiet`. The next
+     * connection given back goes to `quiet` (it holds none), though busy's callers came first.
+     */
+    @Test
+    void aReturnedConnectionGoesToTheWaitingSchemaThatHoldsTheFewest() throws Exception {
+        try (RegistryFixture f = new RegistryFixture(s -> s.withBudget(2).withPoolSize(2, 0).withAcquireTimeout(Duration.ofSeconds(20)))) {
+            f.schemas("busy", "quiet");
+            List<String> admitted = new CopyOnWriteArrayList<>();
+            try (PoolOperationsTest.Holder first = new PoolOperationsTest.Holder(f.registry, "busy");
+                 PoolOperationsTest.Holder second = new PoolOperationsTest.Holder(f.registry, "busy")) {
+                List<Thread> waiters = new ArrayList<>();
+                for (int i = 0; i < 3; i++) {
+                    int n = i;
+                    waiters.add(Thread.ofVirtual().start(() -> f.registry.inStatement("busy", tx -> admitted.add("busy" + n))));
+                    eventually("busy caller " + n + " queued", () -> f.registry.currentStats("busy").orElseThrow().waiting() == n + 1);
+                }
+                waiters.add(Thread.ofVirtual().start(() -> f.registry.inStatement("quiet", tx -> admitted.add("quiet"))));
+                eventually("quiet queued", () -> f.registry.currentStats("quiet").map(PoolStats::waiting).orElse(0) == 1);
+                assertEquals(4, f.registry.budget().waiting());
+                first.close();
+                eventually("someone admitted", () -> !admitted.isEmpty());
+                assertEquals("quiet", admitted.get(0), "the schema holding none went first");
+                second.close();
+                for (Thread t : waiters) {
+                    t.join(10_000);
+                }
+                assertEquals(List.of("quiet", "busy0", "busy1", "busy2"), admitted, "then busy's callers, first come first served");
+            }
+        }
+    }
+
+    @Test
+    void callersOfOneSchemaAreAdmittedInTheOrderTheyCame() throws Exception {
+        try (RegistryFixture f = new RegistryFixture(s -> s.withPoolSize(1, 0).withAcquireTimeout(Duration.ofSeconds(20)))) {
+            f.schemas("acme");
+            List<Integer> order = new CopyOnWriteArrayList<>();
+            List<Thread> waiters = new ArrayList<>();
+            try (PoolOperationsTest.Holder held = new PoolOperationsTest.Holder(f.registry, "acme")) {
+                for (int i = 0; i < 5; i++) {
+                    int n = i;
+                    waiters.add(Thread.ofVirtual().start(() -> f.registry.inStatement("acme", tx -> order.add(n))));
+                    eventually("caller " + n + " queued", () -> f.registry.currentStats("acme").orElseThrow().waiting() == n + 1);
+                }
+                assertThat(f.registry.currentStats("acme").orElseThrow().longestWaitMs(), greaterThan(0L));
+            }
+            for (Thread t : waiters) {
+                t.join(10_000);
+            }
+            assertEquals(List.of(0, 1, 2, 3, 4), order);
+        }
+    }
+
+    /** Samples our backends in {@code pg_stat_activity} as fast as it can: the most seen at once, and every pid seen. */
+    static final class BackendSampler implements AutoCloseable {
+        final AtomicInteger maxSeen = new AtomicInteger();
+        final AtomicInteger samples = new AtomicInteger();
+        final Set<Integer> pidsSeen = ConcurrentHashMap.newKeySet();
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        private final Thread thread;
+
+        BackendSampler(RegistryFixture f) {
+            thread = Thread.ofPlatform().name("pg_stat_activity-sampler").start(() -> {
+                while (running.get()) {
+                    List<Integer> pids = f.db.backendPids();
+                    maxSeen.accumulateAndGet(pids.size(), Math::max);
+                    pidsSeen.addAll(pids);
+                    samples.incrementAndGet();
+                }
+            });
+        }
+
+        void stop() throws InterruptedException {
+            running.set(false);
+            thread.join();
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            stop();
         }
     }
 

@@ -2,6 +2,7 @@ package cloud.dementia.db.store;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -50,30 +51,35 @@ class AdminAuditAndServerViewTest {
     }
 
     @Test
-    void serverViewFindsThePoolsBackendsByPidWithTheirStatesAndOldestTransaction() throws Exception {
+    void serverViewFindsTheBackendsASchemaHoldsAndEveryPhysicalOneByPid() throws Exception {
         try (StoreFixture f = new StoreFixture()) {
             ServerView view = new ServerView(f.registry);
             assertTrue(view.of("acme").isEmpty(), "no pool, no view");
             CountDownLatch held = new CountDownLatch(1);
             CountDownLatch release = new CountDownLatch(1);
             Thread holder = Thread.ofVirtual().start(() -> f.registry.inTransaction("acme", tx -> {
-                tx.execute("SELECT 1");
+                tx.queryOne("SELECT 1", r -> 1);
                 held.countDown();
                 awaitRelease(release);
                 return null;
             }));
             assertTrue(held.await(10, TimeUnit.SECONDS));
             // a second connection, idle once its work ends
-            Thread.ofVirtual().start(() -> f.registry.inTransaction("acme", tx -> 1)).join();
+            Thread.ofVirtual().start(() -> f.registry.inStatement("acme", tx -> tx.queryOne("SELECT pg_sleep(0.05)", r -> 1))).join();
             Thread.sleep(50);
             BackendActivity activity = view.of("acme").orElseThrow();
-            assertEquals(2, activity.poolPids().size());
-            assertEquals(2, activity.backends().size(), "both backends are listed by pid");
-            assertEquals(1, activity.byState().get("idle in transaction"), activity.byState().toString());
-            assertEquals(1, activity.byState().get("idle"), activity.byState().toString());
+            assertEquals(1, activity.poolPids().size(), "acme's work holds one backend now");
+            assertEquals(Map.of("idle in transaction", 1), activity.byState());
             assertEquals(1, activity.busy());
             assertThat(activity.oldestTransactionAge().orElseThrow(), greaterThanOrEqualTo(Duration.ofMillis(40)));
             assertEquals(List.of(), activity.disagreements(), "pool and server agree: 1 checked out, 1 busy");
+
+            BackendActivity physical = view.physical();
+            assertEquals("physical", physical.pool());
+            assertEquals(f.registry.backendPids().size(), physical.backends().size(), "every backend of the physical pool is listed");
+            assertEquals(1, physical.byState().get("idle in transaction"), physical.byState().toString());
+            assertEquals(1, physical.byState().get("active"), "the view's own query: " + physical.byState());
+            assertEquals(List.of(), physical.disagreements(), "2 checked out (acme's and the view's own), 2 busy");
 
             int killed = TestDatabase.get().queryInt("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE pid = ?",
                     activity.oldestTransaction().orElseThrow().pid());

@@ -12,16 +12,25 @@ import cloud.dementia.db.testing.TestDatabase;
 final class StoreFixture implements AutoCloseable {
 
     final TestDatabase.Fresh db = TestDatabase.get().freshDatabase();
-    final PoolRegistry registry = new PoolRegistry(db.target(), RegistrySettings.defaults(), new SimpleMeterRegistry());
+    final PoolRegistry registry;
     final Projects projects;
-    final Contexts contexts = new Contexts(registry);
-    final Sessions sessions = new Sessions(registry);
-    final ReadOnlyQueries queries = new ReadOnlyQueries(registry);
-    final SchemaCatalog catalog = new SchemaCatalog(registry);
+    final Contexts contexts;
+    final Sessions sessions;
+    final ReadOnlyQueries queries;
+    final SchemaCatalog catalog;
 
     StoreFixture() {
+        this(s -> s);
+    }
+
+    StoreFixture(java.util.function.UnaryOperator<RegistrySettings> settings) {
+        registry = new PoolRegistry(db.target(), settings.apply(RegistrySettings.defaults()), new SimpleMeterRegistry());
         ControlSchema.migrate(registry);
         projects = new Projects(registry);
+        contexts = new Contexts(registry);
+        sessions = new Sessions(registry);
+        queries = new ReadOnlyQueries(registry);
+        catalog = new SchemaCatalog(registry);
     }
 
     @Override

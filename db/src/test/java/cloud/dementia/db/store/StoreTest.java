@@ -145,9 +145,9 @@ class StoreTest {
             assertEquals("security", relevant.get(0).context().label(), "always_check first");
             assertEquals("deploy", relevant.get(1).context().label());
             assertEquals(2, relevant.size());
-            Integer plan = f.registry.inTransaction(schema, tx -> tx.queryOne(
-                    "SELECT count(*) FROM pg_indexes WHERE tablename = 'context_locks' AND indexdef LIKE '%gin (search)%'",
-                    r -> r.getInt(1)).orElseThrow());
+            Integer plan = f.registry.inStatement(schema, tx -> tx.queryOne(
+                    "SELECT count(*) FROM pg_indexes WHERE schemaname = ? AND tablename = 'context_locks' AND indexdef LIKE '%gin (search)%'",
+                    r -> r.integer(1), schema).orElseThrow());
             assertEquals(1, plan, "search uses a GIN index");
         }
     }

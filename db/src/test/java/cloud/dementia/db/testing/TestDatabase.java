@@ -123,6 +123,23 @@ public final class TestDatabase {
         return queryInt("SELECT count(*) FROM pg_stat_activity WHERE application_name = ? AND state = ?", applicationName, state);
     }
 
+    /** @return the process ids of the backends carrying the application name */
+    public java.util.List<Integer> backendPids(String applicationName) {
+        try (Connection c = connect();
+             PreparedStatement ps = c.prepareStatement("SELECT pid FROM pg_stat_activity WHERE application_name = ? ORDER BY pid")) {
+            ps.setString(1, applicationName);
+            java.util.List<Integer> pids = new java.util.ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    pids.add(rs.getInt(1));
+                }
+            }
+            return pids;
+        } catch (SQLException e) {
+            throw new IllegalStateException("reading pg_stat_activity: " + e.getMessage(), e);
+        }
+    }
+
     /** Terminates every backend carrying the application name; returns how many. */
     public int terminate(String applicationName) {
         return queryInt("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = ?", applicationName);
@@ -186,6 +203,11 @@ public final class TestDatabase {
         /** @return this test's backends in {@code pg_stat_activity} */
         public int backends() {
             return TestDatabase.this.backends(target.applicationName());
+        }
+
+        /** @return the process ids of this test's backends in {@code pg_stat_activity} */
+        public java.util.List<Integer> backendPids() {
+            return TestDatabase.this.backendPids(target.applicationName());
         }
 
         @Override

@@ -44,8 +44,8 @@ public final class DatabaseHealthCheck implements HealthCheck {
         CompletableFuture<Integer> roundTrip = new CompletableFuture<>();
         Thread.ofVirtual().name("health-database").start(() -> {
             try {
-                roundTrip.complete(registry.inTransaction(ControlSchema.NAME,
-                        tx -> tx.queryOne("SELECT 1", r -> r.getInt(1)).orElseThrow()));
+                roundTrip.complete(registry.inStatement(ControlSchema.NAME,
+                        tx -> tx.queryOne("SELECT 1", r -> r.integer(1)).orElseThrow()));
             } catch (Throwable t) {
                 roundTrip.completeExceptionally(t);
             }
@@ -62,7 +62,7 @@ public final class DatabaseHealthCheck implements HealthCheck {
             response.status(false).detail("error", "interrupted");
         }
         BudgetStats budget = registry.budget();
-        response.detail("budget", budget.allocated() + "/" + budget.budget());
+        response.detail("budget", budget.inUse() + "/" + budget.budget() + " in use, " + budget.allocated() + " open");
         long saturated = registry.pools().stream().filter(PoolStats::saturated).count();
         response.detail("saturatedPools", saturated);
         return response.build();
