@@ -11,22 +11,33 @@ import java.util.Properties;
  * @param user            user name, may be {@code null} (driver default)
  * @param password        password, may be {@code null}
  * @param applicationName value of the {@code ApplicationName} connection property
+ * @param serverPrepared  whether the driver may name server-side prepared statements (only on a direct connection)
  */
-public record ConnectionTarget(String jdbcUrl, String user, String password, String applicationName) {
+public record ConnectionTarget(String jdbcUrl, String user, String password, String applicationName, boolean serverPrepared) {
 
     public ConnectionTarget {
         Objects.requireNonNull(jdbcUrl, "jdbcUrl");
         Objects.requireNonNull(applicationName, "applicationName");
     }
 
+    /** A target that never names server-side prepared statements: safe behind any pooler. */
+    public ConnectionTarget(String jdbcUrl, String user, String password, String applicationName) {
+        this(jdbcUrl, user, password, applicationName, false);
+    }
+
     public ConnectionTarget withApplicationName(String name) {
-        return new ConnectionTarget(jdbcUrl, user, password, name);
+        return new ConnectionTarget(jdbcUrl, user, password, name, serverPrepared);
+    }
+
+    public ConnectionTarget withServerPrepared(boolean allowed) {
+        return new ConnectionTarget(jdbcUrl, user, password, applicationName, allowed);
     }
 
     /**
-     * Driver properties for every physical connection. {@code prepareThreshold=0} keeps the driver from
-     * naming server-side prepared statements, which a transaction-mode pooler (PgBouncer before 1.21, Neon)
-     * would hand to another client's backend.
+     * Driver properties for every physical connection. Unless {@link #serverPrepared}, {@code prepareThreshold=0}
+     * keeps the driver from naming server-side prepared statements, which a transaction-mode pooler (PgBouncer before
+     * 1.21, Neon) would hand to another client's backend. On a direct connection the driver's default (a statement run
+     * five times on a connection is prepared there) saves the server parsing and planning it again.
      */
     public Properties driverProperties() {
         Properties props = new Properties();
@@ -37,7 +48,9 @@ public record ConnectionTarget(String jdbcUrl, String user, String password, Str
             props.setProperty("password", password);
         }
         props.setProperty("ApplicationName", applicationName);
-        props.setProperty("prepareThreshold", "0");
+        if (!serverPrepared) {
+            props.setProperty("prepareThreshold", "0");
+        }
         props.setProperty("connectTimeout", "10");
         props.setProperty("tcpKeepAlive", "true");
         return props;

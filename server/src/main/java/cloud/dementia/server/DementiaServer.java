@@ -119,7 +119,19 @@ public final class DementiaServer {
         }
         String version;
         try {
-            version = DatabaseProbe.check(target);
+            DatabaseProbe.Result probe = DatabaseProbe.check(target);
+            version = probe.version();
+            boolean prepared = switch (settings.preparedStatements()) {
+                case ON -> true;
+                case OFF -> false;
+                // a pooler would hand a named statement's next use to a backend that never saw it
+                case AUTO -> !probe.behindPooler();
+            };
+            target = target.withServerPrepared(prepared);
+            ConnectionTarget chosen = target;
+            LOG.info(() -> "database: PostgreSQL " + probe.version() + (probe.behindPooler() ? " behind a pooler" : ", direct connection")
+                    + "; server-side prepared statements " + (chosen.serverPrepared() ? "on" : "off") + " (DB_PREPARED_STATEMENTS="
+                    + settings.preparedStatements().name().toLowerCase(java.util.Locale.ROOT) + ")");
         } catch (IllegalStateException e) {
             closeQuietly(embedded);
             throw new StartupException((embedded.isPresent() ? "embedded database: " : "DATABASE_URL: ") + e.getMessage(), 3, e);
@@ -166,6 +178,9 @@ public final class DementiaServer {
         try {
             webServer = WebServer.builder()
                     .port(settings.port())
+                    // responses go out as soon as they are written: without it a chunked response (every MCP answer) waits
+                    // for the client's delayed ACK, about 40 ms, on every call of a kept-alive connection (Nagle's algorithm)
+                    .connectionOptions(socket -> socket.tcpNoDelay(true))
                     .shutdownHook(false)
                     .shutdownGracePeriod(SHUTDOWN_GRACE)
                     .addFeature(ObserveFeature.builder().addObserver(health).observersDiscoverServices(false).build())
@@ -180,7 +195,8 @@ public final class DementiaServer {
         }
         DementiaServer server = new DementiaServer(settings, embedded, target, version, observability, registry, credentials,
                 cleanup, job, invoker, webServer);
-        LOG.info(() -> "started: port=" + webServer.port() + " database=" + target.describe() + " postgres=" + version
+        String database = target.describe();
+        LOG.info(() -> "started: port=" + webServer.port() + " database=" + database + " postgres=" + version
                 + " budget=" + settings.pools().budget() + " tools=" + invoker.tools().size());
         return server;
     }

@@ -41,14 +41,23 @@ public record Settings(int port,
                        List<String> allowedOrigins,
                        String applicationName,
                        RegistrySettings pools,
-                       Duration idleCleanupEvery) {
+                       Duration idleCleanupEvery,
+                       PreparedStatements preparedStatements) {
+
+    /** Whether the driver may prepare statements on the server ({@code DB_PREPARED_STATEMENTS}). */
+    public enum PreparedStatements {
+        /** on for a direct connection, off behind a pooler (found at start) */
+        AUTO,
+        ON,
+        OFF
+    }
 
     /** The variables of the contract, in the order the README lists them. */
     public static final List<String> VARIABLES = List.of("PORT", "DATABASE_URL", "DEMENTIA_DATA_DIR", "DEMENTIA_API_KEY",
             "DEMENTIA_API_KEYS", "DEMENTIA_ADMIN_USER", "DEMENTIA_ADMIN_PASSWORD", "DEMENTIA_METRICS_AUTH",
             "DEMENTIA_ALLOWED_ORIGINS", "DB_APPLICATION_NAME", "DB_POOL_BUDGET", "DB_POOL_MAX_PER_SCHEMA", "DB_POOL_MIN_IDLE",
             "DB_POOL_ACQUIRE_TIMEOUT_MS", "DB_LEAK_THRESHOLD_MS", "DB_STATEMENT_TIMEOUT_MS", "DB_IDLE_CLEANUP_INTERVAL_S",
-            "DB_IDLE_MAX_S");
+            "DB_IDLE_MAX_S", "DB_PREPARED_STATEMENTS");
 
     /**
      * Reads the settings.
@@ -105,8 +114,9 @@ public record Settings(int port,
                     + ": one pool cannot hold more connections than the whole process may open");
         }
         int minIdle = r.integer("DB_POOL_MIN_IDLE", 0, 10_000);
-        if (minIdle > maxPerSchema) {
-            throw new ConfigException("DB_POOL_MIN_IDLE=" + minIdle + " exceeds DB_POOL_MAX_PER_SCHEMA=" + maxPerSchema);
+        if (minIdle > budget) {
+            // idle connections are the physical pool's, shared by every schema: the budget is their limit
+            throw new ConfigException("DB_POOL_MIN_IDLE=" + minIdle + " exceeds DB_POOL_BUDGET=" + budget);
         }
         int acquireMs = r.integer("DB_POOL_ACQUIRE_TIMEOUT_MS", 250, 600_000);
         int leakMs = r.integer("DB_LEAK_THRESHOLD_MS", 1, 86_400_000);
@@ -115,8 +125,15 @@ public record Settings(int port,
         int idleMaxS = r.integer("DB_IDLE_MAX_S", 1, 604_800);
         RegistrySettings pools = new RegistrySettings(budget, maxPerSchema, minIdle, Duration.ofMillis(acquireMs),
                 Duration.ofMillis(leakMs), Duration.ofMillis(statementMs), Duration.ofSeconds(idleMaxS));
+        String prepared = r.required("DB_PREPARED_STATEMENTS");
+        PreparedStatements preparedStatements = switch (prepared.toLowerCase(java.util.Locale.ROOT)) {
+            case "auto" -> PreparedStatements.AUTO;
+            case "on", "true" -> PreparedStatements.ON;
+            case "off", "false" -> PreparedStatements.OFF;
+            default -> throw new ConfigException("DB_PREPARED_STATEMENTS=" + prepared + " is not auto, on or off");
+        };
         return new Settings(port, databaseUrl, dataDir, List.copyOf(keys), adminUser, adminPassword, metricsAuth, origins,
-                appName, pools, Duration.ofSeconds(cleanupS));
+                appName, pools, Duration.ofSeconds(cleanupS), preparedStatements);
     }
 
     /** @return where to connect when {@code DATABASE_URL} is set */

@@ -65,6 +65,7 @@ class SettingsTest {
         env.put("DB_STATEMENT_TIMEOUT_MS", "15000");
         env.put("DB_IDLE_CLEANUP_INTERVAL_S", "60");
         env.put("DB_IDLE_MAX_S", "120");
+        env.put("DB_PREPARED_STATEMENTS", "off");
         Settings s = Settings.load(env);
         assertEquals(9999, s.port());
         assertEquals("jdbc:postgresql://db.example:5433/app?sslmode=require", s.externalTarget().orElseThrow().jdbcUrl());
@@ -83,6 +84,7 @@ class SettingsTest {
         assertEquals(Duration.ofMillis(15000), s.pools().statementTimeout());
         assertEquals(Duration.ofSeconds(60), s.idleCleanupEvery());
         assertEquals(Duration.ofSeconds(120), s.pools().idleMax());
+        assertEquals(Settings.PreparedStatements.OFF, s.preparedStatements());
         assertEquals(Settings.VARIABLES.size(), env.size());
     }
 
@@ -91,11 +93,12 @@ class SettingsTest {
         assertEquals("DB_POOL_BUDGET=abc is not a whole number", bad("DB_POOL_BUDGET", "abc").getMessage());
         assertThat(bad("DB_POOL_BUDGET", "1").getMessage(), startsWith("DB_POOL_BUDGET=1 is too small: it must be at least 2"));
         assertThat(bad("DB_POOL_MAX_PER_SCHEMA", "21").getMessage(), containsString("exceeds DB_POOL_BUDGET=20"));
-        assertThat(bad("DB_POOL_MIN_IDLE", "6").getMessage(), containsString("DB_POOL_MIN_IDLE=6 exceeds DB_POOL_MAX_PER_SCHEMA=5"));
+        assertThat(bad("DB_POOL_MIN_IDLE", "21").getMessage(), containsString("DB_POOL_MIN_IDLE=21 exceeds DB_POOL_BUDGET=20"));
         assertThat(bad("PORT", "70000").getMessage(), startsWith("PORT=70000 is too large"));
         assertThat(bad("DB_POOL_ACQUIRE_TIMEOUT_MS", "10").getMessage(), startsWith("DB_POOL_ACQUIRE_TIMEOUT_MS=10 is too small"));
         assertThat(bad("DB_IDLE_MAX_S", "0").getMessage(), startsWith("DB_IDLE_MAX_S=0 is too small"));
         assertThat(bad("DEMENTIA_METRICS_AUTH", "maybe").getMessage(), containsString("is not a boolean"));
+        assertEquals("DB_PREPARED_STATEMENTS=sometimes is not auto, on or off", bad("DB_PREPARED_STATEMENTS", "sometimes").getMessage());
         assertThat(bad("DATABASE_URL", "mysql://u@h/db").getMessage(), startsWith("DATABASE_URL must start with postgres://"));
         assertThat(bad("DATABASE_URL", "postgres://u:p@/db").getMessage(), startsWith("DATABASE_URL names no host"));
         assertThat(bad("DATABASE_URL", "postgres://u:p@host:5432").getMessage(), startsWith("DATABASE_URL names no database"));

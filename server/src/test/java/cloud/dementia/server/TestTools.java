@@ -13,7 +13,7 @@ import cloud.dementia.server.tools.ToolOutput;
 import cloud.dementia.server.tools.ToolSpec;
 
 /**
- * A small tool catalog for transport tests, one tool per outcome: {@code echo} (text and structured content, with the
+ * A small tool catalog for transport tests, one tool per outcome: {@code echo} (a JSON result, with the
  * session it saw), {@code fail} (a tool error), {@code needs_argument} (a bad argument), {@code db_probe} (a real
  * transaction on a schema) and {@code hold} (keeps a connection of a schema busy until {@link #release()}).
  */
@@ -29,10 +29,10 @@ public final class TestTools {
                 new ToolSpec("echo", "Echo", "Returns the text it was given and the MCP session it saw.",
                         schema("text", "string", true), true, false, call -> {
                             String text = call.optionalString("text").orElse("");
-                            ObjectNode structured = Json.object();
-                            structured.put("text", text);
-                            call.sessionId().ifPresentOrElse(id -> structured.put("session", id), () -> structured.putNull("session"));
-                            return new ToolOutput("echo: " + text, java.util.Optional.of(structured));
+                            ObjectNode echoed = Json.object();
+                            echoed.put("text", text);
+                            call.sessionId().ifPresentOrElse(id -> echoed.put("session", id), () -> echoed.putNull("session"));
+                            return ToolOutput.json(echoed);
                         }),
                 new ToolSpec("fail", "Fail", "Always fails with a tool error.", schema(null, null, false), false, false, call -> {
                     throw new ToolError("fail always fails: nothing to do here");
@@ -42,9 +42,9 @@ public final class TestTools {
                 new ToolSpec("db_probe", "Database probe", "Runs one transaction on a schema.", schema("schema", "string", false),
                         true, false, call -> {
                             String schema = call.optionalString("schema").orElse("probe");
-                            String path = registry.inTransaction(schema,
-                                    tx -> tx.queryOne("SELECT current_setting('search_path')", rs -> rs.getString(1)).orElseThrow());
-                            return ToolOutput.text("schema " + schema + ": search_path=" + path);
+                            int pid = registry.inStatement(schema,
+                                    tx -> tx.queryOne("SELECT pg_backend_pid()", r -> r.integer(1)).orElseThrow());
+                            return ToolOutput.text("schema " + schema + ": backend " + pid);
                         }),
                 new ToolSpec("hold", "Hold", "Holds a connection of a schema until the test releases it.", schema("schema", "string", false),
                         false, false, call -> {

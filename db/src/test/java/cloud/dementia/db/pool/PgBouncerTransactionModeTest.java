@@ -29,6 +29,7 @@ import org.junit.jupiter.api.Test;
 import org.postgresql.PGConnection;
 
 import cloud.dementia.db.ConnectionTarget;
+import cloud.dementia.db.DatabaseProbe;
 import cloud.dementia.db.testing.PgBouncer;
 import cloud.dementia.db.testing.TestDatabase;
 
@@ -42,6 +43,7 @@ import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.lessThanOrEqualTo;
 import static org.hamcrest.Matchers.not;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -278,6 +280,17 @@ class PgBouncerTransactionModeTest {
                     b.rollback();
                 }
             }
+        }
+    }
+
+    /** How the server decides about server-side prepared statements (DB_PREPARED_STATEMENTS=auto). */
+    @Test
+    void theProbeTellsAPoolerFromADirectConnection() throws Exception {
+        try (TestDatabase.Fresh db = TestDatabase.get().freshDatabase();
+             PgBouncer bouncer = PgBouncer.start(2)) {
+            assertFalse(DatabaseProbe.check(db.target()).behindPooler(), "direct: the announced pid is the backend's own");
+            assertTrue(DatabaseProbe.check(bouncer.target(db.name(), "dementia-test-probe")).behindPooler(),
+                    "through PgBouncer: the announced pid is the pooler's");
         }
     }
 

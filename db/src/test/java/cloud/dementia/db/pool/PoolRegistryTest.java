@@ -269,6 +269,24 @@ class PoolRegistryTest {
         }
     }
 
+    /** On a direct connection the driver may prepare a statement it runs often; the registry works the same. */
+    @Test
+    void onADirectConnectionRepeatedStatementsArePreparedOnTheServer() {
+        try (cloud.dementia.db.testing.TestDatabase.Fresh db = cloud.dementia.db.testing.TestDatabase.get().freshDatabase();
+             PoolRegistry registry = new PoolRegistry(db.target().withServerPrepared(true), RegistrySettings.defaults().withBudget(2)
+                     .withPoolSize(1, 0), new io.micrometer.core.instrument.simple.SimpleMeterRegistry())) {
+            TestDatabaseSql.run(db, "acme");
+            for (int i = 0; i < 10; i++) {
+                assertEquals("acme", registry.inStatement("acme", tx -> tx.queryOne("SELECT v FROM {s}.t WHERE v = ?", r -> r.string(1), "acme")
+                        .orElseThrow()));
+            }
+            long prepared = registry.inStatement("acme", tx -> tx.queryOne(
+                    "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%FROM \"acme\".t WHERE v = $1%'", r -> r.longValue(1))
+                    .orElseThrow());
+            assertEquals(1, prepared, "the statement run ten times on the one connection is a named server-side statement");
+        }
+    }
+
     /** Samples our backends in {@code pg_stat_activity} as fast as it can: the most seen at once, and every pid seen. */
     static final class BackendSampler implements AutoCloseable {
         final AtomicInteger maxSeen = new AtomicInteger();

@@ -16,6 +16,7 @@ import cloud.dementia.server.mcp.McpEndpoint;
 import cloud.dementia.server.tools.Json;
 import cloud.dementia.server.tools.ToolInvoker;
 import cloud.dementia.server.tools.ToolOutcome;
+import cloud.dementia.server.tools.ToolOutput;
 import cloud.dementia.server.tools.ToolSpec;
 
 /**
@@ -43,7 +44,7 @@ public final class ExecuteService implements HttpService {
     private void execute(ServerRequest req, ServerResponse res) {
         JsonNode body;
         try {
-            body = Json.parse(req.content().hasEntity() ? req.content().as(String.class) : "");
+            body = req.content().hasEntity() ? Json.parse(req.content().inputStream()) : Json.parse("");
         } catch (IllegalArgumentException e) {
             refuse(res, Status.BAD_REQUEST_400, "the body must be a JSON object {\"tool\": \"...\", \"arguments\": {...}}: " + e.getMessage());
             return;
@@ -73,8 +74,9 @@ public final class ExecuteService implements HttpService {
         answer.put("tool", spec.get().name());
         switch (outcome) {
             case ToolOutcome.Success success -> {
-                answer.put("result", success.output().text());
-                success.output().structured().ifPresent(s -> answer.set("structured", s));
+                // the data itself, not JSON inside a string; a text result stays a string
+                ToolOutput output = success.output();
+                output.json().ifPresentOrElse(data -> answer.set("result", data), () -> answer.put("result", output.text()));
             }
             case ToolOutcome.Failure failure -> {
                 answer.put("result", failure.message());
@@ -102,6 +104,6 @@ public final class ExecuteService implements HttpService {
     private static void send(ServerResponse res, Status status, ObjectNode body) {
         res.status(status)
                 .header(HeaderNames.CONTENT_TYPE, "application/json")
-                .send(Json.compact(body));
+                .send(Json.bytes(body));
     }
 }

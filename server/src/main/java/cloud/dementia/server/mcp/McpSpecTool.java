@@ -3,6 +3,8 @@ package cloud.dementia.server.mcp;
 import java.util.Optional;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.helidon.extensions.mcp.server.McpParameters;
@@ -10,7 +12,7 @@ import io.helidon.extensions.mcp.server.McpTool;
 import io.helidon.extensions.mcp.server.McpToolAnnotations;
 import io.helidon.extensions.mcp.server.McpToolRequest;
 import io.helidon.extensions.mcp.server.McpToolResult;
-import io.helidon.json.JsonParser;
+import io.helidon.json.JsonObject;
 import io.helidon.json.JsonValue;
 
 import cloud.dementia.server.tools.Json;
@@ -91,17 +93,49 @@ final class McpSpecTool implements McpTool {
         if (parameters.isEmpty()) {
             return Optional.of(Json.object());
         }
-        JsonValue value = parameters.as(JsonValue.class).get();
-        JsonNode node = Json.parse(value.toString());
+        JsonNode node = jackson(parameters.as(JsonValue.class).get());
         return node instanceof ObjectNode object ? Optional.of(object) : Optional.empty();
     }
 
+    /** A number as Jackson's parser would give it: whole numbers as integers, others as doubles. */
+    private static JsonNode number(java.math.BigDecimal n) {
+        if (n.scale() <= 0) {
+            java.math.BigInteger whole = n.toBigIntegerExact();
+            return whole.bitLength() < 32 ? JsonNodeFactory.instance.numberNode(whole.intValue())
+                    : whole.bitLength() < 64 ? JsonNodeFactory.instance.numberNode(whole.longValue())
+                    : JsonNodeFactory.instance.numberNode(whole);
+        }
+        return JsonNodeFactory.instance.numberNode(n.doubleValue());
+    }
+
+    /** The extension's parsed JSON as the tools' JSON, node by node (not printed and parsed again). */
+    static JsonNode jackson(JsonValue value) {
+        JsonNodeFactory nodes = JsonNodeFactory.instance;
+        return switch (value.type()) {
+            case OBJECT -> {
+                ObjectNode object = nodes.objectNode();
+                JsonObject source = value.asObject();
+                for (String key : source.keysAsStrings()) {
+                    object.set(key, jackson(source.value(key).orElseThrow()));
+                }
+                yield object;
+            }
+            case ARRAY -> {
+                ArrayNode array = nodes.arrayNode();
+                value.asArray().values().forEach(v -> array.add(jackson(v)));
+                yield array;
+            }
+            case STRING -> nodes.textNode(value.asString().value());
+            case NUMBER -> number(value.asNumber().bigDecimalValue());
+            case BOOLEAN -> nodes.booleanNode(value.asBoolean().value());
+            case NULL -> nodes.nullNode();
+            case UNKNOWN -> Json.parse(value.toString());
+        };
+    }
+
+    /** One text content: the text, or the data as compact JSON (no structured copy of the same data beside it). */
     private static McpToolResult result(ToolOutput output) {
-        McpToolResult.Builder result = McpToolResult.builder().addTextContent(output.text());
-        output.structured()
-                .filter(JsonNode::isObject)
-                .ifPresent(structured -> result.structuredContent(JsonParser.create(Json.compact(structured)).readJsonObject()));
-        return result.build();
+        return McpToolResult.builder().addTextContent(output.text()).build();
     }
 
     private static McpToolResult error(String message) {

@@ -87,16 +87,18 @@ final class DatabaseTools {
         rows.forEach(data::add);
         structured.put("row_count", rows.size());
         structured.put("truncated", result.truncated());
+        if (format.equals("json")) {
+            return ToolOutput.json(structured);
+        }
         String text = switch (format) {
-            case "json" -> Json.pretty(structured);
             case "csv" -> csv(columns, rows);
             case "markdown" -> markdown(columns, rows);
             default -> table(columns, rows);
         };
-        if (result.truncated() && !format.equals("json")) {
+        if (result.truncated()) {
             text += "\n(only the first " + MAX_ROWS + " rows)";
         }
-        return new ToolOutput(text, java.util.Optional.of(structured));
+        return ToolOutput.text(text);
     }
 
     private ToolOutput inspect(ToolCall call) {

@@ -31,6 +31,12 @@ public final class ToolInvoker {
 
     private final Map<String, ToolSpec> tools = new LinkedHashMap<>();
     private final MeterRegistry meters;
+    /** The meters of each tool, looked up once: registering on every call costs a registry lookup with sorted tags. */
+    private final Map<String, ToolMeters> byTool = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** One tool's latency timer and its invocation counters by outcome. */
+    private record ToolMeters(Timer latency, Map<String, Counter> byStatus) {
+    }
 
     public ToolInvoker(Collection<ToolSpec> specs, MeterRegistry meters) {
         for (ToolSpec spec : specs) {
@@ -83,10 +89,11 @@ public final class ToolInvoker {
             outcome = new ToolOutcome.Failure(ToolOutcome.Kind.INTERNAL, "internal error in " + spec.name() + ": " + e.getMessage(), 0);
         }
         String status = outcome instanceof ToolOutcome.Failure f ? f.kind().meterStatus() : "ok";
-        Counter.builder("dementia.tool.invocations").description("Tool invocations by outcome")
-                .tag("tool", spec.name()).tag("status", status).register(meters).increment();
-        Timer.builder("dementia.tool.latency").description("Tool latency")
-                .tag("tool", spec.name()).register(meters).record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+        ToolMeters m = byTool.computeIfAbsent(spec.name(), name -> new ToolMeters(Timer.builder("dementia.tool.latency")
+                .description("Tool latency").tag("tool", name).register(meters), new java.util.concurrent.ConcurrentHashMap<>()));
+        m.byStatus().computeIfAbsent(status, s -> Counter.builder("dementia.tool.invocations").description("Tool invocations by outcome")
+                .tag("tool", spec.name()).tag("status", s).register(meters)).increment();
+        m.latency().record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
         return outcome;
     }
 }

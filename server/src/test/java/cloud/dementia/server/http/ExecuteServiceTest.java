@@ -41,15 +41,18 @@ class ExecuteServiceTest {
     }
 
     @Test
-    void successAnswersTheTextTheStructuredContentAndTheLatency() throws Exception {
+    void successAnswersTheResultAsAnObjectAndTheLatency() throws Exception {
         HttpResponse<String> res = server.post("/execute", "{\"tool\":\"echo\",\"arguments\":{\"text\":\"hi\"}}");
         assertEquals(200, res.statusCode(), res.body());
         JsonNode body = body(res);
         assertTrue(body.path("success").asBoolean());
         assertEquals("echo", body.path("tool").asText());
-        assertEquals("echo: hi", body.path("result").asText());
-        assertEquals("hi", body.path("structured").path("text").asText());
-        assertTrue(body.path("structured").path("session").isNull(), "no session without Mcp-Session-Id");
+        assertTrue(body.path("result").isObject(), "the result is the object, not JSON inside a string: " + res.body());
+        assertEquals("hi", body.path("result").path("text").asText());
+        assertTrue(body.path("result").path("session").isNull(), "no session without Mcp-Session-Id");
+        assertTrue(body.path("structured").isMissingNode(), "no second copy of the result");
+        assertEquals("{\"success\":true,\"tool\":\"echo\",\"result\":{\"text\":\"hi\",\"session\":null},\"latency_ms\":",
+                res.body().substring(0, res.body().indexOf(":", res.body().indexOf("latency_ms")) + 1), "one compact serialization");
         assertTrue(body.path("latency_ms").isIntegralNumber() && body.path("latency_ms").asLong() >= 0, res.body());
     }
 
@@ -58,14 +61,14 @@ class ExecuteServiceTest {
         HttpResponse<String> res = server.send(server.request("/execute").header("Mcp-Session-Id", "session-from-header")
                 .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"tool\":\"echo\",\"arguments\":{\"text\":\"x\"}}")));
         assertEquals(200, res.statusCode(), res.body());
-        assertEquals("session-from-header", body(res).path("structured").path("session").asText());
+        assertEquals("session-from-header", body(res).path("result").path("session").asText());
     }
 
     @Test
     void argumentsMayBeLeftOut() throws Exception {
         HttpResponse<String> res = server.post("/execute", "{\"tool\":\"echo\"}");
         assertEquals(200, res.statusCode(), res.body());
-        assertEquals("echo: ", body(res).path("result").asText());
+        assertEquals("", body(res).path("result").path("text").asText());
     }
 
     @Test
@@ -111,7 +114,7 @@ class ExecuteServiceTest {
     void aToolRunsItsTransactionOnTheDatabase() throws Exception {
         HttpResponse<String> res = server.post("/execute", "{\"tool\":\"db_probe\",\"arguments\":{\"schema\":\"http_probe\"}}");
         assertEquals(200, res.statusCode(), res.body());
-        assertThat(body(res).path("result").asText(), containsString("schema http_probe: search_path="));
+        assertThat(body(res).path("result").asText(), containsString("schema http_probe: backend "));
     }
 
     @Test

@@ -37,11 +37,10 @@ class PoolExhaustionTest {
 
     @BeforeAll
     static void start() throws Exception {
-        // DB_POOL_MAX_PER_SCHEMA=1 cannot start a server: Flyway takes two control-schema connections at start. So the
-        // busy schema's pool is opened and then resized to one connection, the operation the console offers.
+        // the busy schema's pool is opened and then resized to one connection, the operation the console offers
         server = TestServer.start(Map.of("DB_POOL_MAX_PER_SCHEMA", "2", "DB_POOL_ACQUIRE_TIMEOUT_MS", "1000"), tools::catalog);
         assertEquals(200, server.post("/execute", "{\"tool\":\"db_probe\",\"arguments\":{\"schema\":\"" + SCHEMA + "\"}}").statusCode());
-        assertEquals(1, server.server().registry().resize(SCHEMA, 1, 0).max());
+        assertEquals(1, server.server().registry().resize(SCHEMA, 1).max());
     }
 
     @AfterAll

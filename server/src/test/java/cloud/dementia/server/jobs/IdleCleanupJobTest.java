@@ -26,7 +26,7 @@ class IdleCleanupJobTest {
     void runsOnScheduleOnDemandAndPicksUpNewSettingsAtRunTime() throws Exception {
         try (TestDatabase.Fresh db = TestDatabase.get().freshDatabase();
              PoolRegistry registry = new PoolRegistry(db.target(), RegistrySettings.defaults(), new SimpleMeterRegistry())) {
-            registry.inTransaction("busy", tx -> tx.queryOne("SELECT 1", r -> r.getInt(1)));
+            registry.inStatement("busy", tx -> tx.queryOne("SELECT 1", r -> r.integer(1)));
             IdleCleanup cleanup = new IdleCleanup(registry, Duration.ofHours(1), Duration.ofHours(1));
             try (IdleCleanupJob job = new IdleCleanupJob(cleanup, registry.housekeeper())) {
                 Instant next = cleanup.nextRun().orElseThrow();

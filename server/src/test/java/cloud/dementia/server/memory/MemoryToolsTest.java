@@ -57,7 +57,7 @@ class MemoryToolsTest {
 
     static JsonNode structured(ToolOutcome o) {
         if (o instanceof ToolOutcome.Success s) {
-            return s.output().structured().orElseThrow();
+            return s.output().json().orElseThrow();
         }
         throw new AssertionError("expected success, got " + o);
     }

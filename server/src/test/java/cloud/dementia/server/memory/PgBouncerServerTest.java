@@ -57,7 +57,7 @@ class PgBouncerServerTest {
                 assertEquals(40, call(tools, "context_dashboard", "{\"project\":\"north\"}").get("contexts").asInt());
                 assertEquals(40, call(tools, "context_dashboard", "{\"project\":\"south\"}").get("contexts").asInt());
                 JsonNode rows = call(tools, "query_database",
-                        "{\"project\":\"north\",\"query\":\"SELECT DISTINCT split_part(content, ' ', 1) AS p FROM context_locks\"}")
+                        "{\"project\":\"north\",\"format\":\"json\",\"query\":\"SELECT DISTINCT split_part(content, ' ', 1) AS p FROM context_locks\"}")
                         .get("rows");
                 assertEquals(1, rows.size());
                 assertEquals("north", rows.get(0).get("p").asText());
@@ -71,7 +71,7 @@ class PgBouncerServerTest {
         ToolOutcome o = tools.invoke(tools.find(tool).orElseThrow(), (com.fasterxml.jackson.databind.node.ObjectNode) Json.parse(args),
                 java.util.Optional.empty());
         if (o instanceof ToolOutcome.Success s) {
-            return s.output().structured().orElseGet(() -> Json.object().put("text", s.output().text()));
+            return s.output().json().orElseGet(() -> Json.object().put("text", s.output().text()));
         }
         throw new AssertionError(tool + " failed: " + o);
     }

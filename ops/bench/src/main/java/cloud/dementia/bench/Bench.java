@@ -1,0 +1,452 @@
+package cloud.dementia.bench;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.HdrHistogram.Histogram;
+
+/**
+ * The benchmarks of ops/BENCHMARKS.md, against a real server started from its jar and a real PostgreSQL, in one run.
+ * <p>
+ * It starts nothing hidden: each server it starts (and its variables), each wrk and pgbench command is printed on
+ * stderr as it starts; the results are one Markdown table per scenario on stdout. It exits 1 when any call failed.
+ * <pre>
+ * java -jar ops/bench/target/dementia-bench.jar [recall] [projects] [scale] [wakeup]
+ *      [--server-jar server/target/dementia-server.jar] [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
+ *      [--seconds 15] [--profile]
+ * </pre>
+ */
+public final class Bench {
+
+    static final String APPLICATION_NAME = "dementia-bench";
+    /** The one statement that does recall_context's work, as the server sends it (compare Contexts.RECALL_LATEST). */
+    static final String RECALL_SQL = """
+            \\set n random(1, %d)
+            UPDATE %s.context_locks SET last_accessed = now(), access_count = access_count + 1 WHERE id = (SELECT id FROM %s.context_locks \
+            WHERE label = 'topic-' || :n ORDER BY locked_at DESC, minor DESC LIMIT 1) RETURNING id, label, version, content, preview, \
+            content_hash, key_concepts, tags, priority, locked_at, last_accessed, access_count, session_id;
+            """;
+    private static final int TOPICS = 100;
+
+    private final Path jar;
+    private final Postgres pg;
+    private final int seconds;
+    private final boolean profile;
+    private final Path work;
+    private int failedCalls;
+
+    private Bench(Path jar, Postgres pg, int seconds, boolean profile, Path work) {
+        this.jar = jar;
+        this.pg = pg;
+        this.seconds = seconds;
+        this.profile = profile;
+        this.work = work;
+    }
+
+    public static void main(String[] args) throws Exception {
+        List<String> scenarios = new ArrayList<>();
+        Path jar = Path.of("server/target/dementia-server.jar");
+        String postgres = "postgresql://postgres@127.0.0.1:5432/postgres";
+        int seconds = 15;
+        boolean profile = false;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--server-jar" -> jar = Path.of(args[++i]);
+                case "--postgres" -> postgres = args[++i];
+                case "--seconds" -> seconds = Integer.parseInt(args[++i]);
+                case "--profile" -> profile = true;
+                case "recall", "projects", "scale", "wakeup" -> scenarios.add(args[i]);
+                default -> {
+                    System.err.println("unknown argument " + args[i] + "; scenarios: recall projects scale wakeup; options: --server-jar, "
+                            + "--postgres, --seconds, --profile");
+                    System.exit(2);
+                }
+            }
+        }
+        if (scenarios.isEmpty()) {
+            scenarios.addAll(List.of("recall", "projects", "scale", "wakeup"));
+        }
+        if (!Files.isRegularFile(jar)) {
+            System.err.println(jar + " does not exist: build it first (mvn -B -q -DskipTests package)");
+            System.exit(2);
+        }
+        Path work = Files.createDirectories(Path.of("ops/bench/target/run-" + System.currentTimeMillis()));
+        System.out.println("# Benchmark run " + ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME));
+        System.out.println();
+        System.out.println("Machine: " + Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("os.name") + " "
+                + System.getProperty("os.arch") + ", Java " + System.getProperty("java.version") + "; load average at start "
+                + loadAverage() + ". Command: `java -jar ops/bench/target/dementia-bench.jar " + String.join(" ", args) + "`");
+        try (Postgres pg = new Postgres(postgres)) {
+            Bench bench = new Bench(jar, pg, seconds, profile, work);
+            for (String s : scenarios) {
+                switch (s) {
+                    case "recall" -> bench.recall();
+                    case "projects" -> bench.projects();
+                    case "scale" -> bench.scale();
+                    default -> bench.wakeup();
+                }
+            }
+            System.out.println();
+            System.out.println("Load average at the end " + loadAverage() + ". Failed calls: " + bench.failedCalls + ".");
+            if (bench.failedCalls > 0) {
+                System.exit(1);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- 1. recall_context: /execute and /mcp against pgbench
+
+    private void recall() throws Exception {
+        Path jfr = work.resolve("recall.jfr");
+        List<String> jvm = profile ? List.of("-XX:StartFlightRecording=filename=" + jfr + ",settings=profile,jdk.ExecutionSample#period=1ms")
+                : List.of();
+        try (Server server = Server.start(jar, pg.jdbcUrl(), Map.of("DB_POOL_BUDGET", "4", "DB_POOL_MAX_PER_SCHEMA", "4"), jvm, work, "recall")) {
+            seed(server, List.of("bench"), TOPICS);
+            List<String> sessions = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                sessions.add(server.mcpSession());
+            }
+            String execute = Wrk.executeRecall(List.of("bench"), TOPICS);
+            String mcp = Wrk.mcpRecall(List.of("bench"), TOPICS, sessions);
+            String sql = RECALL_SQL.formatted(TOPICS, "proj_bench", "proj_bench");
+            log("warming up /execute and /mcp (5 s each)");
+            Wrk.run(server, execute, 16, 5, work);
+            Wrk.run(server, mcp, 16, 5, work);
+            pg.pgbench(sql, 4, 3, work);
+
+            Map<String, Row> rows = new LinkedHashMap<>();
+            // mirrored order, so that drift on this shared machine falls on both sides alike
+            Row pgbench1 = pgbench(sql);
+            Row execute1 = http(server, "/execute (wrk)", execute, 16);
+            Row mcpWrk = http(server, "/mcp (wrk, JSON-RPC)", mcp, 16);
+            Row mcpSdk = sdk(server, List.of("bench"), 16);
+            Row execute2 = http(server, "/execute (wrk)", execute, 16);
+            Row pgbench2 = pgbench(sql);
+            Row pgbenchRow = Row.mean("pgbench -M prepared, 4 connections, the one statement", pgbench1, pgbench2);
+            Row executeRow = Row.mean("/execute (wrk, 16 connections)", execute1, execute2);
+            rows.put("pgbench", pgbenchRow);
+            rows.put("execute", executeRow);
+            rows.put("mcp-wrk", mcpWrk.named("/mcp (wrk, 16 kept-alive connections, 16 sessions)"));
+            rows.put("mcp-sdk", mcpSdk.named("/mcp (MCP Java SDK 2.1.0, 16 sessions)"));
+
+            System.out.println();
+            System.out.println("## 1. recall_context on " + TOPICS + " topics, 4 connections (DB_POOL_BUDGET=4), against pgbench");
+            System.out.println();
+            System.out.println("| client | calls/s | p50 ms | p99 ms | failed | server CPU µs/call | × pgbench | × /execute |");
+            System.out.println("|:--|--:|--:|--:|--:|--:|--:|--:|");
+            for (Row r : rows.values()) {
+                System.out.printf(Locale.ROOT, "| %s | %.0f | %.2f | %.2f | %d | %s | %.2f | %.2f |%n", r.name, r.perSecond, r.p50, r.p99,
+                        r.failed, r.cpuMicros < 0 ? "–" : String.format(Locale.ROOT, "%.0f", r.cpuMicros), r.perSecond / pgbenchRow.perSecond,
+                        r.perSecond / executeRow.perSecond);
+            }
+            System.out.printf(Locale.ROOT, "%nTargets: /execute ≥ 0.5× pgbench (%.2f), /mcp ≥ 0.8× /execute (wrk %.2f, SDK %.2f).%n",
+                    executeRow.perSecond / pgbenchRow.perSecond, mcpWrk.perSecond / executeRow.perSecond,
+                    mcpSdk.perSecond / executeRow.perSecond);
+            if (profile) {
+                server.close();
+                printProfile(jfr, "/execute", execute1.from, execute1.to);
+                printProfile(jfr, "/mcp (wrk)", mcpWrk.from, mcpWrk.to);
+            }
+        }
+    }
+
+    private void printProfile(Path jfr, String phase, Instant from, Instant to) throws Exception {
+        Profile.Frames f = Profile.of(jfr, from, to, 400);
+        System.out.println();
+        System.out.println("Server profile during " + phase + " (JFR, " + f.samples() + " samples, 1 ms): inclusive share of the frames of our "
+                + "code and libraries, then the top self frames.");
+        System.out.println();
+        System.out.println("| inclusive % | frame |");
+        System.out.println("|--:|:--|");
+        f.inclusive().entrySet().stream()
+                .filter(e -> e.getKey().matches("(cloud\\.dementia|io\\.helidon\\.dbclient|org\\.postgresql\\.jdbc\\.PgPreparedStatement\\.execute"
+                        + "|com\\.zaxxer\\.hikari\\.pool\\.HikariPool\\.getConnection|com\\.fasterxml\\.jackson\\.databind\\.ObjectMapper"
+                        + "|io\\.helidon\\.extensions\\.mcp|io\\.helidon\\.webserver\\.http1\\.Http1Connection\\.handle|io\\.micrometer).*"))
+                .limit(22)
+                .forEach(e -> System.out.printf(Locale.ROOT, "| %.1f | `%s` |%n", e.getValue(), e.getKey()));
+        System.out.println();
+        System.out.println("| self % | frame |");
+        System.out.println("|--:|:--|");
+        f.self().entrySet().stream().limit(12).forEach(e -> System.out.printf(Locale.ROOT, "| %.1f | `%s` |%n", e.getValue(), e.getKey()));
+    }
+
+    // ---------------------------------------------------------------- 2. many projects over one budget
+
+    private void projects() throws Exception {
+        List<String> many = new ArrayList<>();
+        for (int i = 0; i < 120; i++) {
+            many.add(String.format(Locale.ROOT, "p%03d", i));
+        }
+        int topics = 10;
+        try (Server server = Server.start(jar, pg.jdbcUrl(), Map.of("DB_POOL_BUDGET", "8"), List.of(), work, "projects")) {
+            seed(server, many, topics);
+            String one = Wrk.executeRecall(List.of(many.get(0)), topics);
+            String all = Wrk.executeRecall(many, topics);
+            log("warming up (5 s each)");
+            Wrk.run(server, one, 16, 5, work);
+            Wrk.run(server, all, 16, 5, work);
+            ProjectsRow a = steady(server, "1 project", one);
+            ProjectsRow b = steady(server, "120 projects", all);
+            ProjectsRow c = steady(server, "1 project (again)", one);
+            double single = (a.row.perSecond + c.row.perSecond) / 2;
+            System.out.println();
+            System.out.println("## 2. Many projects over one budget: DB_POOL_BUDGET=8, 16 connections of `recall_context` on random projects");
+            System.out.println();
+            System.out.println("| projects | calls/s | p50 ms | p99 ms | failed | × 1 project | new PostgreSQL sessions (pg_stat_database) | "
+                    + "backends seen at once (max) | distinct backends seen |");
+            System.out.println("|:--|--:|--:|--:|--:|--:|--:|--:|--:|");
+            for (ProjectsRow r : List.of(a, b, c)) {
+                System.out.printf(Locale.ROOT, "| %s | %.0f | %.2f | %.2f | %d | %.2f | %d | %d | %d |%n", r.row.name, r.row.perSecond, r.row.p50,
+                        r.row.p99, r.row.failed, r.row.perSecond / single, r.newSessions, r.mostBackends, r.distinctBackends);
+            }
+            System.out.printf(Locale.ROOT, "%nTargets: 120 projects ≥ 0.9× one project (%.2f); new sessions during the steady run ≤ 8 (%d).%n",
+                    b.row.perSecond / single, b.newSessions);
+        }
+    }
+
+    private record ProjectsRow(Row row, long newSessions, int mostBackends, int distinctBackends) {
+    }
+
+    private ProjectsRow steady(Server server, String name, String script) throws Exception {
+        long before = pg.sessions();
+        Row row;
+        int most;
+        int distinct;
+        try (Postgres.Sampler sampler = pg.new Sampler()) {
+            row = http(server, name, script, 16);
+            sampler.close();
+            most = sampler.most.get();
+            distinct = sampler.pids.size();
+        }
+        Thread.sleep(1500); // PostgreSQL publishes session counts with a short delay
+        return new ProjectsRow(row, pg.sessions() - before, most, distinct);
+    }
+
+    // ---------------------------------------------------------------- 4. 1 to 256 clients, budgets 4, 8, 20
+
+    private void scale() throws Exception {
+        int[] clients = {1, 2, 4, 8, 16, 32, 64, 128, 256};
+        int[] budgets = {4, 8, 20};
+        int each = Math.max(5, seconds / 2);
+        Map<Integer, List<Row>> byBudget = new LinkedHashMap<>();
+        for (int budget : budgets) {
+            try (Server server = Server.start(jar, pg.jdbcUrl(), Map.of("DB_POOL_BUDGET", Integer.toString(budget),
+                    "DB_POOL_MAX_PER_SCHEMA", Integer.toString(budget)), List.of(), work, "scale-" + budget)) {
+                seed(server, List.of("bench"), TOPICS);
+                String script = Wrk.executeRecall(List.of("bench"), TOPICS);
+                Wrk.run(server, script, 16, 5, work);
+                List<Row> rows = new ArrayList<>();
+                for (int c : clients) {
+                    rows.add(http(server, Integer.toString(c), script, c, each));
+                }
+                byBudget.put(budget, rows);
+            }
+        }
+        System.out.println();
+        System.out.println("## 4. 1 → 256 clients (`recall_context` via /execute, wrk), DB_POOL_BUDGET 4, 8 and 20 (" + each + " s each)");
+        System.out.println();
+        StringBuilder head = new StringBuilder("| clients |");
+        StringBuilder rule = new StringBuilder("|--:|");
+        for (int b : budgets) {
+            head.append(" budget ").append(b).append(" calls/s | p99 ms |");
+            rule.append("--:|--:|");
+        }
+        System.out.println(head);
+        System.out.println(rule);
+        for (int i = 0; i < clients.length; i++) {
+            StringBuilder line = new StringBuilder("| " + clients[i] + " |");
+            for (int b : budgets) {
+                Row r = byBudget.get(b).get(i);
+                line.append(String.format(Locale.ROOT, " %.0f | %.1f |", r.perSecond, r.p99));
+            }
+            System.out.println(line);
+        }
+        StringBuilder verdict = new StringBuilder("\nPast saturation (clients ≥ budget), the lowest throughput against the best before it: ");
+        for (int b : budgets) {
+            List<Row> rows = byBudget.get(b);
+            double best = 0;
+            double worstAfter = Double.MAX_VALUE;
+            for (int i = 0; i < clients.length; i++) {
+                if (clients[i] <= b) {
+                    best = Math.max(best, rows.get(i).perSecond);
+                } else {
+                    worstAfter = Math.min(worstAfter, rows.get(i).perSecond);
+                }
+            }
+            verdict.append(String.format(Locale.ROOT, "budget %d %.2f; ", b, worstAfter / best));
+        }
+        System.out.println(verdict);
+    }
+
+    // ---------------------------------------------------------------- 5. the write-up's scenario
+
+    private void wakeup() throws Exception {
+        try (Server server = Server.start(jar, pg.jdbcUrl(), Map.of("DB_POOL_MAX_PER_SCHEMA", "2"), List.of(), work, "wakeup")) {
+            seed(server, List.of("deploy"), 30);
+            server.execute("sleep", "{\"project\":\"deploy\"}");
+            Histogram latency = new Histogram(3);
+            int failed = 0;
+            int most;
+            int rounds = 5;
+            AtomicReference<String> first = new AtomicReference<>("");
+            try (Postgres.Sampler sampler = pg.new Sampler()) {
+                for (int round = 0; round < rounds; round++) {
+                    CountDownLatch go = new CountDownLatch(1);
+                    List<Future<Long>> calls = new ArrayList<>();
+                    try (ExecutorService pool = Executors.newFixedThreadPool(50)) {
+                        for (int i = 0; i < 50; i++) {
+                            calls.add(pool.submit(() -> {
+                                go.await();
+                                long t0 = System.nanoTime();
+                                server.execute("wake_up", "{\"project\":\"deploy\"}");
+                                return (System.nanoTime() - t0) / 1000;
+                            }));
+                        }
+                        go.countDown();
+                        for (Future<Long> f : calls) {
+                            try {
+                                latency.recordValue(f.get());
+                            } catch (Exception e) {
+                                failed++;
+                                first.compareAndSet("", String.valueOf(e.getCause()));
+                            }
+                        }
+                    }
+                }
+                sampler.close();
+                most = sampler.most.get();
+            }
+            failedCalls += failed;
+            System.out.println();
+            System.out.println("## 5. The write-up's scenario: 50 concurrent `wake_up` on one project, DB_POOL_MAX_PER_SCHEMA=2 (" + rounds
+                    + " rounds)");
+            System.out.println();
+            System.out.println("| calls | failed | p50 ms | p99 ms | max ms | backends seen at once (max) |");
+            System.out.println("|--:|--:|--:|--:|--:|--:|");
+            System.out.printf(Locale.ROOT, "| %d | %d | %.1f | %.1f | %.1f | %d |%n", latency.getTotalCount() + failed, failed,
+                    latency.getValueAtPercentile(50) / 1000.0, latency.getValueAtPercentile(99) / 1000.0, latency.getMaxValue() / 1000.0, most);
+            if (!first.get().isEmpty()) {
+                System.out.println("\nFirst failure: " + first.get());
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    /** Creates the projects and {@code topics} contexts in each, eight callers at a time. */
+    private void seed(Server server, List<String> projects, int topics) throws Exception {
+        log("seeding " + projects.size() + " project(s) with " + topics + " contexts each");
+        try (ExecutorService pool = Executors.newFixedThreadPool(8)) {
+            List<Future<?>> done = new ArrayList<>();
+            for (String p : projects) {
+                done.add(pool.submit(() -> {
+                    for (int t = 1; t <= topics; t++) {
+                        server.execute("lock_context", "{\"project\":\"" + p + "\",\"topic\":\"topic-" + t + "\",\"priority\":\"reference\","
+                                + "\"content\":\"Rule " + t + " of " + p + ": keep functions short and name things for what they do; "
+                                + "handlers validate their input at the edge and return errors a caller can act on.\"}");
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get();
+            }
+        }
+    }
+
+    /** One measured phase. */
+    private static final class Row {
+        final String name;
+        final double perSecond;
+        final double p50;
+        final double p99;
+        final long failed;
+        final double cpuMicros;
+        final Instant from;
+        final Instant to;
+
+        Row(String name, double perSecond, double p50, double p99, long failed, double cpuMicros, Instant from, Instant to) {
+            this.name = name;
+            this.perSecond = perSecond;
+            this.p50 = p50;
+            this.p99 = p99;
+            this.failed = failed;
+            this.cpuMicros = cpuMicros;
+            this.from = from;
+            this.to = to;
+        }
+
+        Row named(String n) {
+            return new Row(n, perSecond, p50, p99, failed, cpuMicros, from, to);
+        }
+
+        static Row mean(String name, Row a, Row b) {
+            return new Row(name, (a.perSecond + b.perSecond) / 2, (a.p50 + b.p50) / 2, (a.p99 + b.p99) / 2, a.failed + b.failed,
+                    a.cpuMicros < 0 ? -1 : (a.cpuMicros + b.cpuMicros) / 2, a.from, b.to);
+        }
+    }
+
+    private Row http(Server server, String name, String script, int connections) throws Exception {
+        return http(server, name, script, connections, seconds);
+    }
+
+    private Row http(Server server, String name, String script, int connections, int duration) throws Exception {
+        long cpu0 = server.cpuNanos();
+        Instant from = Instant.now();
+        Wrk.Result r = Wrk.run(server, script, connections, duration, work);
+        Instant to = Instant.now();
+        long cpu1 = server.cpuNanos();
+        return row(name, r, (cpu1 - cpu0) / 1000.0 / Math.max(1, r.requests()), from, to);
+    }
+
+    private Row sdk(Server server, List<String> projects, int sessions) throws Exception {
+        long cpu0 = server.cpuNanos();
+        Instant from = Instant.now();
+        Wrk.Result r = McpSdkLoad.run(server, projects, TOPICS, sessions, seconds);
+        Instant to = Instant.now();
+        long cpu1 = server.cpuNanos();
+        return row("/mcp (SDK)", r, (cpu1 - cpu0) / 1000.0 / Math.max(1, r.requests()), from, to);
+    }
+
+    private Row pgbench(String sql) throws Exception {
+        Instant from = Instant.now();
+        Postgres.PgbenchResult r = pg.pgbench(sql, 4, seconds, work);
+        failedCalls += (int) r.failed();
+        return new Row("pgbench", r.tps(), r.latencyMs(), Double.NaN, r.failed(), -1, from, Instant.now());
+    }
+
+    private Row row(String name, Wrk.Result r, double cpuMicros, Instant from, Instant to) {
+        if (r.failures() > 0) {
+            failedCalls += (int) r.failures();
+            log(name + ": " + r.failures() + " failed calls; first: " + r.firstFailure());
+        }
+        log(String.format(Locale.ROOT, "%s: %.0f calls/s, p99 %.2f ms, %d failed, server CPU %.0f µs/call", name, r.perSecond(), r.p99Ms(),
+                r.failures(), cpuMicros));
+        return new Row(name, r.perSecond(), r.p50Ms(), r.p99Ms(), r.failures(), cpuMicros, from, to);
+    }
+
+    static void log(String line) {
+        System.err.println("bench: " + line);
+    }
+
+    private static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (Exception e) {
+            return "?";
+        }
+    }
+}
