@@ -11,26 +11,34 @@ import java.util.Properties;
  * @param user            user name, may be {@code null} (driver default)
  * @param password        password, may be {@code null}
  * @param applicationName value of the {@code ApplicationName} connection property
- * @param serverPrepared  whether the driver may name server-side prepared statements (only on a direct connection)
+ * @param direct          whether the connections reach PostgreSQL itself, no pooler between (found at start): then a
+ *                        connection's session is ours alone, and settings that are the same for every unit of work may be
+ *                        given to it when it opens
+ * @param serverPrepared  whether the driver may name server-side prepared statements
  */
-public record ConnectionTarget(String jdbcUrl, String user, String password, String applicationName, boolean serverPrepared) {
+public record ConnectionTarget(String jdbcUrl, String user, String password, String applicationName, boolean direct,
+                               boolean serverPrepared) {
 
     public ConnectionTarget {
         Objects.requireNonNull(jdbcUrl, "jdbcUrl");
         Objects.requireNonNull(applicationName, "applicationName");
     }
 
-    /** A target that never names server-side prepared statements: safe behind any pooler. */
+    /** A target assumed to be behind a pooler, that never names server-side prepared statements: safe anywhere. */
     public ConnectionTarget(String jdbcUrl, String user, String password, String applicationName) {
-        this(jdbcUrl, user, password, applicationName, false);
+        this(jdbcUrl, user, password, applicationName, false, false);
     }
 
     public ConnectionTarget withApplicationName(String name) {
-        return new ConnectionTarget(jdbcUrl, user, password, name, serverPrepared);
+        return new ConnectionTarget(jdbcUrl, user, password, name, direct, serverPrepared);
+    }
+
+    public ConnectionTarget withDirect(boolean noPooler) {
+        return new ConnectionTarget(jdbcUrl, user, password, applicationName, noPooler, serverPrepared);
     }
 
     public ConnectionTarget withServerPrepared(boolean allowed) {
-        return new ConnectionTarget(jdbcUrl, user, password, applicationName, allowed);
+        return new ConnectionTarget(jdbcUrl, user, password, applicationName, direct, allowed);
     }
 
     /**

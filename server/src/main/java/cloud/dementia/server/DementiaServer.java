@@ -127,9 +127,11 @@ public final class DementiaServer {
                 // a pooler would hand a named statement's next use to a backend that never saw it
                 case AUTO -> !probe.behindPooler();
             };
-            target = target.withServerPrepared(prepared);
+            target = target.withDirect(!probe.behindPooler()).withServerPrepared(prepared);
             ConnectionTarget chosen = target;
-            LOG.info(() -> "database: PostgreSQL " + probe.version() + (probe.behindPooler() ? " behind a pooler" : ", direct connection")
+            LOG.info(() -> "database: PostgreSQL " + probe.version() + (probe.behindPooler()
+                    ? " behind a pooler: statement timeout set by the driver on each statement"
+                    : ", direct connection: statement timeout is each connection's session default")
                     + "; server-side prepared statements " + (chosen.serverPrepared() ? "on" : "off") + " (DB_PREPARED_STATEMENTS="
                     + settings.preparedStatements().name().toLowerCase(java.util.Locale.ROOT) + ")");
         } catch (IllegalStateException e) {

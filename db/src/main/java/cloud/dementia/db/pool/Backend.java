@@ -17,6 +17,8 @@ final class Backend extends DelegatingConnection {
     private final Runnable onClose;
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile long lastReturnedNanos = System.nanoTime();
+    /** The unit of work holding this connection now, or {@code null} while it is in the pool (see {@link LeakWatch}). */
+    volatile LeakWatch.Checkout checkout;
 
     /**
      * @param physical the driver's connection

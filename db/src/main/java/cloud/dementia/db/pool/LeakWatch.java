@@ -5,21 +5,24 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import java.util.logging.Logger;
 import java.util.stream.Collectors;
 
 /**
- * Tracks every checkout. A checkout is cheap to start: the thread, the time and the backend it got, no stack. The
- * housekeeper's scan finds checkouts held longer than the leak threshold; for each it takes the stack of the thread
- * that holds the connection at that moment (where it is stuck now, which is what an operator needs), logs it once,
- * counts it, and lists it until the connection comes back (then keeps it in a short history).
+ * Tracks every checkout, at no cost worth measuring on the hot path: a checkout is a small record (thread, time)
+ * hung on the physical connection it took, and taken off when the connection comes back; no stack, no map. The
+ * housekeeper's scan walks the open connections and finds checkouts held longer than the leak threshold; for each it
+ * takes the stack of the thread that holds the connection at that moment (where it is stuck now, which is what an
+ * operator needs), logs it once, counts it, and lists it until the connection comes back (then keeps it in a short
+ * history).
  */
 final class LeakWatch {
 
@@ -33,7 +36,6 @@ final class LeakWatch {
         final int pid;
         final Thread thread;
         final long takenNanos = System.nanoTime();
-        final long takenMillis = System.currentTimeMillis();
         volatile String stack;
 
         Checkout(long id, String schema, int pid, Thread thread) {
@@ -49,29 +51,35 @@ final class LeakWatch {
 
         LeakReport report(boolean returned, long nowNanos) {
             String name = thread.getName().isEmpty() ? thread.toString() : thread.getName();
-            return new LeakReport(id, schema, name, Instant.ofEpochMilli(takenMillis), Duration.ofNanos(nowNanos - takenNanos), returned,
-                    stack);
+            Duration held = Duration.ofNanos(nowNanos - takenNanos);
+            Instant takenAt = Instant.now().minus(Duration.ofNanos(System.nanoTime() - takenNanos));
+            return new LeakReport(id, schema, name, takenAt, held, returned, stack);
         }
     }
 
     private final AtomicLong ids = new AtomicLong();
-    private final Set<Checkout> open = ConcurrentHashMap.newKeySet();
+    private final Supplier<Collection<Backend>> backends;
     private final Deque<LeakReport> history = new ArrayDeque<>();
     private final Map<String, AtomicLong> totalBySchema = new ConcurrentHashMap<>();
     private final long thresholdNanos;
 
-    LeakWatch(Duration threshold) {
+    /**
+     * @param threshold checkout age reported as a suspected leak
+     * @param backends  the physical connections open now (where the checkouts hang)
+     */
+    LeakWatch(Duration threshold, Supplier<Collection<Backend>> backends) {
         this.thresholdNanos = threshold.toNanos();
+        this.backends = backends;
     }
 
-    Checkout start(String schema, int pid) {
-        Checkout c = new Checkout(ids.incrementAndGet(), schema, pid, Thread.currentThread());
-        open.add(c);
+    Checkout start(String schema, Backend backend) {
+        Checkout c = new Checkout(ids.incrementAndGet(), schema, backend.pid(), Thread.currentThread());
+        backend.checkout = c;
         return c;
     }
 
-    void end(Checkout c) {
-        open.remove(c);
+    void end(Checkout c, Backend backend) {
+        backend.checkout = null;
         if (c.suspected()) {
             LeakReport r = c.report(true, System.nanoTime());
             LOG.info(() -> "suspected leak returned: schema=" + c.schema + " checkout=" + c.id + " held_ms=" + r.held().toMillis());
@@ -84,10 +92,21 @@ final class LeakWatch {
         }
     }
 
+    private List<Checkout> open() {
+        List<Checkout> out = new ArrayList<>();
+        for (Backend b : backends.get()) {
+            Checkout c = b.checkout;
+            if (c != null) {
+                out.add(c);
+            }
+        }
+        return out;
+    }
+
     /** Marks checkouts past the threshold, each with the stack of the thread holding it, and logs each once. */
     void scan() {
         long now = System.nanoTime();
-        for (Checkout c : open) {
+        for (Checkout c : open()) {
             if (!c.suspected() && now - c.takenNanos > thresholdNanos) {
                 String stack = Arrays.stream(c.thread.getStackTrace()).map(StackTraceElement::toString).collect(Collectors.joining("\n"));
                 c.stack = stack.isEmpty() ? "(the thread had no stack to show: " + c.thread.getState() + ")" : stack;
@@ -103,7 +122,7 @@ final class LeakWatch {
 
     int suspected(String schema) {
         int n = 0;
-        for (Checkout c : open) {
+        for (Checkout c : open()) {
             if (c.suspected() && c.schema.equals(schema)) {
                 n++;
             }
@@ -118,14 +137,14 @@ final class LeakWatch {
 
     /** @return the backend pids the schema's checkouts hold now */
     List<Integer> pids(String schema) {
-        return open.stream().filter(c -> c.schema.equals(schema)).map(c -> c.pid).sorted().toList();
+        return open().stream().filter(c -> c.schema.equals(schema)).map(c -> c.pid).sorted().toList();
     }
 
     /** @return suspected leaks still held (oldest first), then recently returned ones */
     List<LeakReport> reports() {
         long now = System.nanoTime();
         List<LeakReport> out = new ArrayList<>();
-        open.stream()
+        open().stream()
                 .filter(Checkout::suspected)
                 .sorted(Comparator.comparingLong(c -> c.takenNanos))
                 .forEach(c -> out.add(c.report(false, now)));

@@ -36,6 +36,21 @@ final class LogicalPool {
         this.ownSize = ownSize;
     }
 
+    /** The schema's statements as sent, by template: expanding {@code {s}} costs more than a lookup (bounded: templates are ours). */
+    private final java.util.Map<String, String> statements = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** @return the statement with {@code {s}} replaced by this schema, quoted */
+    String sql(String template) {
+        String sql = statements.get(template);
+        if (sql == null) {
+            sql = Tx.expand(template, qualifier);
+            if (statements.size() < 1024) {
+                statements.put(template, sql);
+            }
+        }
+        return sql;
+    }
+
     void touch() {
         lastUsedNanos = System.nanoTime();
     }

@@ -47,14 +47,31 @@ final class PhysicalPool implements AutoCloseable {
     private final HikariPool hikari;
     private final AtomicLong timeouts = new AtomicLong();
 
-    PhysicalPool(ConnectionTarget target, Budget budget, int minIdle, long acquireTimeoutMs, ScheduledExecutorService housekeeper,
-                 ThreadFactory threads, MeterRegistry meters) {
+    /**
+     * @param statementTimeoutMs the statement timeout to give every connection as its session default when it opens, or
+     *                           0 to leave the session alone (behind a pooler)
+     */
+    PhysicalPool(ConnectionTarget target, Budget budget, int minIdle, long acquireTimeoutMs, long statementTimeoutMs,
+                 ScheduledExecutorService housekeeper, ThreadFactory threads, MeterRegistry meters) {
         this.budget = budget;
-        this.source = new Source(target, budget, acquireTimeoutMs);
+        this.source = new Source(target, budget, acquireTimeoutMs, statementTimeoutMs);
+        HikariConfig config = hikariConfig(budget.total(), minIdle, acquireTimeoutMs);
+        config.setDataSource(source);
+        config.setScheduledExecutor(housekeeper);
+        config.setThreadFactory(threads);
+        config.setMetricsTrackerFactory(new MicrometerMetricsTrackerFactory(meters));
+        this.dataSource = new HikariDataSource(config);
+        this.hikari = (HikariPool) dataSource.getHikariPoolMXBean();
+    }
+
+    /**
+     * The physical pool's HikariCP settings (besides where connections come from and the threads): one place, also for
+     * the overhead benchmark's bare pool.
+     */
+    static HikariConfig hikariConfig(int max, int minIdle, long acquireTimeoutMs) {
         HikariConfig config = new HikariConfig();
         config.setPoolName(NAME);
-        config.setDataSource(source);
-        config.setMaximumPoolSize(budget.total());
+        config.setMaximumPoolSize(max);
         config.setMinimumIdle(minIdle);
         config.setConnectionTimeout(acquireTimeoutMs);
         config.setValidationTimeout(Math.min(acquireTimeoutMs - 1, 2000));
@@ -69,11 +86,7 @@ final class PhysicalPool implements AutoCloseable {
         config.setInitializationFailTimeout(-1);
         config.setAutoCommit(true);
         config.setRegisterMbeans(false);
-        config.setScheduledExecutor(housekeeper);
-        config.setThreadFactory(threads);
-        config.setMetricsTrackerFactory(new MicrometerMetricsTrackerFactory(meters));
-        this.dataSource = new HikariDataSource(config);
-        this.hikari = (HikariPool) dataSource.getHikariPoolMXBean();
+        return config;
     }
 
     /**
@@ -178,6 +191,11 @@ final class PhysicalPool implements AutoCloseable {
         return source.open.stream().map(Backend::pid).sorted().toList();
     }
 
+    /** @return the physical connections open now (a live view) */
+    java.util.Collection<Backend> backends() {
+        return source.open;
+    }
+
     @Override
     public void close() {
         source.closing = true;
@@ -187,14 +205,20 @@ final class PhysicalPool implements AutoCloseable {
     /** Where HikariCP opens physical connections: a budget permit first, then the driver. */
     private static final class Source implements DataSource {
         private final ConnectionTarget target;
+        private final java.util.Properties properties;
         private final Budget budget;
         private final long permitWaitMs;
         private final org.postgresql.Driver driver = new org.postgresql.Driver();
         private final Set<Backend> open = ConcurrentHashMap.newKeySet();
         private volatile boolean closing;
 
-        Source(ConnectionTarget target, Budget budget, long permitWaitMs) {
+        Source(ConnectionTarget target, Budget budget, long permitWaitMs, long statementTimeoutMs) {
             this.target = target;
+            this.properties = target.driverProperties();
+            if (statementTimeoutMs > 0) {
+                // sent in the start-up packet: the server applies it to every statement of the session, at no cost per statement
+                properties.setProperty("options", "-c statement_timeout=" + statementTimeoutMs);
+            }
             this.budget = budget;
             this.permitWaitMs = permitWaitMs;
         }
@@ -216,7 +240,7 @@ final class PhysicalPool implements AutoCloseable {
             }
             Connection physical = null;
             try {
-                physical = driver.connect(target.jdbcUrl(), target.driverProperties());
+                physical = driver.connect(target.jdbcUrl(), properties);
                 if (physical == null) {
                     throw new SQLException("the PostgreSQL driver does not accept " + target.describe());
                 }

@@ -45,9 +45,10 @@ import cloud.dementia.db.ConnectionTarget;
  *     statements changed in the session (a {@code set_config(..., false)} included) is undone before the connection
  *     serves anyone else.</li>
  * </ul>
- * Nothing is set on the session: no {@code search_path}, no session-level setting, no named server-side prepared
- * statement (the driver runs with {@code prepareThreshold=0}); the statement timeout is enforced by the driver per
- * statement. So the service runs unchanged behind a transaction-mode pooler.
+ * No unit of work sets anything on the session: no {@code search_path}, no session-level setting. Behind a pooler no
+ * named server-side prepared statement is used and the driver enforces the statement timeout per statement; on a direct
+ * connection, whose session is ours, the timeout is the session default every connection opens with. So the service
+ * runs unchanged behind a transaction-mode pooler.
  */
 public final class PoolRegistry implements AutoCloseable {
 
@@ -76,6 +77,7 @@ public final class PoolRegistry implements AutoCloseable {
     /** Schema migrations at a time: each holds two connections, and together they leave room for other work. */
     private final Semaphore migrations;
     private final int migrationSlots;
+    private final boolean timeoutPerStatement;
     private volatile PoolSizes sizes;
     private volatile boolean closed;
 
@@ -93,11 +95,16 @@ public final class PoolRegistry implements AutoCloseable {
         executor.setRemoveOnCancelPolicy(true);
         executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         this.housekeeper = executor;
+        // The statement timeout, for every statement: where the session is ours alone (a direct connection whose URL sets
+        // no start-up options of its own), the session default each connection gets when it opens, which costs nothing
+        // per statement; behind a pooler, set on each statement by the driver, which cancels it when the time is up.
+        this.timeoutPerStatement = !target.direct() || target.jdbcUrl().contains("options=");
         // HikariCP's connection adder and closer run on virtual threads: no platform threads beyond the housekeeper
-        this.physical = new PhysicalPool(target, budget, settings.minIdle(), settings.acquireTimeout().toMillis(), housekeeper,
+        this.physical = new PhysicalPool(target, budget, settings.minIdle(), settings.acquireTimeout().toMillis(),
+                timeoutPerStatement ? 0 : settings.statementTimeout().toMillis(), housekeeper,
                 Thread.ofVirtual().name("dementia-pool-", 0).factory(), registry);
         this.admission = new Admission(settings.budget());
-        this.leaks = new LeakWatch(settings.leakThreshold());
+        this.leaks = new LeakWatch(settings.leakThreshold(), physical::backends);
         this.migrationSlots = Math.max(1, (settings.budget() - 1) / 2);
         this.migrations = new Semaphore(migrationSlots, true);
         this.meters = new PoolMeters(registry, this);
@@ -149,14 +156,15 @@ public final class PoolRegistry implements AutoCloseable {
             LogicalPool pool = admit(schema, start, deadline, false);
             Connection connection = borrow(pool, start, deadline);
             Backend backend = backendOf(connection);
-            LeakWatch.Checkout checkout = leaks.start(schema, backend.pid());
-            UnitConnection unit = new UnitConnection(connection, schema, settings.statementTimeout().toMillis(), kind == Kind.STATEMENT);
+            LeakWatch.Checkout checkout = leaks.start(schema, backend);
+            UnitConnection unit = new UnitConnection(connection, schema, timeoutPerStatement ? settings.statementTimeout().toMillis() : 0,
+                    kind == Kind.STATEMENT);
             UnitConnection outer = current.get();
             current.set(unit);
             boolean evict = false;
             try {
                 begin(connection, kind);
-                T result = work.run(new Tx(schema, pool.qualifier, db));
+                T result = work.run(new Tx(pool, db));
                 if (kind == Kind.TRANSACTION) {
                     connection.commit();
                 } else if (kind == Kind.READ_ONLY) {
@@ -185,7 +193,7 @@ public final class PoolRegistry implements AutoCloseable {
                 } else {
                     current.set(outer);
                 }
-                leaks.end(checkout);
+                leaks.end(checkout, backend);
                 physical.giveBack(connection, backend, evict);
                 admission.leave(pool);
             }
@@ -400,7 +408,13 @@ public final class PoolRegistry implements AutoCloseable {
                 throw new SQLTransientConnectionException(e.getMessage(), e);
             }
             Backend backend = backendOf(connection);
-            LeakWatch.Checkout checkout = leaks.start(schema, backend.pid());
+            LeakWatch.Checkout checkout = leaks.start(schema, backend);
+            if (!timeoutPerStatement) {
+                // a migration may take longer than a statement of the service; the connection is closed afterwards
+                try (java.sql.Statement st = connection.createStatement()) {
+                    st.execute("SET statement_timeout = 0");
+                }
+            }
             return new DelegatingConnection(connection) {
                 private boolean returned;
 
@@ -408,7 +422,7 @@ public final class PoolRegistry implements AutoCloseable {
                 public void close() {
                     if (!returned) {
                         returned = true;
-                        leaks.end(checkout);
+                        leaks.end(checkout, backend);
                         physical.giveBack(connection, backend, true);
                         admission.leave(pool);
                     }

@@ -20,13 +20,17 @@ import io.helidon.dbclient.DbRow;
  */
 public final class Tx {
 
-    private final String schema;
-    private final String qualifier;
+    /**
+     * The name DB Client gives our statements in its logs: named here, because for an unnamed statement it hashes the
+     * whole SQL text (SHA-256) on every call to make one up.
+     */
+    private static final String NAME = "dementia";
+
+    private final LogicalPool pool;
     private final DbClient client;
 
-    Tx(String schema, String qualifier, DbClient client) {
-        this.schema = schema;
-        this.qualifier = qualifier;
+    Tx(LogicalPool pool, DbClient client) {
+        this.pool = pool;
         this.client = client;
     }
 
@@ -37,12 +41,17 @@ public final class Tx {
 
     /** @return the schema this unit of work is for */
     public String schema() {
-        return schema;
+        return pool.schema;
     }
 
     /** @return the SQL with {@code {s}} replaced by this unit's schema, quoted */
     public String sql(String template) {
-        return template.replace("{s}", qualifier);
+        return pool.sql(template);
+    }
+
+    /** @return the SQL with {@code {s}} replaced by the quoted schema: what a unit of work sends */
+    static String expand(String template, String qualifiedSchema) {
+        return template.replace("{s}", qualifiedSchema);
     }
 
     /** @return DB Client's statements over this unit's connection (SQL as given: use {@link #sql} for {@code {s}}) */
@@ -56,7 +65,7 @@ public final class Tx {
      * @param template SQL with {@code ?} parameters and {@code {s}} for the schema
      */
     public <T> List<T> query(String template, RowMapper<T> mapper, Object... params) throws SQLException {
-        try (Stream<DbRow> rows = db().query(sql(template), params)) {
+        try (Stream<DbRow> rows = db().createNamedQuery(NAME, sql(template)).params(params).execute()) {
             return rows.map(r -> mapper.map(new Row(r))).toList();
         } catch (DbClientException e) {
             throw sqlException(e);
@@ -66,7 +75,7 @@ public final class Tx {
     /** Runs a query and maps its first row, if any. */
     public <T> Optional<T> queryOne(String template, RowMapper<T> mapper, Object... params) throws SQLException {
         try {
-            return db().get(sql(template), params).map(r -> mapper.map(new Row(r)));
+            return db().createNamedGet(NAME, sql(template)).params(params).execute().map(r -> mapper.map(new Row(r)));
         } catch (DbClientException e) {
             throw sqlException(e);
         }
@@ -75,7 +84,7 @@ public final class Tx {
     /** Runs an INSERT, UPDATE, DELETE or DDL statement; returns the affected row count. */
     public long update(String template, Object... params) throws SQLException {
         try {
-            return db().dml(sql(template), params);
+            return db().createNamedDmlStatement(NAME, sql(template)).params(params).execute();
         } catch (DbClientException e) {
             throw sqlException(e);
         }

@@ -17,9 +17,10 @@ import org.postgresql.jdbc.PgStatement;
  * of unit). Committing, rolling back and session settings are refused: they belong to the registry, and session
  * state must never reach the next unit of work on a shared connection.
  * <p>
- * Every statement gets the statement timeout here, on the client ({@code PgStatement.setQueryTimeoutMs}): the driver
- * cancels it when the time is up. No setting is sent to the server, so no round trip is spent on it and nothing
- * outlives the statement, behind a transaction pooler too.
+ * Behind a pooler every statement gets the statement timeout here, on the client ({@code PgStatement.setQueryTimeoutMs}):
+ * the driver cancels it when the time is up. No setting is sent to the server, so no round trip is spent on it and
+ * nothing outlives the statement. (On a direct connection the timeout is the session's default instead, and
+ * {@code statementTimeoutMs} is 0 here.)
  */
 final class UnitConnection extends DelegatingConnection {
 
@@ -57,7 +58,9 @@ final class UnitConnection extends DelegatingConnection {
     }
 
     private <S extends Statement> S timed(S statement) throws SQLException {
-        statement.unwrap(PgStatement.class).setQueryTimeoutMs(statementTimeoutMs);
+        if (statementTimeoutMs > 0) {
+            statement.unwrap(PgStatement.class).setQueryTimeoutMs(statementTimeoutMs);
+        }
         return statement;
     }
 

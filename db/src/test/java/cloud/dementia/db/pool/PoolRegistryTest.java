@@ -269,6 +269,29 @@ class PoolRegistryTest {
         }
     }
 
+    /**
+     * The statement timeout holds for every statement: behind a pooler the driver cancels the statement, on a direct
+     * connection the session default each connection opened with does (and then the unit's session shows it).
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "direct connection: {0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void theStatementTimeoutCancelsALongStatement(boolean direct) {
+        try (cloud.dementia.db.testing.TestDatabase.Fresh db = cloud.dementia.db.testing.TestDatabase.get().freshDatabase();
+             PoolRegistry registry = new PoolRegistry(db.target().withDirect(direct), RegistrySettings.defaults()
+                     .withStatementTimeout(Duration.ofMillis(500)), new io.micrometer.core.instrument.simple.SimpleMeterRegistry())) {
+            TestDatabaseSql.run(db, "acme");
+            long start = System.nanoTime();
+            DataAccessException e = assertThrows(DataAccessException.class,
+                    () -> registry.inStatement("acme", tx -> tx.queryOne("SELECT pg_sleep(10)", r -> 1)));
+            assertEquals("57014", e.sqlState(), e.getMessage());
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), lessThan(5000L));
+            String session = registry.inStatement("acme", tx -> tx.queryOne("SHOW statement_timeout", r -> r.string(1)).orElseThrow());
+            assertEquals(direct ? "500ms" : "0", session, "a pooled session is left alone; a direct one has it as its default");
+            assertEquals("acme", registry.inStatement("acme", tx -> tx.queryOne("SELECT v FROM {s}.t", r -> r.string(1)).orElseThrow()),
+                    "the connection serves the next unit");
+        }
+    }
+
     /** On a direct connection the driver may prepare a statement it runs often; the registry works the same. */
     @Test
     void onADirectConnectionRepeatedStatementsArePreparedOnTheServer() {

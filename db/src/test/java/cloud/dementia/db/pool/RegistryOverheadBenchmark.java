@@ -1,4 +1,4 @@
-package cloud.dementia.db.bench;
+package cloud.dementia.db.pool;
 
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;
@@ -33,46 +33,43 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 import cloud.dementia.db.ConnectionTarget;
-import cloud.dementia.db.pool.PoolRegistry;
-import cloud.dementia.db.pool.RegistrySettings;
 import cloud.dementia.db.testing.TestDatabase;
 
 /**
- * Measures what {@link PoolRegistry#inTransaction} costs per unit of work compared with a bare
- * {@link HikariDataSource} running the same statement. Not a test: it asserts nothing and {@code mvn test} does not
- * run it. It prints a Markdown report to stdout (logging goes to stderr).
+ * Measures what {@link PoolRegistry#inStatement} costs per unit of work compared with a bare {@link HikariDataSource}
+ * running the same statement. Not a test: it asserts nothing and {@code mvn test} does not run it. It prints a
+ * Markdown report to stdout (logging goes to stderr).
  * <p>
  * Variants, each a loop of units on N platform threads:
  * <ul>
- *   <li>{@code bare}: borrow from a plain HikariDataSource, {@code SELECT v FROM bench.t WHERE id = ?}, commit, close.</li>
- *   <li>{@code bare+prelude}: the same plus the registry's prelude statement before the query, so the difference
- *       between it and {@code registry} is the Java-side bookkeeping only (optional, {@code -Dbench.prelude=false}
- *       leaves it out).</li>
- *   <li>{@code registry}: {@code registry.inTransaction("bench", tx -> tx.queryOne("SELECT v FROM t WHERE id = ?", ...))}.</li>
+ *   <li>{@code bare}: borrow from a plain HikariDataSource, run {@code SELECT v FROM "bench".t WHERE id = ?} (auto-commit),
+ *       read the row, close. The pool has the physical pool's own HikariCP settings ({@link PhysicalPool#hikariConfig})
+ *       and the same driver properties ({@link ConnectionTarget#driverProperties()}); the SQL is the registry's template
+ *       expanded the way a unit of work expands it ({@link Tx#expand}).</li>
+ *   <li>{@code registry}: {@code registry.inStatement("bench", tx -> tx.queryOne("SELECT v FROM {s}.t WHERE id = ?", ...))}:
+ *       admission, the physical pool, leak tracking, the statement timeout, DB Client over the unit's connection.</li>
  * </ul>
- * Both pools have the same size, the same driver properties ({@link ConnectionTarget#driverProperties()}) and
- * {@code autoCommit=false}. For each thread count every variant is warmed up, then measured in segments in mirrored
- * order (bare, bare+prelude, registry, registry, bare+prelude, bare) to even out drift.
+ * For each thread count every variant is warmed up, then measured in segments in mirrored order (bare, registry,
+ * registry, bare) to even out drift.
  * <p>
  * System properties: {@code bench.threads} (default {@code 2,8,32}), {@code bench.warmupSeconds} (3),
  * {@code bench.measureSeconds} (10, per segment; each variant is measured in two segments), {@code bench.poolSize} (5),
- * {@code bench.rows} (1000), {@code bench.prelude} (true).
+ * {@code bench.rows} (1000), {@code bench.connection} ({@code direct}, or {@code pooled} to run as behind a pooler).
  * The database comes from {@link TestDatabase} (set {@code TEST_DATABASE_URL} to use a given server).
  * <p>
  * Run from the repository root, in a JVM of its own (see {@code ops/BENCHMARKS.md}):
  * <pre>
  * mvn -B -q -pl db test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath \
  *   &amp;&amp; "$JAVA_HOME/bin/java" -cp "db/target/test-classes:db/target/classes:$(cat db/target/bench.classpath)" \
- *      cloud.dementia.db.bench.RegistryOverheadBenchmark
+ *      cloud.dementia.db.pool.RegistryOverheadBenchmark
  * </pre>
  */
 public final class RegistryOverheadBenchmark {
 
     private static final String SCHEMA = "bench";
-    private static final String BARE_SQL = "SELECT v FROM bench.t WHERE id = ?";
+    /** The statement both variants run: the registry's template, and the same expanded as a unit of work does. */
     private static final String REGISTRY_SQL = "SELECT v FROM {s}.t WHERE id = ?";
-    /** The statement PoolRegistry runs before every read-write unit of work (see PoolRegistry#prelude). */
-    private static final String PRELUDE_SQL = "SELECT set_config('search_path', ?, true), set_config('statement_timeout', ?, true)";
+    private static final String BARE_SQL = Tx.expand(REGISTRY_SQL, Tx.identifier(SCHEMA));
 
     private RegistryOverheadBenchmark() {
     }
@@ -166,24 +163,21 @@ public final class RegistryOverheadBenchmark {
         Duration measure = Duration.ofMillis((long) (Double.parseDouble(System.getProperty("bench.measureSeconds", "10")) * 1000));
         int poolSize = Integer.parseInt(System.getProperty("bench.poolSize", "5"));
         int rows = Integer.parseInt(System.getProperty("bench.rows", "1000"));
-        boolean withPrelude = Boolean.parseBoolean(System.getProperty("bench.prelude", "true"));
+        boolean direct = !System.getProperty("bench.connection", "direct").equals("pooled");
 
-        RegistrySettings settings = RegistrySettings.defaults();
-        if (poolSize > settings.budget()) {
-            settings = settings.withBudget(poolSize);
-        }
-        // a fixed-size pool on both sides: minimum idle = maximum, so the steady state is the same
-        settings = settings.withPoolSize(poolSize, poolSize);
+        // the same connections on both sides, all kept open (min idle = max), and the schema may use all of them
+        RegistrySettings settings = RegistrySettings.defaults().withBudget(Math.max(2, poolSize)).withPoolSize(poolSize, poolSize);
 
         TestDatabase server = TestDatabase.get();
         TestDatabase.Fresh db = server.freshDatabase();
         String serverVersion;
         try {
             serverVersion = setUp(db, rows);
-            ConnectionTarget bareTarget = db.target().withApplicationName("dementia-bench-bare");
-            ConnectionTarget registryTarget = db.target().withApplicationName("dementia-bench-registry");
-            String preludeSearchPath = "\"" + SCHEMA + "\", public";
-            String preludeTimeout = Long.toString(settings.statementTimeout().toMillis());
+            // as the server connects with DB_PREPARED_STATEMENTS=auto: directly (prepared statements, the statement timeout as
+            // the session default), or behind a pooler (neither: the driver times each statement)
+            ConnectionTarget base = db.target().withDirect(direct).withServerPrepared(direct);
+            ConnectionTarget bareTarget = base.withApplicationName("dementia-bench-bare");
+            ConnectionTarget registryTarget = base.withApplicationName("dementia-bench-registry");
 
             try (HikariDataSource bare = bareDataSource(bareTarget, settings);
                  PoolRegistry registry = new PoolRegistry(registryTarget, settings, new SimpleMeterRegistry())) {
@@ -198,35 +192,13 @@ public final class RegistryOverheadBenchmark {
                             }
                             rs.getString(1);
                         }
-                        c.commit();
                     }
                 }));
-                if (withPrelude) {
-                    variants.add(new Variant("bare+prelude", id -> {
-                        try (Connection c = bare.getConnection()) {
-                            try (PreparedStatement p = c.prepareStatement(PRELUDE_SQL)) {
-                                p.setString(1, preludeSearchPath);
-                                p.setString(2, preludeTimeout);
-                                p.execute();
-                            }
-                            try (PreparedStatement ps = c.prepareStatement(BARE_SQL)) {
-                                ps.setObject(1, id);
-                                try (ResultSet rs = ps.executeQuery()) {
-                                    if (!rs.next()) {
-                                        throw new IllegalStateException("no row " + id);
-                                    }
-                                    rs.getString(1);
-                                }
-                            }
-                            c.commit();
-                        }
-                    }));
-                }
                 variants.add(new Variant("registry", id -> registry.inStatement(SCHEMA,
                         tx -> tx.queryOne(REGISTRY_SQL, r -> r.string(1), id)
                                 .orElseThrow(() -> new IllegalStateException("no row " + id)))));
 
-                // mirrored order: A B C C B A (or A C C A without the prelude variant)
+                // mirrored order: A B B A
                 List<Variant> order = new ArrayList<>(variants);
                 List<Variant> reversed = new ArrayList<>(variants);
                 Collections.reverse(reversed);
@@ -251,8 +223,7 @@ public final class RegistryOverheadBenchmark {
                     results.put(threads, byVariant);
                 }
                 String finished = ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME);
-                report(results, withPrelude, serverVersion, poolSize, rows, warmup, measure, started, finished, settings,
-                        loadBefore, loadAverage());
+                report(results, serverVersion, poolSize, rows, direct, warmup, measure, started, finished, settings, loadBefore, loadAverage());
             }
         } finally {
             db.close();
@@ -274,22 +245,12 @@ public final class RegistryOverheadBenchmark {
         }
     }
 
-    /** A plain HikariCP pool configured like the registry's pools (see SchemaPool), minus the registry. */
+    /** A plain HikariCP pool with the physical pool's settings and the same driver properties, minus the registry. */
     private static HikariDataSource bareDataSource(ConnectionTarget target, RegistrySettings s) {
-        HikariConfig config = new HikariConfig();
+        HikariConfig config = PhysicalPool.hikariConfig(s.budget(), s.minIdle(), s.acquireTimeout().toMillis());
         config.setPoolName("bench-bare");
         config.setJdbcUrl(target.jdbcUrl());
         config.setDataSourceProperties(target.driverProperties());
-        config.setMaximumPoolSize(s.maxPerSchema());
-        config.setMinimumIdle(s.minIdle());
-        config.setConnectionTimeout(s.acquireTimeout().toMillis());
-        config.setValidationTimeout(Math.min(s.acquireTimeout().toMillis(), 2000));
-        config.setIdleTimeout(0);
-        config.setLeakDetectionThreshold(0);
-        config.setKeepaliveTime(0);
-        config.setMaxLifetime(30 * 60_000L);
-        config.setAutoCommit(false);
-        config.setRegisterMbeans(false);
         return new HikariDataSource(config);
     }
 
@@ -368,9 +329,10 @@ public final class RegistryOverheadBenchmark {
         return new Segment(all, totalUnits, totalErrors, elapsed, totalSum, firstError.get(), cpu, totalAllocated);
     }
 
-    private static void report(Map<Integer, Map<String, Result>> results, boolean withPrelude, String serverVersion, int poolSize,
-                               int rows, Duration warmup, Duration measure, String started, String finished,
-                               RegistrySettings settings, String loadBefore, String loadAfter) {
+    private static void report(Map<Integer, Map<String, Result>> results, String serverVersion, int poolSize, int rows, boolean direct,
+                               Duration warmup,
+                               Duration measure, String started, String finished, RegistrySettings settings, String loadBefore,
+                               String loadAfter) {
         StringBuilder out = new StringBuilder();
         out.append("## PoolRegistry overhead vs bare HikariCP\n\n");
         out.append("- run: ").append(started).append(" .. ").append(finished).append('\n');
@@ -380,19 +342,21 @@ public final class RegistryOverheadBenchmark {
         out.append("- load average (1/5/15 min) at start: ").append(loadBefore).append(", at end: ").append(loadAfter)
                 .append(" (the client, the server and anything else on the machine share the cores)\n");
         out.append("- database: PostgreSQL ").append(serverVersion).append(" via ").append(TestDatabase.get().admin().describe()).append('\n');
-        out.append("- pool: max ").append(poolSize).append(", min idle ").append(poolSize)
-                .append(", autoCommit=false, same driver properties (prepareThreshold=0) on both sides; registry budget ")
-                .append(settings.budget()).append(", statement timeout ").append(settings.statementTimeout().toMillis()).append(" ms\n");
-        out.append("- table: bench.t, ").append(rows).append(" rows, primary-key lookup of a random id\n");
-        out.append("- per thread count: warm-up ").append(warmup.toMillis()).append(" ms per variant, then ")
-                .append(withPrelude ? "6" : "4").append(" segments of ").append(measure.toMillis())
-                .append(" ms in mirrored order (").append(withPrelude ? "bare, bare+prelude, registry, registry, bare+prelude, bare"
-                        : "bare, registry, registry, bare").append("); each variant's numbers pool its 2 segments\n");
-        out.append("- latency = one whole unit as the caller sees it (wait for a connection + statements + commit + return); ")
-                .append("with more threads than connections it includes queueing for the pool\n");
+        out.append("- pools: ").append(poolSize).append(" connections kept open on both sides (max = min idle), the physical pool's HikariCP ")
+                .append("settings and the same driver properties; registry statement timeout ").append(settings.statementTimeout().toMillis())
+                .append(" ms\n");
+        out.append("- connection: ").append(direct ? "direct, as the server runs on one (`-Dbench.connection=direct`): server-side prepared "
+                + "statements allowed on both sides, the registry's statement timeout is each connection's session default"
+                : "as behind a pooler (`-Dbench.connection=pooled`): no server-side prepared statements on either side, the registry's "
+                + "driver times each statement").append('\n');
+        out.append("- table: bench.t, ").append(rows).append(" rows, primary-key lookup of a random id, one statement in auto-commit\n");
+        out.append("- per thread count: warm-up ").append(warmup.toMillis()).append(" ms per variant, then 4 segments of ")
+                .append(measure.toMillis()).append(" ms in mirrored order (bare, registry, registry, bare); each variant's numbers pool its ")
+                .append("2 segments\n");
+        out.append("- latency = one whole unit as the caller sees it (admission/wait for a connection + statement + return); ")
+                .append("with more threads than connections it includes queueing\n");
         out.append("- client CPU µs/unit = CPU time of the whole benchmark JVM during the segments / units (workers, HikariCP, GC, JIT; ")
-                .append("not PostgreSQL); alloc B/unit = bytes allocated by the worker threads / units. Both depend far less on ")
-                .append("other load on the machine than wall-clock numbers do\n");
+                .append("not PostgreSQL); alloc B/unit = bytes allocated by the worker threads / units\n");
         out.append("- segment spread = (max - min) / mean of the variant's two segment throughputs: a rough noise indicator\n\n");
 
         out.append("| threads | variant | units/s | mean µs | p50 µs | p99 µs | client CPU µs/unit | alloc B/unit | units | errors | segment spread |\n");
@@ -407,49 +371,22 @@ public final class RegistryOverheadBenchmark {
         }
 
         out.append("\n### Ratios (registry / bare)\n\n");
-        out.append("| threads | throughput | mean latency | p50 latency | p99 latency | mean Δ µs/unit |");
-        if (withPrelude) {
-            out.append(" throughput vs bare+prelude | mean latency vs bare+prelude | mean Δ µs/unit vs bare+prelude |");
-        }
-        out.append(" client CPU Δ µs/unit vs bare |");
-        if (withPrelude) {
-            out.append(" client CPU Δ µs/unit vs bare+prelude |");
-        }
-        out.append('\n');
-        out.append("|--:|--:|--:|--:|--:|--:|");
-        out.append(withPrelude ? "--:|--:|--:|--:|--:|" : "--:|");
-        out.append('\n');
+        out.append("| threads | throughput | mean latency | p50 latency | p99 latency | mean Δ µs/unit | client CPU Δ µs/unit | alloc Δ B/unit |\n");
+        out.append("|--:|--:|--:|--:|--:|--:|--:|--:|\n");
         for (Map.Entry<Integer, Map<String, Result>> e : results.entrySet()) {
             Result bare = e.getValue().get("bare");
             Result reg = e.getValue().get("registry");
-            out.append(String.format(Locale.ROOT, "| %d | %.3f | %.3f | %.3f | %.3f | %+.1f |", e.getKey(),
+            out.append(String.format(Locale.ROOT, "| %d | %.3f | %.3f | %.3f | %.3f | %+.1f | %+.1f | %+.0f |%n", e.getKey(),
                     reg.unitsPerSecond() / bare.unitsPerSecond(), reg.meanMicros() / bare.meanMicros(),
-                    reg.p50Micros() / bare.p50Micros(), reg.p99Micros() / bare.p99Micros(), reg.meanMicros() - bare.meanMicros()));
-            if (withPrelude) {
-                Result pre = e.getValue().get("bare+prelude");
-                out.append(String.format(Locale.ROOT, " %.3f | %.3f | %+.1f |", reg.unitsPerSecond() / pre.unitsPerSecond(),
-                        reg.meanMicros() / pre.meanMicros(), reg.meanMicros() - pre.meanMicros()));
-            }
-            out.append(String.format(Locale.ROOT, " %+.1f |", reg.cpuMicrosPerUnit() - bare.cpuMicrosPerUnit()));
-            if (withPrelude) {
-                Result pre = e.getValue().get("bare+prelude");
-                out.append(String.format(Locale.ROOT, " %+.1f |", reg.cpuMicrosPerUnit() - pre.cpuMicrosPerUnit()));
-            }
-            out.append('\n');
+                    reg.p50Micros() / bare.p50Micros(), reg.p99Micros() / bare.p99Micros(), reg.meanMicros() - bare.meanMicros(),
+                    reg.cpuMicrosPerUnit() - bare.cpuMicrosPerUnit(), reg.bytesPerUnit() - bare.bytesPerUnit()));
         }
 
         out.append("\n### What each unit does\n\n");
-        out.append("- bare: borrow; `").append(BARE_SQL).append("`; COMMIT; close. ")
-                .append("2 round trips (the driver sends BEGIN together with the SELECT).\n");
-        if (withPrelude) {
-            out.append("- bare+prelude: borrow; `").append(PRELUDE_SQL).append("`; the same SELECT; COMMIT; close. 3 round trips.\n");
-        }
-        out.append("- registry: `inTransaction` = borrow; the prelude `").append(PRELUDE_SQL)
-                .append("`; `SELECT v FROM t WHERE id = ?`; COMMIT; return. 3 round trips: **one more statement per transaction than bare**. ")
-                .append("In Java it also captures a stack trace for leak tracking (`new Throwable()` per checkout), ")
-                .append("registers/unregisters the checkout in a map, touches the pool's last-used clock (System.nanoTime + Instant.now, twice), ")
-                .append("goes through the budget's Backend proxy (reflection) for every connection call, ")
-                .append("checks budget contention on return, and records HikariCP acquire/usage timers in Micrometer.\n");
+        out.append("- bare: borrow; `").append(BARE_SQL).append("` (auto-commit: one round trip); close.\n");
+        out.append("- registry: `inStatement` = admission (one lock), borrow from the physical pool, a checkout record for leak tracking ")
+                .append("(thread and time, no stack), the statement through DB Client over the unit's connection with the statement timeout ")
+                .append("set on it (`setQueryTimeoutMs`), return, leave admission. One round trip, like bare.\n");
         Map<String, String> errors = new LinkedHashMap<>();
         for (Map.Entry<Integer, Map<String, Result>> e : results.entrySet()) {
             for (Map.Entry<String, Result> v : e.getValue().entrySet()) {
