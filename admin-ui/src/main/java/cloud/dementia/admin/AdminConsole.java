@@ -14,9 +14,9 @@ import cloud.dementia.db.store.AdminAudit;
 
 /**
  * The operator console: register it at {@code /admin}. It serves the pages ({@code /admin}, {@code /admin/pools/...},
- * {@code /admin/cleanup}, {@code /admin/audit}), their assets ({@code /admin/static/...}, from the jar) and the JSON
- * API ({@code /admin/api/...}); pages and API call the same operations. Every response carries the security
- * headers (a Content-Security-Policy without inline script, no framing, no caching).
+ * {@code /admin/physical}, {@code /admin/cleanup}, {@code /admin/audit}), their assets ({@code /admin/static/...},
+ * from the jar) and the JSON API ({@code /admin/api/...}); pages and API call the same operations. Every response
+ * carries the security headers (a Content-Security-Policy without inline script or style, no framing, no caching).
  *
  * <pre>{@code
  * routing.register("/admin", AdminConsole.create(registry, cleanup, credentials::acceptsAdmin, new AdminAudit(registry)));
@@ -32,7 +32,7 @@ public final class AdminConsole implements HttpService {
     private final Pages pages;
 
     private AdminConsole(PoolRegistry registry, IdleCleanup cleanup, AdminAuthenticator authenticator, AdminAudit audit, Clock clock) {
-        PoolHistory history = new PoolHistory(registry::pools, clock);
+        PoolHistory history = new PoolHistory(registry::pools, registry::physical, clock);
         this.assets = new Assets();
         Reads reads = new Reads(registry, cleanup, audit, history);
         Operations operations = new Operations(registry, cleanup, audit);

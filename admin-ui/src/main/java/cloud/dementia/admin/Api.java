@@ -48,12 +48,14 @@ final class Api implements HttpService {
         rules.any(this::authenticate)
                 .get("/pools", (req, res) -> safely(res, () -> send(res, Status.OK_200, reads.overview())))
                 .get("/pools/{schema}", this::pool)
+                .get("/physical", (req, res) -> safely(res, () -> send(res, Status.OK_200, reads.physical())))
                 .get("/budget", (req, res) -> safely(res, () -> send(res, Status.OK_200, reads.overview().budget())))
                 .get("/leaks", (req, res) -> safely(res, () -> send(res, Status.OK_200, Map.of("leaks", reads.leaks()))))
                 .get("/cleanup", (req, res) -> safely(res, () -> send(res, Status.OK_200, reads.cleanup())))
                 .get("/audit", this::audit)
                 .get("/history", this::history)
                 .post("/pools/{schema}/{action}", this::poolAction)
+                .post("/physical/{action}", this::physicalAction)
                 .post("/cleanup/run", this::cleanupRun)
                 .post("/cleanup/settings", this::cleanupSettings)
                 .any(this::notFound);
@@ -128,7 +130,15 @@ final class Api implements HttpService {
 
     private void pool(ServerRequest req, ServerResponse res) {
         String schema = req.path().pathParameters().get("schema");
-        safely(res, () -> send(res, Status.OK_200, reads.pool(schema).orElseThrow(() -> new UnknownPoolException(schema))));
+        safely(res, () -> {
+            Optional<Reads.PoolDetail> detail = reads.pool(schema);
+            if (detail.isEmpty() && schema.equals(reads.physicalName())) {
+                // no schema is called that (dementia_control, proj_*): say where the physical pool is
+                error(res, Status.NOT_FOUND_404, new UnknownPoolException(schema).getMessage() + "; the physical pool is GET /admin/api/physical");
+                return;
+            }
+            send(res, Status.OK_200, detail.orElseThrow(() -> new UnknownPoolException(schema)));
+        });
     }
 
     private void audit(ServerRequest req, ServerResponse res) {
@@ -158,12 +168,16 @@ final class Api implements HttpService {
                 samples.forEach(s -> rows.add(new long[] {s.at(), s.active(), s.waiting(), s.max()}));
                 pools.put(schema, rows);
             });
+            List<long[]> physical = new ArrayList<>();
+            reads.history().physicalSince(sinceMillis).forEach(s -> physical.add(new long[] {s.at(), s.active(), s.waiting(), s.max(), s.total()}));
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("at", System.currentTimeMillis());
             body.put("everyMs", PoolHistory.EVERY.toMillis());
             body.put("windowMs", PoolHistory.WINDOW.toMillis());
             body.put("columns", List.of("at", "active", "waiting", "max"));
             body.put("pools", pools);
+            body.put("physicalColumns", List.of("at", "active", "waiting", "max", "total"));
+            body.put("physical", physical);
             send(res, Status.OK_200, body);
         });
     }
@@ -186,6 +200,24 @@ final class Api implements HttpService {
             body.put("before", Operations.auditValues(change.before()));
             body.put("after", Operations.auditValues(change.after()));
             body.put("pool", reads.view(change.after()));
+            send(res, Status.OK_200, body);
+        });
+    }
+
+    private void physicalAction(ServerRequest req, ServerResponse res) {
+        Actor who = req.context().get(Actor.class).orElseThrow();
+        String action = req.path().pathParameters().get("action");
+        safely(res, () -> {
+            Operations.PhysicalChange change = operations.applyToPhysical(who, action).orElse(null);
+            if (change == null) {
+                error(res, Status.NOT_FOUND_404, "no action `" + action + "` for the physical pool: use reconnect");
+                return;
+            }
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("done", change.done());
+            body.put("before", Operations.auditValues(change.before()));
+            body.put("after", Operations.auditValues(change.after()));
+            body.put("physical", reads.physicalView(change.after()));
             send(res, Status.OK_200, body);
         });
     }

@@ -67,7 +67,7 @@ final class Fields {
         }
         JsonNode node = Json.read(body);
         if (!node.isObject()) {
-            throw new IllegalArgumentException("the request body must be a JSON object, like {\"max\": 8, \"minIdle\": 1}");
+            throw new IllegalArgumentException("the request body must be a JSON object, like {\"max\": 8}");
         }
         Map<String, String> m = new HashMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {

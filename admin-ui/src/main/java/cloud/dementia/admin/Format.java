@@ -23,6 +23,15 @@ public final class Format {
         return ms < 1000 ? "just now" : duration(ms) + " ago";
     }
 
+    /** @return {@code in 42 s}, {@code running about now}, or nothing when there is no time */
+    public String until(Instant t) {
+        if (t == null) {
+            return "";
+        }
+        long ms = Duration.between(Instant.now(), t).toMillis();
+        return ms > 0 ? "in " + duration(ms) : "running about now";
+    }
+
     /** @return {@code 850 ms}, {@code 14 s}, {@code 2 min 5 s}, {@code 1 h 2 min} */
     public static String duration(long ms) {
         if (ms < 1000) {

@@ -8,6 +8,7 @@ import java.util.logging.Logger;
 
 import cloud.dementia.db.pool.CleanupReport;
 import cloud.dementia.db.pool.IdleCleanup;
+import cloud.dementia.db.pool.PhysicalStats;
 import cloud.dementia.db.pool.PoolRegistry;
 import cloud.dementia.db.pool.PoolState;
 import cloud.dementia.db.pool.PoolStats;
@@ -18,6 +19,8 @@ import cloud.dementia.db.store.AdminAudit;
 /**
  * The operator's actions, the same for a console form and an {@code /admin/api} call: each one calls the pool
  * registry (or idle cleanup), writes who, what, before and after to the audit log, and says in one line what it did.
+ * Schema pools own no connection, so none of their actions opens or closes one; only {@code reconnect}, on the
+ * physical pool, replaces connections.
  */
 final class Operations {
 
@@ -31,6 +34,16 @@ final class Operations {
      * @param after  the pool after
      */
     record PoolChange(String done, PoolStats before, PoolStats after) {
+    }
+
+    /**
+     * What an action on the physical pool did.
+     *
+     * @param done   one line for the operator
+     * @param before the physical pool before
+     * @param after  the physical pool after
+     */
+    record PhysicalChange(String done, PhysicalStats before, PhysicalStats after) {
     }
 
     /**
@@ -74,6 +87,23 @@ final class Operations {
         });
     }
 
+    /**
+     * Applies an action on the physical pool by its name, as both the console's forms and {@code /admin/api} name it.
+     *
+     * @return what it did, or empty when there is no action of that name
+     */
+    java.util.Optional<PhysicalChange> applyToPhysical(Actor who, String action) {
+        return java.util.Optional.ofNullable(switch (action) {
+            case "reconnect" -> reconnect(who);
+            default -> null;
+        });
+    }
+
+    /** @return whether the schema's pool may be suspended: every one but the control schema's, which the server itself needs */
+    static boolean maySuspend(String schema) {
+        return !schema.equals(ControlSchema.NAME);
+    }
+
     PoolChange resize(Actor who, String schema, int max) {
         PoolStats before = existing(schema);
         PoolStats after = registry.resize(schema, max);
@@ -84,13 +114,20 @@ final class Operations {
     PoolChange drain(Actor who, String schema) {
         PoolStats before = existing(schema);
         PoolStats after = registry.drain(schema);
-        return audited(who, "drain", before, after, before.active() == 0
-                ? "`" + schema + "` had no work in flight: nothing to drain"
-                : "draining `" + schema + "`: new work waits until " + plural(before.active(), "unit") + " of work in flight have finished");
+        String done;
+        if (after.state() == PoolState.DRAINING) {
+            done = "draining `" + schema + "`: new work waits until " + plural(after.active(), "unit") + " of work in flight "
+                    + (after.active() == 1 ? "has" : "have") + " finished; no connection is closed";
+        } else if (before.state() == PoolState.SUSPENDED) {
+            done = "`" + schema + "` is suspended: nothing to drain (resume it first)";
+        } else {
+            done = "`" + schema + "` had no work in flight: nothing to drain";
+        }
+        return audited(who, "drain", before, after, done);
     }
 
     PoolChange suspend(Actor who, String schema) {
-        if (schema.equals(ControlSchema.NAME)) {
+        if (!maySuspend(schema)) {
             throw new IllegalArgumentException("the control schema `" + ControlSchema.NAME + "` cannot be suspended: the server itself "
                     + "needs it (projects, sessions, this audit log); drain or resize it instead");
         }
@@ -98,7 +135,8 @@ final class Operations {
         PoolStats after = registry.suspend(schema);
         return audited(who, "suspend", before, after, before.state() == PoolState.SUSPENDED
                 ? "`" + schema + "` was already suspended"
-                : "suspended `" + schema + "`: new work is refused at once; " + plural(before.active(), "unit") + " of work in flight finish");
+                : "suspended `" + schema + "`: new work is refused at once; " + plural(before.active(), "unit") + " of work in flight "
+                        + (before.active() == 1 ? "finishes" : "finish") + "; no connection is closed");
     }
 
     PoolChange resume(Actor who, String schema) {
@@ -113,7 +151,19 @@ final class Operations {
         PoolStats before = existing(schema);
         PoolStats after = registry.retire(schema);
         return audited(who, "retire", before, after, "retired `" + schema + "`: it left the registry; " + plural(before.active(), "unit")
-                + " of work in flight finish, callers waiting move to the next pool, which the next work opens (with its remembered size)");
+                + " of work in flight " + (before.active() == 1 ? "finishes, " : "finish, ") + plural(before.waiting(), "caller")
+                + (before.waiting() == 1 ? " waiting moves" : " waiting move") + " to the schema's next pool, which its next work opens with max "
+                + before.max() + (before.ownSize() ? " (its own size, remembered)" : " (the default)") + "; no connection is closed");
+    }
+
+    PhysicalChange reconnect(Actor who) {
+        PhysicalStats before = registry.physical();
+        PhysicalStats after = registry.reconnect();
+        String done = "reconnecting the physical pool: " + plural(before.idle(), "idle connection") + " closed now, "
+                + plural(before.active(), "connection") + " in use close when returned; new connections open as work needs them";
+        record(who, "reconnect", after.name(), auditValues(before), auditValues(after));
+        LOG.info(() -> "console: " + who + " reconnect pool=" + after.name() + ": " + done);
+        return new PhysicalChange(done, before, after);
     }
 
     CleanupChange cleanupNow(Actor who) {
@@ -181,6 +231,16 @@ final class Operations {
         m.put("ownSize", s.ownSize());
         m.put("active", s.active());
         m.put("waiting", s.waiting());
+        return m;
+    }
+
+    /** The values of the physical pool an operator compares before and after. */
+    static Map<String, Object> auditValues(PhysicalStats p) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("active", p.active());
+        m.put("idle", p.idle());
+        m.put("total", p.total());
+        m.put("allocated", p.allocated());
         return m;
     }
 

@@ -19,13 +19,16 @@ import cloud.dementia.db.pool.UnknownPoolException;
 import cloud.dementia.db.store.AdminAudit;
 
 /**
- * The console pages under {@code /admin}: login, pools, one pool, idle cleanup, audit. Every page but the login needs
- * a session; every POST needs the session's CSRF token. Actions redirect back with a one-line notice (POST, redirect,
- * GET), so a reload never repeats one.
+ * The console pages under {@code /admin}: login, pools, one schema pool, the physical pool, idle cleanup, audit. Every
+ * page but the login needs a session; every POST needs the session's CSRF token. Actions redirect back with a one-line
+ * notice (POST, redirect, GET), so a reload never repeats one. A page asked for with {@code ?live} answers with only
+ * its {@code data-live} parts, rendered from the same template, which its script swaps in to stay current.
  */
 final class Pages implements HttpService {
 
     private static final Format FMT = new Format();
+    /** The physical pool's page: a path of its own, beside the schema pools' {@code /admin/pools/{schema}}. */
+    static final String PHYSICAL = "/admin/physical";
 
     private final Reads reads;
     private final Operations operations;
@@ -50,6 +53,8 @@ final class Pages implements HttpService {
                 .get("/pools", this::pools)
                 .get("/pools/{schema}", this::pool)
                 .post("/pools/{schema}/{action}", this::poolAction)
+                .get("/physical", this::physical)
+                .post("/physical/{action}", this::physicalAction)
                 .get("/cleanup", this::cleanup)
                 .post("/cleanup/run", this::cleanupRun)
                 .post("/cleanup/settings", this::cleanupSettings)
@@ -137,11 +142,11 @@ final class Pages implements HttpService {
             try {
                 fields = Fields.read(req);
             } catch (IllegalArgumentException e) {
-                error(res, s, Status.BAD_REQUEST_400, "Bad request", e.getMessage());
+                error(req, res, s, Status.BAD_REQUEST_400, "Bad request", e.getMessage());
                 return;
             }
             if (!Access.csrfMatches(s, req, fields)) {
-                error(res, s, Status.FORBIDDEN_403, "Refused: no valid CSRF token",
+                error(req, res, s, Status.FORBIDDEN_403, "Refused: no valid CSRF token",
                         "This form was sent without the console's CSRF token (or with an old one), so it was not applied. "
                                 + "Reload the page and use its form again.");
                 return;
@@ -155,22 +160,31 @@ final class Pages implements HttpService {
 
     private void pools(ServerRequest req, ServerResponse res) {
         Session s = session(req);
-        Map<String, Object> m = page("pools", s);
-        html(res, Status.OK_200, templates.render("pools", m));
+        Map<String, Object> m = page("pools", s, req);
+        PoolOrder order = PoolOrder.of(req.query().first("sort").orElse(null), req.query().first("dir").orElse(null));
+        m.put("order", order);
+        m.put("pools", order.sort(((Reads.Overview) m.get("overview")).pools()));
+        render(req, res, Status.OK_200, "pools", m);
     }
 
     private void pool(ServerRequest req, ServerResponse res) {
         Session s = session(req);
         String schema = req.path().pathParameters().get("schema");
         Optional<Reads.PoolDetail> detail = reads.pool(schema);
-        if (detail.isEmpty()) {
-            error(res, s, Status.NOT_FOUND_404, "No pool `" + schema + "`", new UnknownPoolException(schema).getMessage() + ".");
+        if (detail.isEmpty() && schema.equals(reads.physicalName())) {
+            // no schema is called that (dementia_control, proj_*): whoever typed it wants the physical pool
+            redirect(res, PHYSICAL);
             return;
         }
-        Map<String, Object> m = page("pool", s);
+        if (detail.isEmpty()) {
+            error(req, res, s, Status.NOT_FOUND_404, "No pool `" + schema + "`", new UnknownPoolException(schema).getMessage() + ".");
+            return;
+        }
+        Map<String, Object> m = page("pool", s, req);
         m.put("detail", detail.get());
+        m.put("p", detail.get().pool());
         m.put("schema", schema);
-        html(res, Status.OK_200, templates.render("pool", m));
+        render(req, res, Status.OK_200, "pool", m);
     }
 
     private void poolAction(ServerRequest req, ServerResponse res) {
@@ -197,11 +211,37 @@ final class Pages implements HttpService {
         }
     }
 
+    private void physical(ServerRequest req, ServerResponse res) {
+        Session s = session(req);
+        Map<String, Object> m = page("physical", s, req);
+        Reads.PhysicalDetail detail = reads.physical();
+        m.put("detail", detail);
+        m.put("ph", detail.physical());
+        render(req, res, Status.OK_200, "physical", m);
+    }
+
+    private void physicalAction(ServerRequest req, ServerResponse res) {
+        Session s = session(req);
+        String action = req.path().pathParameters().get("action");
+        try {
+            Operations.PhysicalChange change = operations.applyToPhysical(new Actor(s.user(), "console", Access.address(req)), action)
+                    .orElse(null);
+            if (change == null) {
+                notFound(req, res);
+                return;
+            }
+            s.notice(Notice.done(change.done()));
+        } catch (PoolException e) {
+            s.notice(Notice.refused("Refused: " + e.getMessage()));
+        }
+        redirect(res, PHYSICAL);
+    }
+
     private void cleanup(ServerRequest req, ServerResponse res) {
         Session s = session(req);
-        Map<String, Object> m = page("cleanup", s);
-        m.put("cleanup", reads.cleanup());
-        html(res, Status.OK_200, templates.render("cleanup", m));
+        Map<String, Object> m = page("cleanup", s, req);
+        m.put("c", reads.cleanup());
+        render(req, res, Status.OK_200, "cleanup", m);
     }
 
     private void cleanupRun(ServerRequest req, ServerResponse res) {
@@ -236,24 +276,24 @@ final class Pages implements HttpService {
             before = Long.MAX_VALUE;
         }
         int limit = 100;
-        Map<String, Object> m = page("audit", s);
+        Map<String, Object> m = page("audit", s, req);
         List<Reads.AuditView> entries;
         try {
             entries = reads.audit(limit, before);
         } catch (PoolException e) {
-            error(res, s, Status.SERVICE_UNAVAILABLE_503, "The audit log could not be read", e.getMessage());
+            error(req, res, s, Status.SERVICE_UNAVAILABLE_503, "The audit log could not be read", e.getMessage());
             return;
         }
         m.put("entries", entries);
         m.put("older", entries.size() == limit ? entries.get(entries.size() - 1).id() : null);
         m.put("paged", before != Long.MAX_VALUE);
         m.put("maxRead", AdminAudit.MAX_READ);
-        html(res, Status.OK_200, templates.render("audit", m));
+        render(req, res, Status.OK_200, "audit", m);
     }
 
     private void notFound(ServerRequest req, ServerResponse res) {
         Session s = session(req);
-        error(res, s, Status.NOT_FOUND_404, "Not found", "The console has no page at " + req.path().absolute().path() + ".");
+        error(req, res, s, Status.NOT_FOUND_404, "Not found", "The console has no page at " + req.path().absolute().path() + ".");
     }
 
     // ---------------------------------------------------------------- helpers
@@ -267,21 +307,32 @@ final class Pages implements HttpService {
         return m;
     }
 
-    private Map<String, Object> page(String page, Session s) {
+    private Map<String, Object> page(String page, Session s, ServerRequest req) {
         Map<String, Object> m = base(page);
         m.put("user", s.user());
         m.put("csrf", s.csrf());
-        m.put("notice", s.takeNotice());
+        // a refresh must not take the notice an action left for the page the browser is about to load
+        m.put("notice", live(req) ? null : s.takeNotice());
         m.put("overview", reads.overview());
+        m.put("now", java.time.Instant.now());
         return m;
     }
 
-    private void error(ServerResponse res, Session s, Status status, String title, String message) {
-        Map<String, Object> m = page("error", s);
+    private void error(ServerRequest req, ServerResponse res, Session s, Status status, String title, String message) {
+        Map<String, Object> m = page("error", s, req);
         m.put("title", title);
         m.put("message", message);
         m.put("status", status.code());
-        html(res, status, templates.render("error", m));
+        render(req, res, status, "error", m);
+    }
+
+    /** @return whether the page's script asks for its live parts only */
+    private static boolean live(ServerRequest req) {
+        return req.query().contains("live");
+    }
+
+    private void render(ServerRequest req, ServerResponse res, Status status, String template, Map<String, Object> model) {
+        html(res, status, live(req) ? templates.renderLive(template, model) : templates.render(template, model));
     }
 
     private static Session session(ServerRequest req) {

@@ -16,12 +16,13 @@ import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
+import cloud.dementia.db.pool.PhysicalStats;
 import cloud.dementia.db.pool.PoolStats;
 
 /**
- * The last 15 minutes of every pool, sampled every few seconds on the pool layer's shared housekeeping executor (no
- * thread of its own), for the console's charts. Bounded: samples older than the window are dropped, and so is a pool
- * with none left.
+ * The last 15 minutes of every schema pool and of the physical pool, sampled every few seconds on the pool layer's
+ * shared housekeeping executor (no thread of its own), for the console's charts and the "in the last 15 minutes"
+ * counts. Bounded: samples older than the window are dropped, and so is a schema pool with none left.
  */
 final class PoolHistory {
 
@@ -31,25 +32,40 @@ final class PoolHistory {
     private static final Logger LOG = Logger.getLogger(PoolHistory.class.getName());
 
     /**
-     * One sample of one pool.
+     * One sample of one schema pool.
      *
      * @param at              epoch milliseconds
-     * @param active          checked out
+     * @param active          connections the schema holds
      * @param waiting         callers waiting
-     * @param total           backends open
-     * @param max             max size
-     * @param acquireTimeouts timeouts since the pool was opened
+     * @param max             most it may hold
+     * @param acquireTimeouts timeouts since the pool was created
      */
     record Sample(long at, int active, int waiting, int max, long acquireTimeouts) {
     }
 
+    /**
+     * One sample of the physical pool.
+     *
+     * @param at       epoch milliseconds
+     * @param active   connections checked out
+     * @param waiting  admitted callers waiting for a connection to open
+     * @param max      the budget
+     * @param total    backends open
+     * @param timeouts callers that got no connection from the database in time, since start
+     */
+    record PhysicalSample(long at, int active, int waiting, int max, int total, long timeouts) {
+    }
+
     private final Supplier<List<PoolStats>> pools;
+    private final Supplier<PhysicalStats> physical;
     private final Clock clock;
     private final Map<String, Deque<Sample>> bySchema = new HashMap<>();
+    private final Deque<PhysicalSample> physicalSamples = new ArrayDeque<>();
     private ScheduledFuture<?> task;
 
-    PoolHistory(Supplier<List<PoolStats>> pools, Clock clock) {
+    PoolHistory(Supplier<List<PoolStats>> pools, Supplier<PhysicalStats> physical, Clock clock) {
         this.pools = pools;
+        this.physical = physical;
         this.clock = clock;
     }
 
@@ -71,8 +87,13 @@ final class PoolHistory {
     /** Takes one sample of every pool now. */
     void sample() {
         List<PoolStats> now = pools.get();
+        PhysicalStats shared = physical.get();
         long at = clock.millis();
         synchronized (this) {
+            physicalSamples.addLast(new PhysicalSample(at, shared.active(), shared.waiting(), shared.max(), shared.total(), shared.timeouts()));
+            while (physicalSamples.size() > MOST_PER_POOL) {
+                physicalSamples.removeFirst();
+            }
             for (PoolStats p : now) {
                 Deque<Sample> samples = bySchema.computeIfAbsent(p.schema(), s -> new ArrayDeque<>());
                 samples.addLast(new Sample(at, p.active(), p.waiting(), p.max(), p.acquireTimeouts()));
@@ -81,6 +102,9 @@ final class PoolHistory {
                 }
             }
             long oldest = at - WINDOW.toMillis();
+            while (!physicalSamples.isEmpty() && physicalSamples.peekFirst().at() < oldest) {
+                physicalSamples.removeFirst();
+            }
             bySchema.values().forEach(samples -> {
                 while (!samples.isEmpty() && samples.peekFirst().at() < oldest) {
                     samples.removeFirst();
@@ -105,6 +129,16 @@ final class PoolHistory {
             }
         });
         return out;
+    }
+
+    /** @return samples of the physical pool taken after {@code sinceMillis}, oldest first */
+    synchronized List<PhysicalSample> physicalSince(long sinceMillis) {
+        return physicalSamples.stream().filter(s -> s.at() > sinceMillis).toList();
+    }
+
+    /** @return timeouts of the physical pool within the window (0 when it has no history) */
+    synchronized long recentPhysicalTimeouts(long timeoutsNow) {
+        return physicalSamples.isEmpty() ? 0 : Math.max(0, timeoutsNow - physicalSamples.peekFirst().timeouts());
     }
 
     /** @return acquire timeouts of the pool within the window (0 when it has no history) */

@@ -27,11 +27,13 @@ import cloud.dementia.db.pool.PoolStats;
  * @param lastUsedAt      when work last started or ended on it
  * @param saturated       every connection it may hold in use, or callers waiting
  * @param level           {@code ok}, {@code warn} or {@code crit}
+ * @param badge           the status word: {@code saturated} (crit at its own max), {@code waiting} (crit below it),
+ *                        else the level
  * @param why             what the numbers mean, most important first
  */
 record PoolView(String schema, String state, int active, int waiting, int max, boolean ownSize, long longestWaitMs,
                 long acquireTimeouts, long recentTimeouts, int suspectedLeaks, Instant createdAt, Instant lastUsedAt,
-                boolean saturated, String level, List<String> why) {
+                boolean saturated, String level, String badge, List<String> why) {
 
     /** Most urgent first, then by name: the order the pools table starts in. */
     static final Comparator<PoolView> URGENT_FIRST = Comparator.comparing((PoolView p) -> Level.valueOf(p.level().toUpperCase(java.util.Locale.ROOT)))
@@ -39,9 +41,11 @@ record PoolView(String schema, String state, int active, int waiting, int max, b
 
     static PoolView of(PoolStats s, BudgetStats budget, long recentTimeouts) {
         Level level = Level.OK;
+        String badge = null;
         List<String> why = new ArrayList<>();
         if (s.waiting() > 0) {
             level = Level.CRIT;
+            badge = s.active() >= s.max() ? "saturated" : "waiting";
             if (s.active() >= s.max()) {
                 why.add("saturated: all " + s.max() + " connections it may hold are in use and " + callers(s.waiting()) + " waiting; "
                         + "raise max or find what holds them");
@@ -75,7 +79,7 @@ record PoolView(String schema, String state, int active, int waiting, int max, b
         }
         return new PoolView(s.schema(), s.state().name(), s.active(), s.waiting(), s.max(), s.ownSize(), s.longestWaitMs(),
                 s.acquireTimeouts(), recentTimeouts, s.suspectedLeaks(), s.createdAt(), s.lastUsedAt(), s.saturated(), level.css(),
-                List.copyOf(why));
+                badge == null ? level.css() : badge, List.copyOf(why));
     }
 
     private static Level max(Level a, Level b) {

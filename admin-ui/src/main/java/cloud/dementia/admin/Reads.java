@@ -7,6 +7,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -16,6 +17,7 @@ import cloud.dementia.db.pool.BudgetStats;
 import cloud.dementia.db.pool.CleanupReport;
 import cloud.dementia.db.pool.IdleCleanup;
 import cloud.dementia.db.pool.LeakReport;
+import cloud.dementia.db.pool.PhysicalStats;
 import cloud.dementia.db.pool.PoolRegistry;
 import cloud.dementia.db.pool.PoolStats;
 import cloud.dementia.db.store.AdminAudit;
@@ -28,24 +30,43 @@ final class Reads {
 
     private static final Logger LOG = Logger.getLogger(Reads.class.getName());
 
-    /** Every pool and the budget, at one moment. */
-    record Overview(Instant at, BudgetView budget, List<PoolView> pools) {
+    /**
+     * Every pool and the budget, at one moment.
+     *
+     * @param budget     the connection budget
+     * @param physical   the physical pool: the backends every schema shares
+     * @param pools      the schema pools, most urgent first
+     * @param defaultMax max of a schema pool without a size of its own ({@code DB_POOL_MAX_PER_SCHEMA})
+     */
+    record Overview(Instant at, BudgetView budget, PhysicalView physical, List<PoolView> pools, int defaultMax) {
     }
 
     /**
-     * One pool in full.
+     * One schema pool in full.
      *
-     * @param pool     its numbers and their meaning
-     * @param budget   the budget
-     * @param resize   the limits a resize must respect
-     * @param leaks    its suspected leaks, still held first
-     * @param server   what PostgreSQL sees of its backends
-     * @param recent   the last audited actions on it
-     * @param leakThresholdMs the leak threshold
-     * @param defaultMax      max of a newly opened pool ({@code DB_POOL_MAX_PER_SCHEMA})
+     * @param pool             its numbers and their meaning
+     * @param budget           the budget
+     * @param resize           the limits a resize must respect
+     * @param leaks            its suspected leaks, still held first
+     * @param server           what PostgreSQL sees of the backends the schema's work holds now
+     * @param recent           the last audited actions on it
+     * @param leakThresholdMs  the leak threshold ({@code DB_LEAK_THRESHOLD_MS})
+     * @param acquireTimeoutMs how long new work waits for a connection ({@code DB_POOL_ACQUIRE_TIMEOUT_MS})
+     * @param suspendable      whether it may be suspended (not the control schema)
      */
     record PoolDetail(PoolView pool, BudgetView budget, ResizeRule resize, List<LeakView> leaks, ServerSide server,
-                      List<AuditView> recent, long leakThresholdMs, int defaultMax) {
+                      List<AuditView> recent, long leakThresholdMs, long acquireTimeoutMs, boolean suspendable) {
+    }
+
+    /**
+     * The physical pool in full.
+     *
+     * @param physical its numbers and their meaning
+     * @param budget   the budget
+     * @param server   what PostgreSQL sees of every backend it holds, and which schema holds each one now
+     * @param recent   the last audited actions on it
+     */
+    record PhysicalDetail(PhysicalView physical, BudgetView budget, ServerSide server, List<AuditView> recent) {
     }
 
     /**
@@ -60,17 +81,20 @@ final class Reads {
     }
 
     /**
-     * A suspected leak: a checkout held longer than the leak threshold, and the stack that took it.
+     * A suspected leak: a checkout held longer than the leak threshold, and where its holder is stuck.
      *
+     * @param stack  the holding thread's stack when the checkout crossed the threshold, one frame per line
      * @param origin the first frame of that stack outside the pool layer and the JDK: the code that holds the connection
      */
     record LeakView(long id, String schema, String thread, Instant takenAt, long heldMs, boolean returned, String stack, String origin) {
     }
 
     /**
-     * What PostgreSQL lists for the pool's backends ({@code pg_stat_activity}, found by pid).
+     * What PostgreSQL lists for a pool's backends ({@code pg_stat_activity}, found by pid), next to what the pool says.
      *
      * @param at                   server time of the snapshot
+     * @param checkedOut           connections the pool says are checked out (the schema holds, or all schemas hold)
+     * @param held                 backends the pool holds: a schema's checkouts, or every backend of the physical pool
      * @param byState              backends per state
      * @param listed               backends the server lists
      * @param busy                 of those, not idle
@@ -78,14 +102,22 @@ final class Reads {
      * @param oldestTransactionMs  age of the oldest open transaction, or {@code null}
      * @param oldestTransactionPid its backend, or {@code null}
      * @param backends             each listed backend
+     * @param heldBy               which schema's work holds each backend now, by pid (backends not in it are idle)
      * @param disagreements        where pool and server differ, one sentence each
      * @param error                why the view could not be read, or {@code null}
      */
-    record ServerSide(Instant at, Map<String, Integer> byState, int listed, int busy, List<Integer> notListed, Long oldestTransactionMs,
-                      Integer oldestTransactionPid, List<ServerBackend> backends, List<String> disagreements, String error) {
+    record ServerSide(Instant at, int checkedOut, int held, Map<String, Integer> byState, int listed, int busy, List<Integer> notListed,
+                      Long oldestTransactionMs, Integer oldestTransactionPid, List<ServerBackend> backends, Map<Integer, String> heldBy,
+                      List<String> disagreements, String error) {
 
         static ServerSide unavailable(String why) {
-            return new ServerSide(null, Map.of(), 0, 0, List.of(), null, null, List.of(), List.of(), why);
+            return new ServerSide(null, 0, 0, Map.of(), 0, 0, List.of(), null, null, List.of(), Map.of(), List.of(), why);
+        }
+
+        static ServerSide of(BackendActivity a, Map<Integer, String> heldBy) {
+            return new ServerSide(a.at(), a.checkedOut(), a.poolPids().size(), a.byState(), a.backends().size(), a.busy(), a.notListed(),
+                    a.oldestTransactionAge().map(Duration::toMillis).orElse(null), a.oldestTransaction().map(ServerBackend::pid).orElse(null),
+                    a.backends(), heldBy, a.disagreements(), null);
         }
     }
 
@@ -112,7 +144,7 @@ final class Reads {
     record Change(String field, String before, String after, boolean changed) {
     }
 
-    private static final List<String> FIELD_ORDER = List.of("state", "max", "ownSize", "active", "waiting",
+    private static final List<String> FIELD_ORDER = List.of("state", "max", "ownSize", "active", "idle", "total", "waiting",
             "intervalSeconds", "idleMaxSeconds", "pools", "allocated", "closed", "retired");
 
     private final PoolRegistry registry;
@@ -131,11 +163,13 @@ final class Reads {
 
     Overview overview() {
         BudgetStats budget = registry.budget();
+        PhysicalStats physical = registry.physical();
         List<PoolView> pools = registry.pools().stream()
                 .map(s -> view(s, budget))
                 .sorted(PoolView.URGENT_FIRST)
                 .toList();
-        return new Overview(Instant.now(), BudgetView.of(budget, pools), pools);
+        return new Overview(Instant.now(), BudgetView.of(budget, physical, pools), physicalView(physical), pools,
+                registry.settings().maxPerSchema());
     }
 
     Optional<PoolDetail> pool(String schema) {
@@ -150,8 +184,36 @@ final class Reads {
             return Optional.empty();
         }
         List<LeakView> leaks = registry.leaks().stream().filter(l -> l.schema().equals(schema)).map(Reads::leak).toList();
-        return Optional.of(new PoolDetail(view(stats.get()), overview().budget(), resizeRule(schema), leaks, server,
-                recentActions(schema), registry.settings().leakThreshold().toMillis(), registry.settings().maxPerSchema()));
+        return Optional.of(new PoolDetail(view(stats.get()), overview().budget(), resizeRule(), leaks, server, recentActions(schema),
+                registry.settings().leakThreshold().toMillis(), registry.settings().acquireTimeout().toMillis(),
+                Operations.maySuspend(schema)));
+    }
+
+    PhysicalDetail physical() {
+        ServerSide server;
+        try {
+            // which schema's work holds each backend, read just before and just after the server's snapshot: a checkout
+            // that spans it shows in both, one that began or ended meanwhile in one of them
+            Map<Integer, String> heldBy = new TreeMap<>();
+            holders(heldBy);
+            BackendActivity a = serverView.physical();
+            holders(heldBy);
+            server = ServerSide.of(a, heldBy);
+        } catch (RuntimeException e) {
+            LOG.log(Level.FINE, "server view of the physical pool failed", e);
+            server = ServerSide.unavailable("pg_stat_activity could not be read: " + e.getMessage());
+        }
+        Overview o = overview();
+        return new PhysicalDetail(o.physical(), o.budget(), server, recentActions(o.physical().name()));
+    }
+
+    private void holders(Map<Integer, String> heldBy) {
+        registry.pools().forEach(p -> registry.checkoutPids(p.schema()).forEach(pid -> heldBy.put(pid, p.schema())));
+    }
+
+    /** @return the physical pool's name: a path segment of its own, never a schema ({@code dementia_control}, {@code proj_*}) */
+    String physicalName() {
+        return registry.physical().name();
     }
 
     List<LeakView> leaks() {
@@ -171,10 +233,6 @@ final class Reads {
         return history;
     }
 
-    Optional<PoolStats> stats(String schema) {
-        return registry.currentStats(schema);
-    }
-
     /** @return the pool as the console shows it, against the budget now */
     PoolView view(PoolStats s) {
         return view(s, registry.budget());
@@ -184,12 +242,17 @@ final class Reads {
         return PoolView.of(s, budget, history.recentTimeouts(s.schema(), s.acquireTimeouts()));
     }
 
-    ResizeRule resizeRule(String schema) {
+    /** @return the physical pool as the console shows it */
+    PhysicalView physicalView(PhysicalStats p) {
+        return PhysicalView.of(p, history.recentPhysicalTimeouts(p.timeouts()));
+    }
+
+    ResizeRule resizeRule() {
         int budget = registry.budget().budget();
         int defaultMax = registry.settings().maxPerSchema();
         String rule = "max may be 1 to " + budget + " (the budget, DB_POOL_BUDGET: no schema may hold more connections than the whole "
-                + "process opens). The size is remembered across idle cleanup and restarts; " + defaultMax
-                + " (DB_POOL_MAX_PER_SCHEMA) makes the pool follow the default again.";
+                + "process opens). Any other size than " + defaultMax + " (DB_POOL_MAX_PER_SCHEMA) is the pool's own: remembered in the "
+                + "control schema, it outlives a retire, idle cleanup and restarts; resizing to " + defaultMax + " forgets it.";
         return new ResizeRule(budget, budget, defaultMax, rule);
     }
 
@@ -199,29 +262,31 @@ final class Reads {
             if (activity.isEmpty()) {
                 return ServerSide.unavailable("the pool was retired while it was read");
             }
-            BackendActivity a = activity.get();
-            return new ServerSide(a.at(), a.byState(), a.backends().size(), a.busy(), a.notListed(),
-                    a.oldestTransactionAge().map(Duration::toMillis).orElse(null),
-                    a.oldestTransaction().map(ServerBackend::pid).orElse(null), a.backends(), a.disagreements(), null);
+            Map<Integer, String> heldBy = new TreeMap<>();
+            activity.get().poolPids().forEach(pid -> heldBy.put(pid, schema));
+            return ServerSide.of(activity.get(), heldBy);
         } catch (RuntimeException e) {
             LOG.log(Level.FINE, "server view of schema=" + schema + " failed", e);
             return ServerSide.unavailable("pg_stat_activity could not be read: " + e.getMessage());
         }
     }
 
-    private List<AuditView> recentActions(String schema) {
+    private List<AuditView> recentActions(String target) {
         try {
-            return audit.recentFor(schema, 5).stream().map(Reads::auditView).toList();
+            return audit.recentFor(target, 5).stream().map(Reads::auditView).toList();
         } catch (RuntimeException e) {
-            LOG.log(Level.FINE, "recent actions of schema=" + schema + " could not be read", e);
+            LOG.log(Level.FINE, "recent actions on " + target + " could not be read", e);
             return List.of();
         }
     }
 
+    /** Frames of the pool layer, the JDK, the driver and DB Client: the holder's own code is the first frame after them. */
+    private static final List<String> PLUMBING = List.of("cloud.dementia.db.pool.", "java.", "jdk.", "sun.", "com.zaxxer.", "org.postgresql.",
+            "io.helidon.dbclient.");
+
     private static LeakView leak(LeakReport r) {
         String origin = r.stack().lines()
-                .filter(frame -> !frame.startsWith("cloud.dementia.db.pool.") && !frame.startsWith("java.") && !frame.startsWith("jdk.")
-                        && !frame.contains("/java.") && !frame.startsWith("com.zaxxer."))
+                .filter(frame -> PLUMBING.stream().noneMatch(frame::startsWith) && !frame.contains("/java.") && !frame.contains("/jdk."))
                 .findFirst().orElse(null);
         return new LeakView(r.id(), r.schema(), r.thread(), r.takenAt(), r.held().toMillis(), r.returned(), r.stack(), origin);
     }

@@ -7,6 +7,7 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
+import cloud.dementia.db.pool.PhysicalStats;
 import cloud.dementia.db.pool.PoolState;
 import cloud.dementia.db.pool.PoolStats;
 
@@ -17,7 +18,12 @@ class PoolHistoryTest {
 
     final TestClock clock = new TestClock();
     final List<PoolStats> now = new ArrayList<>();
-    final PoolHistory history = new PoolHistory(() -> List.copyOf(now), clock);
+    PhysicalStats physicalNow = physical(0, 0, 0);
+    final PoolHistory history = new PoolHistory(() -> List.copyOf(now), () -> physicalNow, clock);
+
+    static PhysicalStats physical(int active, int total, long timeouts) {
+        return new PhysicalStats("physical", active, total - active, total, 12, 0, 0, timeouts, total);
+    }
 
     static PoolStats pool(String schema, int active, int waiting, long timeouts) {
         return new PoolStats(schema, PoolState.OPEN, active, waiting, 5, false, 0, timeouts, 0, Instant.EPOCH, Instant.EPOCH);
@@ -57,5 +63,28 @@ class PoolHistoryTest {
         clock.advance(Duration.ofMinutes(16));
         history.sample();
         assertEquals(0, history.recentTimeouts("acme", 14), "older timeouts fall out of the window");
+    }
+
+    @Test
+    void samplesThePhysicalPoolAndCountsItsRecentTimeouts() {
+        physicalNow = physical(2, 4, 1);
+        history.sample();
+        long first = clock.millis();
+        clock.advance(PoolHistory.EVERY);
+        physicalNow = physical(3, 5, 3);
+        history.sample();
+        var newer = history.physicalSince(first);
+        assertEquals(1, newer.size());
+        assertEquals(3, newer.get(0).active());
+        assertEquals(5, newer.get(0).total());
+        assertEquals(12, newer.get(0).max());
+        assertEquals(2, history.physicalSince(0).size());
+        assertEquals(2, history.recentPhysicalTimeouts(3));
+        for (int i = 0; i < 1000; i++) {
+            clock.advance(PoolHistory.EVERY);
+            history.sample();
+        }
+        assertEquals(PoolHistory.WINDOW.toMillis() / PoolHistory.EVERY.toMillis() + 1, history.physicalSince(0).size(), "bounded by the window");
+        assertEquals(0, history.recentPhysicalTimeouts(3), "older timeouts fall out of the window");
     }
 }

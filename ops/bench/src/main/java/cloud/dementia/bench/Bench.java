@@ -26,7 +26,7 @@ import org.HdrHistogram.Histogram;
  * <pre>
  * java -jar ops/bench/target/dementia-bench.jar [recall] [projects] [scale] [wakeup]
  *      [--server-jar server/target/dementia-server.jar] [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
- *      [--seconds 15] [--profile]
+ *      [--seconds 15] [--profile] [--server-env NAME=VALUE ...]
  * </pre>
  */
 public final class Bench {
@@ -42,14 +42,16 @@ public final class Bench {
     private static final int TOPICS = 100;
 
     private final Path jar;
+    private final Map<String, String> extraEnv;
     private final Postgres pg;
     private final int seconds;
     private final boolean profile;
     private final Path work;
     private int failedCalls;
 
-    private Bench(Path jar, Postgres pg, int seconds, boolean profile, Path work) {
+    private Bench(Path jar, Map<String, String> extraEnv, Postgres pg, int seconds, boolean profile, Path work) {
         this.jar = jar;
+        this.extraEnv = extraEnv;
         this.pg = pg;
         this.seconds = seconds;
         this.profile = profile;
@@ -62,8 +64,13 @@ public final class Bench {
         String postgres = "postgresql://postgres@127.0.0.1:5432/postgres";
         int seconds = 15;
         boolean profile = false;
+        Map<String, String> extraEnv = new LinkedHashMap<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
+                case "--server-env" -> {
+                    String[] kv = args[++i].split("=", 2);
+                    extraEnv.put(kv[0], kv.length > 1 ? kv[1] : "");
+                }
                 case "--server-jar" -> jar = Path.of(args[++i]);
                 case "--postgres" -> postgres = args[++i];
                 case "--seconds" -> seconds = Integer.parseInt(args[++i]);
@@ -71,7 +78,7 @@ public final class Bench {
                 case "recall", "projects", "scale", "wakeup" -> scenarios.add(args[i]);
                 default -> {
                     System.err.println("unknown argument " + args[i] + "; scenarios: recall projects scale wakeup; options: --server-jar, "
-                            + "--postgres, --seconds, --profile");
+                            + "--postgres, --seconds, --profile, --server-env NAME=VALUE");
                     System.exit(2);
                 }
             }
@@ -90,7 +97,7 @@ public final class Bench {
                 + System.getProperty("os.arch") + ", Java " + System.getProperty("java.version") + "; load average at start "
                 + loadAverage() + ". Command: `java -jar ops/bench/target/dementia-bench.jar " + String.join(" ", args) + "`");
         try (Postgres pg = new Postgres(postgres)) {
-            Bench bench = new Bench(jar, pg, seconds, profile, work);
+            Bench bench = new Bench(jar, extraEnv, pg, seconds, profile, work);
             for (String s : scenarios) {
                 switch (s) {
                     case "recall" -> bench.recall();
@@ -113,7 +120,7 @@ public final class Bench {
         Path jfr = work.resolve("recall.jfr");
         List<String> jvm = profile ? List.of("-XX:StartFlightRecording=filename=" + jfr + ",settings=profile,jdk.ExecutionSample#period=1ms")
                 : List.of();
-        try (Server server = Server.start(jar, pg.jdbcUrl(), Map.of("DB_POOL_BUDGET", "4", "DB_POOL_MAX_PER_SCHEMA", "4"), jvm, work, "recall")) {
+        try (Server server = Server.start(jar, pg.jdbcUrl(), with(Map.of("DB_POOL_BUDGET", "4", "DB_POOL_MAX_PER_SCHEMA", "4")), jvm, work, "recall")) {
             seed(server, List.of("bench"), TOPICS);
             List<String> sessions = new ArrayList<>();
             for (int i = 0; i < 16; i++) {
@@ -159,6 +166,7 @@ public final class Bench {
                 server.close();
                 printProfile(jfr, "/execute", execute1.from, execute1.to);
                 printProfile(jfr, "/mcp (wrk)", mcpWrk.from, mcpWrk.to);
+                printProfile(jfr, "/mcp (MCP Java SDK)", mcpSdk.from, mcpSdk.to);
             }
         }
     }
@@ -191,13 +199,16 @@ public final class Bench {
             many.add(String.format(Locale.ROOT, "p%03d", i));
         }
         int topics = 10;
-        try (Server server = Server.start(jar, pg.jdbcUrl(), Map.of("DB_POOL_BUDGET", "8"), List.of(), work, "projects")) {
+        try (Server server = Server.start(jar, pg.jdbcUrl(), with(Map.of("DB_POOL_BUDGET", "8")), List.of(), work, "projects")) {
             seed(server, many, topics);
             String one = Wrk.executeRecall(List.of(many.get(0)), topics);
             String all = Wrk.executeRecall(many, topics);
-            log("warming up (5 s each)");
-            Wrk.run(server, one, 16, 5, work);
-            Wrk.run(server, all, 16, 5, work);
+            // long enough that every project's statements are prepared on every connection (DB_PREPARED_STATEMENTS=auto on a
+            // direct connection prepares a statement the fifth time a connection runs it)
+            int warm = Math.max(15, seconds);
+            log("warming up (" + warm + " s each)");
+            Wrk.run(server, one, 16, warm, work);
+            Wrk.run(server, all, 16, warm, work);
             ProjectsRow a = steady(server, "1 project", one);
             ProjectsRow b = steady(server, "120 projects", all);
             ProjectsRow c = steady(server, "1 project (again)", one);
@@ -243,8 +254,8 @@ public final class Bench {
         int each = Math.max(5, seconds / 2);
         Map<Integer, List<Row>> byBudget = new LinkedHashMap<>();
         for (int budget : budgets) {
-            try (Server server = Server.start(jar, pg.jdbcUrl(), Map.of("DB_POOL_BUDGET", Integer.toString(budget),
-                    "DB_POOL_MAX_PER_SCHEMA", Integer.toString(budget)), List.of(), work, "scale-" + budget)) {
+            try (Server server = Server.start(jar, pg.jdbcUrl(), with(Map.of("DB_POOL_BUDGET", Integer.toString(budget),
+                    "DB_POOL_MAX_PER_SCHEMA", Integer.toString(budget))), List.of(), work, "scale-" + budget)) {
                 seed(server, List.of("bench"), TOPICS);
                 String script = Wrk.executeRecall(List.of("bench"), TOPICS);
                 Wrk.run(server, script, 16, 5, work);
@@ -294,7 +305,7 @@ public final class Bench {
     // ---------------------------------------------------------------- 5. the write-up's scenario
 
     private void wakeup() throws Exception {
-        try (Server server = Server.start(jar, pg.jdbcUrl(), Map.of("DB_POOL_MAX_PER_SCHEMA", "2"), List.of(), work, "wakeup")) {
+        try (Server server = Server.start(jar, pg.jdbcUrl(), with(Map.of("DB_POOL_MAX_PER_SCHEMA", "2")), List.of(), work, "wakeup")) {
             seed(server, List.of("deploy"), 30);
             server.execute("sleep", "{\"project\":\"deploy\"}");
             Histogram latency = new Histogram(3);
@@ -436,6 +447,13 @@ public final class Bench {
         log(String.format(Locale.ROOT, "%s: %.0f calls/s, p99 %.2f ms, %d failed, server CPU %.0f µs/call", name, r.perSecond(), r.p99Ms(),
                 r.failures(), cpuMicros));
         return new Row(name, r.perSecond(), r.p50Ms(), r.p99Ms(), r.failures(), cpuMicros, from, to);
+    }
+
+    /** The scenario's variables, then those given with --server-env (which win). */
+    private Map<String, String> with(Map<String, String> scenario) {
+        Map<String, String> env = new LinkedHashMap<>(scenario);
+        env.putAll(extraEnv);
+        return env;
     }
 
     static void log(String line) {

@@ -55,6 +55,15 @@ class AdminAccessTest {
         assertEquals(303, post.statusCode());
         assertThat(location(post), containsString("/admin/login"));
         assertEquals(runs, s.server.cleanup().history().size(), "nothing ran");
+        java.util.Set<Integer> backends = s.backendPids();
+        HttpResponse<String> reconnect = anonymous.post("/admin/physical/reconnect", Map.of());
+        assertEquals(303, reconnect.statusCode());
+        assertThat(location(reconnect), containsString("/admin/login"));
+        assertEquals(backends, s.backendPids(), "no connection was replaced");
+        assertEquals("/admin/login?next=%2Fadmin%2Fphysical", location(anonymous.get("/admin/physical")));
+        HttpResponse<String> live = anonymous.get("/admin?live");
+        assertEquals(303, live.statusCode(), "a page's live parts need a session as much as the page");
+        assertThat(location(live), containsString("/admin/login"));
 
         HttpResponse<String> api = s.get("/admin/api/pools", Map.of());
         assertEquals(401, api.statusCode());
@@ -118,19 +127,28 @@ class AdminAccessTest {
     void everyPostNeedsTheSessionsCsrfToken() {
         ConsoleSession session = new ConsoleSession(s).loggedIn();
         ConsoleSession other = new ConsoleSession(s).loggedIn();
-        HttpResponse<String> none = session.post("/admin/pools/acme/resize", Map.of("max", "9", "minIdle", "0"));
+        HttpResponse<String> none = session.post("/admin/pools/acme/resize", Map.of("max", "9"));
         assertEquals(403, none.statusCode());
         assertThat(none.body(), containsString("Refused: no valid CSRF token"));
-        assertEquals(403, session.post("/admin/pools/acme/resize", Map.of("max", "9", "minIdle", "0", "_csrf", other.csrf())).statusCode(),
+        assertEquals(403, session.post("/admin/pools/acme/resize", Map.of("max", "9", "_csrf", other.csrf())).statusCode(),
                 "another session's token");
         assertEquals(403, session.post("/admin/cleanup/run", Map.of()).statusCode());
+        java.util.Set<Integer> backends = s.backendPids();
+        assertEquals(403, session.post("/admin/physical/reconnect", Map.of()).statusCode());
+        assertEquals(403, session.post("/admin/physical/reconnect", Map.of("_csrf", other.csrf())).statusCode());
         assertEquals(5, s.registry().currentStats("acme").orElseThrow().max(), "nothing was applied");
+        assertEquals(backends, s.backendPids(), "no connection was replaced");
 
-        HttpResponse<String> ok = session.post("/admin/pools/acme/resize", Map.of("max", "9", "minIdle", "0", "_csrf", session.csrf()));
+        HttpResponse<String> ok = session.post("/admin/pools/acme/resize", Map.of("max", "9", "_csrf", session.csrf()));
         assertEquals(303, ok.statusCode());
         assertEquals("/admin/pools/acme", location(ok));
         assertEquals(9, s.registry().currentStats("acme").orElseThrow().max());
-        assertThat(session.get("/admin/pools/acme").body(), containsString("resized `acme`: max 5 → 9, min idle 0 → 0"));
+        assertThat(session.get("/admin/pools/acme").body(), containsString("resized `acme`: max 5 → 9 (remembered)"));
+
+        HttpResponse<String> reconnect = session.post("/admin/physical/reconnect", Map.of("_csrf", session.csrf()));
+        assertEquals(303, reconnect.statusCode());
+        assertEquals("/admin/physical", location(reconnect));
+        assertThat(session.get("/admin/physical").body(), containsString("reconnecting the physical pool: "));
 
         HttpResponse<String> api = session.postWithHeader("/admin/api/pools/acme/resize", "{\"max\": 5}", "X-Requested-With", "x");
         assertEquals(403, api.statusCode(), "the API with the session cookie needs the token as well");
@@ -167,7 +185,8 @@ class AdminAccessTest {
         Pattern inlineScript = Pattern.compile("<script(?![^>]*\\ssrc=)[^>]*>", Pattern.CASE_INSENSITIVE);
         Pattern inlineStyleOrHandler = Pattern.compile("\\s(style|on[a-z]+)=\"", Pattern.CASE_INSENSITIVE);
         Pattern external = Pattern.compile("\\s(src|href)=\"(https?:)?//", Pattern.CASE_INSENSITIVE);
-        for (String path : List.of("/admin/login", "/admin", "/admin/pools/acme", "/admin/cleanup", "/admin/audit", "/admin/nothing")) {
+        for (String path : List.of("/admin/login", "/admin", "/admin?sort=max&dir=asc", "/admin/pools/acme", "/admin/physical",
+                "/admin/cleanup", "/admin/audit", "/admin/nothing")) {
             HttpResponse<String> r = path.equals("/admin/login") ? new ConsoleSession(s).get(path) : session.get(path);
             assertTrue(r.statusCode() == 200 || r.statusCode() == 404, path + " " + r.statusCode());
             assertSecurityHeaders(r, path);
@@ -177,7 +196,19 @@ class AdminAccessTest {
             assertFalse(external.matcher(r.body()).find(), path + " loads something from another site");
             assertThat(r.body(), containsString("<script defer src=\"/admin/static/console.js?v="));
         }
+        for (String live : List.of("/admin?live", "/admin/pools/acme?live", "/admin/physical?live", "/admin/cleanup?live")) {
+            HttpResponse<String> r = session.get(live);
+            assertEquals(200, r.statusCode(), live);
+            assertSecurityHeaders(r, live);
+            assertFalse(inlineScript.matcher(r.body()).find(), live + " has an inline script");
+            assertFalse(inlineStyleOrHandler.matcher(r.body()).find(), live + " has an inline style or event handler");
+            assertThat(live + " is the page's live parts, not a page", r.body(), not(containsString("<html")));
+            assertThat(r.body(), containsString("data-live"));
+        }
         assertSecurityHeaders(s.api("GET", "/pools", null), "/admin/api/pools");
+        assertSecurityHeaders(s.api("GET", "/physical", null), "/admin/api/physical");
+        assertEquals("/admin/physical", location(session.get("/admin/pools/physical")),
+                "no schema is called physical: the schema page's path leads to the physical pool's");
         HttpResponse<String> js = s.get("/admin/static/console.js", Map.of());
         assertEquals(200, js.statusCode());
         assertThat(js.headers().firstValue("Content-Type").orElse(""), containsString("text/javascript"));

@@ -6,6 +6,8 @@ import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -29,7 +31,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** {@code /admin/api} as a script uses it, with HTTP Basic: every read, every action, and the refusals. */
+/**
+ * {@code /admin/api} as a script uses it, with HTTP Basic: every read (the budget, the physical pool, the schema pools),
+ * every action, and the refusals.
+ */
 class AdminApiTest {
 
     static ConsoleServer s;
@@ -57,77 +62,116 @@ class AdminApiTest {
         return out;
     }
 
+    static JsonNode poolIn(JsonNode pools, String schema) {
+        for (JsonNode p : pools) {
+            if (p.get("schema").asText().equals(schema)) {
+                return p;
+            }
+        }
+        throw new AssertionError("no pool `" + schema + "` in " + pools);
+    }
+
+    /** Runs one unit of work for the schema on another thread (it may have to wait); {@code done} says how it ended. */
+    static Thread useLater(String schema, java.util.concurrent.atomic.AtomicReference<String> done) {
+        return Thread.ofVirtual().start(() -> {
+            try {
+                s.use(schema);
+                done.set("ran");
+            } catch (RuntimeException e) {
+                done.set(e.toString());
+            }
+        });
+    }
+
     @Test
-    void readsShowEveryPoolTheBudgetAndWhatTheNumbersMean() throws Exception {
+    void readsShowTheBudgetThePhysicalPoolEverySchemaPoolAndWhatTheNumbersMean() throws Exception {
         s.use("reads_a");
         s.openConnections("reads_b", 2);
         JsonNode overview = s.apiJson("GET", "/pools", null);
-        assertEquals(12, overview.get("budget").get("budget").asInt());
-        assertThat(overview.get("budget").get("allocated").asInt(), greaterThanOrEqualTo(3));
+        JsonNode budget = overview.get("budget");
+        assertEquals(12, budget.get("budget").asInt());
+        assertThat(budget.get("allocated").asInt(), greaterThanOrEqualTo(2));
+        assertEquals(budget.get("budget").asInt() - budget.get("inUse").asInt(), budget.get("free").asInt());
+        assertEquals(5, overview.get("defaultMax").asInt());
+
+        JsonNode physical = overview.get("physical");
+        assertEquals("physical", physical.get("name").asText());
+        assertEquals(12, physical.get("max").asInt(), "the physical pool's max is the budget");
+        assertEquals(s.registry().settings().minIdle(), physical.get("minIdle").asInt());
+        assertThat(physical.get("total").asInt(), greaterThanOrEqualTo(2));
+        assertEquals(physical.get("total").asInt(), physical.get("active").asInt() + physical.get("idle").asInt());
+        assertEquals("ok", physical.get("level").asText());
+        assertThat(physical.get("why").get(0).asText(), containsString("of 12 backends open"));
+
         List<String> names = schemas(overview.get("pools"));
         assertThat(names, hasItem("reads_a"));
         assertThat(names, hasItem("reads_b"));
         assertThat(names, hasItem("dementia_control"));
-        JsonNode b = null;
-        for (JsonNode p : overview.get("pools")) {
-            if (p.get("schema").asText().equals("reads_b")) {
-                b = p;
-            }
-        }
-        assertEquals(2, b.get("idle").asInt());
-        assertEquals(2, b.get("total").asInt());
+        assertFalse(names.contains("physical"), "the physical pool is not a schema pool");
+        JsonNode b = poolIn(overview.get("pools"), "reads_b");
+        assertEquals(0, b.get("active").asInt(), "its two units are done: a schema pool holds no idle connection");
+        assertEquals(0, b.get("waiting").asInt());
         assertEquals(5, b.get("max").asInt());
+        assertFalse(b.get("ownSize").asBoolean());
+        assertEquals(0, b.get("longestWaitMs").asLong());
         assertEquals("OPEN", b.get("state").asText());
         assertEquals("ok", b.get("level").asText());
+        assertEquals("ok", b.get("badge").asText());
         assertEquals("idle", b.get("why").get(0).asText());
+        assertFalse(b.has("idle") || b.has("total") || b.has("minIdle"), "a schema pool has no connections of its own: " + b);
 
-        JsonNode budget = s.apiJson("GET", "/budget", null);
-        assertEquals(budget.get("budget").asInt() - budget.get("allocated").asInt(), budget.get("free").asInt());
+        JsonNode budgetAlone = s.apiJson("GET", "/budget", null);
+        assertEquals(12, budgetAlone.get("budget").asInt());
+        assertTrue(budgetAlone.has("inUse") && budgetAlone.has("idle") && budgetAlone.has("holders"), budgetAlone.toString());
 
         JsonNode detail = s.apiJson("GET", "/pools/reads_b", null);
         assertEquals("reads_b", detail.get("pool").get("schema").asText());
         assertEquals(12, detail.get("resize").get("maxAllowed").asInt());
+        assertEquals(5, detail.get("resize").get("defaultMax").asInt());
         assertThat(detail.get("resize").get("rule").asText(), containsString("max may be 1 to 12"));
-        assertEquals(2, detail.get("server").get("listed").asInt(), "PostgreSQL lists both backends: " + detail.get("server"));
-        assertEquals(2, detail.get("server").get("byState").get("idle").asInt());
+        assertThat(detail.get("resize").get("rule").asText(), containsString("resizing to 5 forgets it"));
+        assertEquals(0, detail.get("server").get("listed").asInt(), "the schema holds no backend now: " + detail.get("server"));
         assertEquals(0, detail.get("server").get("disagreements").size());
         assertEquals(0, detail.get("leaks").size());
+        assertTrue(detail.get("suspendable").asBoolean());
+        assertEquals(1000, detail.get("acquireTimeoutMs").asLong());
 
         // the history is sampled every 3 s: the first sample may not be there yet right after start
-        ConsoleServer.eventually("a first history sample", () -> {
-            try {
-                return s.apiJson("GET", "/history?since=0", null).get("pools").has("dementia_control");
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        ConsoleServer.eventually("a first history sample", () -> s.apiJson("GET", "/history?since=0", null).get("pools").has("dementia_control"));
         JsonNode history = s.apiJson("GET", "/history?since=0", null);
-        assertEquals("[\"at\",\"active\",\"waiting\",\"total\",\"max\"]", history.get("columns").toString());
+        assertEquals("[\"at\",\"active\",\"waiting\",\"max\"]", history.get("columns").toString());
+        assertEquals("[\"at\",\"active\",\"waiting\",\"max\",\"total\"]", history.get("physicalColumns").toString());
         assertTrue(history.get("pools").has("dementia_control"), history.toString());
+        JsonNode lastPhysical = history.get("physical").get(history.get("physical").size() - 1);
+        assertEquals(12, lastPhysical.get(3).asInt(), "the physical pool's max in its samples is the budget");
         long at = history.get("at").asLong();
-        assertEquals(0, s.apiJson("GET", "/history?since=" + (at + 60_000), null).get("pools").size());
+        JsonNode none = s.apiJson("GET", "/history?since=" + (at + 60_000), null);
+        assertEquals(0, none.get("pools").size());
+        assertEquals(0, none.get("physical").size());
         assertThat(refused(400, "GET", "/history?since=yesterday", null).get("error").asText(), containsString("since must be epoch milliseconds"));
     }
 
     @Test
-    void resizeAppliesAtOnceShowsInMetricsAndIsAudited() {
+    void resizeAppliesAtOnceIsRememberedUntilSetBackToTheDefaultAndIsAudited() {
         s.use("sized");
-        JsonNode r = s.apiJson("POST", "/pools/sized/resize", "{\"max\": 7, \"minIdle\": 1}");
-        assertEquals("resized `sized`: max 5 → 7, min idle 0 → 1", r.get("done").asText());
+        JsonNode r = s.apiJson("POST", "/pools/sized/resize", "{\"max\": 7}");
+        assertEquals("resized `sized`: max 5 → 7 (remembered)", r.get("done").asText());
         assertEquals(5, r.get("before").get("max").asInt());
+        assertFalse(r.get("before").get("ownSize").asBoolean());
         assertEquals(7, r.get("after").get("max").asInt());
+        assertTrue(r.get("after").get("ownSize").asBoolean());
         assertEquals(7, r.get("pool").get("max").asInt());
+        assertTrue(r.get("pool").get("ownSize").asBoolean());
         assertEquals(7, s.registry().currentStats("sized").orElseThrow().max());
-        assertEquals(7.0, s.metric("hikaricp_connections_max{pool=\"sized\"}"));
+        assertEquals(7.0, s.metric("db_pool_connections_max{schema=\"sized\"}"));
 
-        // a form works as well, and min idle may be left out (it stays)
+        // a form works as well
         HttpResponse<String> form = s.send(HttpRequest.newBuilder(URI.create(s.url("/admin/api/pools/sized/resize")))
                 .header("Authorization", ConsoleServer.basic(ConsoleServer.USER, ConsoleServer.PASSWORD))
                 .header("Content-Type", "application/x-www-form-urlencoded")
                 .POST(HttpRequest.BodyPublishers.ofString("max=6")).build());
         assertEquals(200, form.statusCode(), form.body());
         assertEquals(6, s.registry().currentStats("sized").orElseThrow().max());
-        assertEquals(1, s.registry().currentStats("sized").orElseThrow().minIdle());
 
         JsonNode entry = s.apiJson("GET", "/audit?limit=5", null).get("entries").get(0);
         assertEquals("resize", entry.get("action").asText());
@@ -135,46 +179,58 @@ class AdminApiTest {
         assertEquals("admin (api, 127.0.0.1)", entry.get("actor").asText());
         assertEquals(7, entry.get("before").get("max").asInt());
         assertEquals(6, entry.get("after").get("max").asInt());
-        assertEquals(1, entry.get("after").get("minIdle").asInt());
+        assertTrue(entry.get("after").get("ownSize").asBoolean());
+
+        JsonNode back = s.apiJson("POST", "/pools/sized/resize", "{\"max\": 5}");
+        assertEquals("resized `sized`: max 6 → 5 (the default again)", back.get("done").asText());
+        assertFalse(back.get("pool").get("ownSize").asBoolean(), "resizing to DB_POOL_MAX_PER_SCHEMA forgets the own size");
     }
 
     @Test
     void resizeRefusalsSayWhatIsWrongAndChangeNothing() {
         s.use("refuse");
-        s.use("reserve");
-        assertEquals("refused: max 13 for schema `refuse` exceeds the connection budget of 12 (DB_POOL_BUDGET): no pool can hold more "
-                        + "backends than the whole process may open",
+        assertEquals("refused: max 13 for schema `refuse` exceeds the connection budget of 12 (DB_POOL_BUDGET): no schema can hold more "
+                        + "connections than the whole process may open",
                 refused(400, "POST", "/pools/refuse/resize", "{\"max\": 13}").get("error").asText());
         assertEquals("refused: max must be a whole number, got `lots`",
                 refused(400, "POST", "/pools/refuse/resize", "{\"max\": \"lots\"}").get("error").asText());
         assertEquals("refused: max is required: a whole number", refused(400, "POST", "/pools/refuse/resize", "{}").get("error").asText());
         assertEquals("refused: max must be at least 1, got 0", refused(400, "POST", "/pools/refuse/resize", "{\"max\": 0}").get("error").asText());
-        assertEquals("refused: min idle must be between 0 and max (3), got 4",
-                refused(400, "POST", "/pools/refuse/resize", "{\"max\": 3, \"minIdle\": 4}").get("error").asText());
+        assertEquals("refused: minIdle is not a schema pool's setting: schema pools open no connections; the physical pool keeps "
+                        + "DB_POOL_MIN_IDLE idle",
+                refused(400, "POST", "/pools/refuse/resize", "{\"max\": 3, \"minIdle\": 1}").get("error").asText());
         assertThat(refused(400, "POST", "/pools/refuse/resize", "{\"max\": ").get("error").asText(), containsString("not valid JSON"));
-
-        s.apiJson("POST", "/pools/reserve/resize", "{\"max\": 8, \"minIdle\": 8}");
-        try {
-            int reserved = s.registry().pools().stream().filter(p -> !p.schema().equals("refuse")).mapToInt(p -> p.minIdle()).sum() + 5;
-            assertThat(refused(400, "POST", "/pools/refuse/resize", "{\"max\": 5, \"minIdle\": 5}").get("error").asText(),
-                    containsString("min idle 5 for schema `refuse` would reserve " + reserved + " idle connections across all pools, "
-                            + "more than the budget of 12"));
-        } finally {
-            s.apiJson("POST", "/pools/reserve/resize", "{\"max\": 5, \"minIdle\": 0}");
-        }
         assertEquals("no pool for schema `nope`: it is opened on first use, or was retired",
                 refused(404, "POST", "/pools/nope/resize", "{\"max\": 3}").get("error").asText());
         assertEquals(5, s.registry().currentStats("refuse").orElseThrow().max(), "no refusal changed the pool");
-        assertEquals(0, s.registry().currentStats("refuse").orElseThrow().minIdle());
+        assertFalse(s.registry().currentStats("refuse").orElseThrow().ownSize());
     }
 
     @Test
-    void drainClosesIdleConnectionsNow() throws Exception {
-        s.openConnections("drained", 3);
-        JsonNode r = s.apiJson("POST", "/pools/drained/drain", null);
-        assertThat(r.get("done").asText(), startsWith("draining `drained`: 3 idle connections closed now, 0 connections in use close when returned"));
-        eventually("the drained pool holds no backend", () -> s.registry().currentStats("drained").orElseThrow().total() == 0);
-        assertEquals(3, r.get("before").get("idle").asInt());
+    void drainLetsWorkInFlightFinishWhileNewWorkWaitsAndClosesNoConnection() throws Exception {
+        java.util.concurrent.atomic.AtomicReference<String> later = new java.util.concurrent.atomic.AtomicReference<>("waiting");
+        Thread waiting;
+        Set<Integer> backends;
+        try (ConsoleServer.Held held = s.hold("drained")) {
+            backends = s.backendPids();
+            JsonNode r = s.apiJson("POST", "/pools/drained/drain", null);
+            assertEquals("draining `drained`: new work waits until 1 unit of work in flight has finished; no connection is closed",
+                    r.get("done").asText());
+            assertEquals("OPEN", r.get("before").get("state").asText());
+            assertEquals("DRAINING", r.get("after").get("state").asText());
+            waiting = useLater("drained", later);
+            eventually("new work waits while the drain lasts", () -> s.registry().currentStats("drained").orElseThrow().waiting() == 1);
+            JsonNode pool = s.apiJson("GET", "/pools/drained", null).get("pool");
+            assertEquals("DRAINING", pool.get("state").asText());
+            assertThat(pool.get("why").toString(), containsString("draining: new work waits until the work in flight has finished"));
+            assertEquals("waiting", later.get());
+            assertTrue(s.backendPids().containsAll(backends), "no connection closed: " + backends + " → " + s.backendPids());
+        }
+        waiting.join(5000);
+        assertEquals("ran", later.get(), "the waiting work ran once the work in flight had finished");
+        assertEquals("OPEN", s.apiJson("GET", "/pools/drained", null).get("pool").get("state").asText(), "the pool serves again by itself");
+        assertTrue(s.backendPids().containsAll(backends), "still no connection closed");
+        assertEquals("`drained` had no work in flight: nothing to drain", s.apiJson("POST", "/pools/drained/drain", null).get("done").asText());
     }
 
     @Test
@@ -193,17 +249,86 @@ class AdminApiTest {
     }
 
     @Test
-    void retireRemovesThePoolUntilItsNextUse() throws Exception {
+    void retireForgetsThePoolKeepsItsOwnSizeAndClosesNoConnection() throws Exception {
         s.openConnections("retired", 2);
+        s.apiJson("POST", "/pools/retired/resize", "{\"max\": 3}");
+        Set<Integer> backends = s.backendPids();
         JsonNode r = s.apiJson("POST", "/pools/retired/retire", null);
-        assertThat(r.get("done").asText(), startsWith("retired `retired`: 2 idle connections closed now"));
+        assertEquals("retired `retired`: it left the registry; 0 units of work in flight finish, 0 callers waiting move to the schema's "
+                + "next pool, which its next work opens with max 3 (its own size, remembered); no connection is closed", r.get("done").asText());
         assertEquals("RETIRED", r.get("after").get("state").asText());
         assertFalse(schemas(s.apiJson("GET", "/pools", null).get("pools")).contains("retired"));
         assertEquals("no pool for schema `retired`: it is opened on first use, or was retired",
                 refused(404, "GET", "/pools/retired", null).get("error").asText());
         refused(404, "POST", "/pools/retired/retire", null);
+        assertTrue(s.backendPids().containsAll(backends), "no connection closed: " + backends + " → " + s.backendPids());
+
         s.use("retired");
-        assertEquals("OPEN", s.apiJson("GET", "/pools/retired", null).get("pool").get("state").asText());
+        JsonNode again = s.apiJson("GET", "/pools/retired", null).get("pool");
+        assertEquals("OPEN", again.get("state").asText());
+        assertEquals(3, again.get("max").asInt(), "the new pool has the size the operator gave the old one");
+        assertTrue(again.get("ownSize").asBoolean());
+        s.apiJson("POST", "/pools/retired/resize", "{\"max\": 5}");
+    }
+
+    @Test
+    void reconnectReplacesEveryPhysicalConnectionIdleOnesNowBusyOnesWhenReturned() throws Exception {
+        s.openConnections("reconnecting", 3);
+        Set<Integer> idle;
+        int busyPid;
+        try (ConsoleServer.Held held = s.hold("reconnecting_busy")) {
+            busyPid = s.registry().checkoutPids("reconnecting_busy").get(0);
+            Set<Integer> before = s.backendPids();
+            idle = new TreeSet<>(before);
+            idle.remove(busyPid);
+            assertThat(idle.size(), greaterThanOrEqualTo(2));
+            JsonNode r = s.apiJson("POST", "/physical/reconnect", null);
+            assertThat(r.get("done").asText(), startsWith("reconnecting the physical pool: "));
+            assertThat(r.get("done").asText(), containsString("idle connections closed now"));
+            assertThat(r.get("done").asText(), containsString("in use close when returned; new connections open as work needs them"));
+            assertEquals("physical", r.get("physical").get("name").asText());
+            assertThat(r.get("before").get("total").asInt(), greaterThanOrEqualTo(3));
+            eventually("the idle backends are closed", () -> s.backendPids().stream().noneMatch(idle::contains));
+            assertTrue(s.backendPids().contains(busyPid), "the busy one stays until its work gives it back");
+        }
+        eventually("the busy backend closes once returned", () -> !s.backendPids().contains(busyPid));
+        s.use("reconnecting");
+        Set<Integer> after = s.backendPids();
+        assertFalse(after.isEmpty());
+        assertTrue(after.stream().noneMatch(pid -> idle.contains(pid) || pid == busyPid), "every connection is new: " + after);
+
+        JsonNode entry = s.apiJson("GET", "/audit?limit=5", null).get("entries").get(0);
+        assertEquals("reconnect", entry.get("action").asText());
+        assertEquals("physical", entry.get("target").asText());
+        assertEquals("admin (api, 127.0.0.1)", entry.get("actor").asText());
+        assertEquals("reconnect", s.apiJson("GET", "/physical", null).get("recent").get(0).get("action").asText());
+        assertEquals("no action `explode` for the physical pool: use reconnect",
+                refused(404, "POST", "/physical/explode", null).get("error").asText());
+    }
+
+    @Test
+    void thePhysicalPoolShowsEveryBackendAsPostgresSeesItAndWhichSchemaHoldsIt() throws Exception {
+        s.openConnections("everyone", 2);
+        try (ConsoleServer.Held held = s.hold("holder")) {
+            int pid = s.registry().checkoutPids("holder").get(0);
+            JsonNode detail = s.apiJson("GET", "/physical", null);
+            assertEquals("physical", detail.get("physical").get("name").asText());
+            assertEquals(12, detail.get("physical").get("max").asInt());
+            assertEquals(12, detail.get("budget").get("budget").asInt());
+            JsonNode server = detail.get("server");
+            assertThat("the holder's backend and the one reading pg_stat_activity", server.get("listed").asInt(), greaterThanOrEqualTo(2));
+            assertEquals(server.get("held").asInt(), server.get("listed").asInt(), "PostgreSQL lists every backend: " + server);
+            assertEquals(detail.get("physical").get("total").asInt(), server.get("held").asInt(), server.toString());
+            assertEquals("holder", server.get("heldBy").get(String.valueOf(pid)).asText(), server.toString());
+            JsonNode row = null;
+            for (JsonNode backend : server.get("backends")) {
+                if (backend.get("pid").asInt() == pid) {
+                    row = backend;
+                }
+            }
+            assertEquals("idle in transaction", row.get("state").asText());
+            assertEquals(0, server.get("disagreements").size(), server.toString());
+        }
     }
 
     @Test
@@ -238,7 +363,7 @@ class AdminApiTest {
     }
 
     @Test
-    void suspectedLeaksComeWithTheStackThatTookTheConnection() throws Exception {
+    void suspectedLeaksComeWithWhereTheHolderIsStuck() throws Exception {
         try (ConsoleServer.Held held = s.hold("leaky")) {
             eventually("the held checkout is a suspected leak",
                     () -> s.registry().currentStats("leaky").map(p -> p.suspectedLeaks() == 1).orElse(false));
@@ -251,8 +376,11 @@ class AdminApiTest {
             }
             assertFalse(leak.get("returned").asBoolean());
             assertThat(leak.get("heldMs").asLong(), greaterThanOrEqualTo(400L));
+            // the holder waits on a latch inside its unit of work: its stack shows that wait, not where it took the connection
+            assertThat(leak.get("stack").asText(), containsString("java.util.concurrent.CountDownLatch.await"));
             assertThat(leak.get("stack").asText(), containsString("ConsoleServer$Held"));
-            assertThat("the first frame outside the pool layer: who holds it", leak.get("origin").asText(), startsWith("cloud.dementia.server.console.ConsoleServer$Held"));
+            assertThat("the first frame outside the pool layer, the JDK and the driver: the holder's own code", leak.get("origin").asText(),
+                    startsWith("cloud.dementia.server.console.ConsoleServer.await("));
             JsonNode detail = s.apiJson("GET", "/pools/leaky", null);
             assertEquals(1, detail.get("leaks").size());
             assertEquals("warn", detail.get("pool").get("level").asText());
@@ -289,6 +417,8 @@ class AdminApiTest {
         assertEquals("no action `explode`: use resize, drain, suspend, resume or retire",
                 refused(404, "POST", "/pools/routes/explode", null).get("error").asText());
         assertThat(refused(404, "GET", "/nothing/here", null).get("error").asText(), containsString("no GET /admin/api/nothing/here"));
+        assertEquals("no pool for schema `physical`: it is opened on first use, or was retired; the physical pool is GET /admin/api/physical",
+                refused(404, "GET", "/pools/physical", null).get("error").asText(), "no schema is called physical: the API says where it is");
     }
 
     @Test

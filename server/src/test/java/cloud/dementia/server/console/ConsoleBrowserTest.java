@@ -11,6 +11,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.support.ui.ExpectedConditions;
@@ -21,6 +22,8 @@ import cloud.dementia.db.pool.PoolSuspendedException;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.greaterThanOrEqualTo;
+import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -28,8 +31,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The console in a real browser (headless Chromium), the way an operator uses it: sign in, read the pools, act on one,
- * and see the effect. A failing test leaves a screenshot in {@code server/target/browser-failures/}.
+ * The console in a real browser (headless Chromium), the way an operator uses it: sign in, read the budget, the
+ * physical pool and the schema pools, act on one, and see the effect. A failing test leaves a screenshot in
+ * {@code server/target/browser-failures/}.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @ExtendWith(ScreenshotOnFailure.class)
@@ -76,29 +80,80 @@ class ConsoleBrowserTest implements ScreenshotOnFailure.HasBrowser {
         driver.findElement(By.cssSelector("#login-form button[type=submit]")).click();
     }
 
+    /** Waits, reading again when the page's refresh replaced what was being read. */
     WebDriverWait waitUpTo(int seconds) {
-        return new WebDriverWait(driver, Duration.ofSeconds(seconds));
+        WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(seconds));
+        wait.ignoring(StaleElementReferenceException.class);
+        return wait;
+    }
+
+    Object script(String js, Object... args) {
+        return ((JavascriptExecutor) driver).executeScript(js, args);
+    }
+
+    /**
+     * The rendered text of the first element matching {@code css} now, or {@code null}: read in one step in the page,
+     * so the page's refresh cannot swap the element out between finding and reading it.
+     */
+    String shown(String css) {
+        return (String) script("var e = document.querySelector(arguments[0]); return e === null ? null : e.innerText.trim();", css);
+    }
+
+    boolean present(String css) {
+        return (Boolean) script("return document.querySelector(arguments[0]) !== null;", css);
     }
 
     /** The text of an element, waiting for it: a click that submits a form returns before the next page is there. */
     String text(String id) {
-        return waitUpTo(5).until(ExpectedConditions.presenceOfElementLocated(By.id(id))).getText();
+        return waitUpTo(5).until(d -> shown("#" + id));
     }
 
     String notice() {
         return waitUpTo(5).until(ExpectedConditions.visibilityOfElementLocated(By.id("notice"))).getText();
     }
 
-    WebElement row(String schema) {
-        return driver.findElement(By.cssSelector("#pool-rows tr[data-schema='" + schema + "']"));
+    /** @return the selector of a schema's row in the pools table */
+    static String row(String schema) {
+        return "#pool-rows tr[data-schema='" + schema + "']";
     }
 
-    /** Opens a destructive action's confirmation and confirms it. */
-    void confirm(String action) {
-        WebElement details = driver.findElement(By.id(action + "-confirm"));
+    List<String> rowOrder() {
+        @SuppressWarnings("unchecked")
+        List<String> order = (List<String>) script(
+                "return Array.prototype.map.call(document.querySelectorAll('#pool-rows tr'), function (r) { return r.getAttribute('data-schema'); });");
+        return order;
+    }
+
+    List<Integer> backendRows() {
+        @SuppressWarnings("unchecked")
+        List<String> pids = (List<String>) script(
+                "return Array.prototype.map.call(document.querySelectorAll('#backends tbody tr'), function (r) { return r.getAttribute('data-pid'); });");
+        return pids.stream().map(Integer::parseInt).toList();
+    }
+
+    /** Opens a destructive action's confirmation and returns what it says, without confirming yet. */
+    String open(String action) {
         assertFalse(driver.findElement(By.id(action + "-button")).isDisplayed(), "hidden until the operator asks for it");
-        details.findElement(By.tagName("summary")).click();
-        waitUpTo(5).until(ExpectedConditions.elementToBeClickable(By.id(action + "-button"))).click();
+        click(By.cssSelector("#" + action + "-confirm > summary"));
+        waitUpTo(5).until(ExpectedConditions.elementToBeClickable(By.id(action + "-button")));
+        return driver.findElement(By.id(action + "-text")).getText();
+    }
+
+    /** Clicks an element, finding it again when the page's refresh has just replaced it. */
+    void click(By what) {
+        waitUpTo(5).until(d -> {
+            d.findElement(what).click();
+            return true;
+        });
+    }
+
+    /** Opens a destructive action's confirmation and confirms it; returns what the confirmation said. */
+    String confirm(String action) {
+        String said = open(action);
+        // the page refreshes itself meanwhile: an open confirmation is left as it is, so the button is still the one shown
+        ConsoleServer.sleep(2700);
+        driver.findElement(By.id(action + "-button")).click();
+        return said;
     }
 
     @Test
@@ -118,54 +173,79 @@ class ConsoleBrowserTest implements ScreenshotOnFailure.HasBrowser {
     }
 
     @Test
-    void thePoolsTableShowsEveryPoolWithTheSaturatedOneFirstAndRefreshesItself() throws Exception {
+    void thePoolsPageShowsTheBudgetThePhysicalPoolAndTheSaturatedSchemaFirstAndRefreshesItself() throws Exception {
         s.use("quiet");
         s.use("busy");
-        s.registry().resize("busy", 2, 0);
+        s.registry().resize("busy", 2);
         s.hold("busy");
         s.hold("busy");
         s.waiters("busy", 2);
         ConsoleServer.eventually("callers wait on busy", () -> s.registry().currentStats("busy").orElseThrow().waiting() > 0);
         driver.get(s.url("/admin"));
-        waitUpTo(5).until(d -> row("busy").getAttribute("class").contains("level-crit"));
-        List<WebElement> rows = driver.findElements(By.cssSelector("#pool-rows tr"));
-        assertEquals("busy", rows.get(0).getAttribute("data-schema"), "the saturated pool comes first");
-        assertEquals("SATURATED", row("busy").findElement(By.cssSelector(".badge")).getText());
-        assertThat(row("busy").findElement(By.cssSelector(".why")).getText(), startsWith("saturated: all 2 connections in use and 2 callers waiting"));
-        List<String> schemas = rows.stream().map(r -> r.getAttribute("data-schema")).toList();
-        assertTrue(schemas.containsAll(List.of("quiet", "dementia_control")), schemas.toString());
-        assertEquals("OK", row("quiet").findElement(By.cssSelector(".badge")).getText());
+        waitUpTo(5).until(d -> present(row("busy") + ".level-crit"));
+        assertEquals("busy", rowOrder().get(0), "the saturated pool comes first");
+        assertEquals("SATURATED", shown(row("busy") + " .badge"));
+        assertThat(shown(row("busy") + " .why"), startsWith("saturated: all 2 connections it may hold are in use and 2 callers waiting"));
+        assertEquals("OWN", shown(row("busy") + " td.max .own"), "a resized pool shows it has its own size");
+        assertTrue(rowOrder().containsAll(List.of("quiet", "dementia_control")), rowOrder().toString());
+        assertEquals("OK", shown(row("quiet") + " .badge"));
+        assertFalse(present(row("quiet") + " td.max .own"), "the default size has no marker");
 
-        ((JavascriptExecutor) driver).executeScript("window.sameDocument = 'still here';");
+        assertThat(shown("#physical-row"), containsString("physical"));
+        assertEquals("12", shown("#physical-row td.max"), "the physical pool's max is the budget");
+        assertEquals("OK", shown("#physical-row .badge"));
+        assertThat(Integer.parseInt(text("budget-in-use")), greaterThanOrEqualTo(2));
+        assertEquals("12", text("budget-total"));
+        assertTrue(present("#budget-bar rect.seg[data-schema='busy']"), "busy holds part of the budget");
+
+        script("window.sameDocument = 'still here';");
         s.use("arrived_later");
-        waitUpTo(8).until(d -> !d.findElements(By.cssSelector("#pool-rows tr[data-schema='arrived_later']")).isEmpty());
-        assertEquals("still here", ((JavascriptExecutor) driver).executeScript("return window.sameDocument;"), "updated without a reload");
-        waitUpTo(8).until(d -> !row("busy").findElements(By.cssSelector(".spark path.line-active")).isEmpty());
+        waitUpTo(8).until(d -> present(row("arrived_later")));
+        assertEquals("still here", script("return window.sameDocument;"), "updated without a reload");
+        waitUpTo(8).until(d -> present(row("busy") + " .spark path.line-active"));
+        waitUpTo(8).until(d -> present("#physical-row .spark path.line-total"));
 
-        driver.findElement(By.cssSelector("th[data-sort='schema']")).click();
-        List<String> sorted = driver.findElements(By.cssSelector("#pool-rows tr")).stream().map(r -> r.getAttribute("data-schema")).toList();
-        assertEquals(sorted.stream().sorted().toList(), sorted, "sorted by schema");
+        click(By.cssSelector("th a[data-sort='schema']"));
+        waitUpTo(5).until(d -> rowOrder().equals(rowOrder().stream().sorted().toList()));
+        assertThat(driver.getCurrentUrl(), containsString("?sort=schema&dir=asc"));
+        assertEquals("still here", script("return window.sameDocument;"), "sorted without a reload");
+        ConsoleServer.sleep(2700);
+        assertEquals(rowOrder().stream().sorted().toList(), rowOrder(), "the refresh keeps the order");
+        click(By.cssSelector("th a[data-sort='schema']"));
+        waitUpTo(5).until(d -> rowOrder().equals(rowOrder().stream().sorted(java.util.Comparator.reverseOrder()).toList()));
     }
 
     @Test
-    void resizeShowsTheNewMaxOnThePageAndInMetrics() {
+    void aResizeIsTheSchemasOwnSizeWhichARetireKeepsAndTheDefaultForgets() {
         s.use("growing");
         driver.get(s.url("/admin/pools/growing"));
         assertEquals("5", text("n-max"));
+        assertFalse(present("#own-size"));
+        assertThat(text("size-now"), containsString("the default (DB_POOL_MAX_PER_SCHEMA)"));
         WebElement max = driver.findElement(By.id("resize-max"));
         max.clear();
         max.sendKeys("8");
-        WebElement minIdle = driver.findElement(By.id("resize-min-idle"));
-        minIdle.clear();
-        minIdle.sendKeys("1");
         driver.findElement(By.id("resize-button")).click();
-        assertEquals("resized `growing`: max 5 → 8, min idle 0 → 1", notice());
+        assertEquals("resized `growing`: max 5 → 8 (remembered)", notice());
         assertEquals("8", text("n-max"));
-        assertEquals("1", text("n-minIdle"));
-        assertEquals(8.0, s.metric("hikaricp_connections_max{pool=\"growing\"}"));
-        assertEquals(1.0, s.metric("hikaricp_connections_min{pool=\"growing\"}"));
+        assertEquals("OWN SIZE", text("own-size"));
+        assertThat(text("size-now"), containsString("OWN SIZE, set by an operator and remembered"));
+        assertEquals(8.0, s.metric("db_pool_connections_max{schema=\"growing\"}"));
         driver.get(s.url("/admin"));
-        waitUpTo(5).until(d -> row("growing").findElement(By.cssSelector("td.max")).getText().equals("8"));
+        waitUpTo(5).until(d -> "8".equals(shown(row("growing") + " td.max .max-value")));
+        assertEquals("OWN", shown(row("growing") + " td.max .own"));
+
+        driver.get(s.url("/admin/pools/growing"));
+        String said = confirm("retire");
+        assertThat(said, containsString("next pool, which its next work creates with max 8 (its own size, remembered)"));
+        assertThat(said, containsString("No connection is closed."));
+        assertThat(notice(), startsWith("retired `growing`: it left the registry"));
+        assertThat(driver.getCurrentUrl(), not(containsString("/pools/growing")));
+        assertFalse(present(row("growing")));
+        s.use("growing");
+        waitUpTo(8).until(d -> present(row("growing")));
+        assertEquals("8", shown(row("growing") + " td.max .max-value"), "the new pool has the remembered size");
+        assertEquals("OWN", shown(row("growing") + " td.max .own"), "and still shows it as its own");
 
         driver.get(s.url("/admin/pools/growing"));
         max = driver.findElement(By.id("resize-max"));
@@ -175,33 +255,85 @@ class ConsoleBrowserTest implements ScreenshotOnFailure.HasBrowser {
         assertThat(notice(), containsString("Refused: max 40 for schema `growing` exceeds the connection budget of 12"));
         assertThat(text("resize-rule"), containsString("max may be 1 to 12"));
         assertEquals("8", text("n-max"));
+
+        driver.findElement(By.id("default-button")).click();
+        assertEquals("resized `growing`: max 8 → 5 (the default again)", notice());
+        assertEquals("5", text("n-max"));
+        assertFalse(present("#own-size"), "the own size is forgotten");
+        assertFalse(s.registry().currentStats("growing").orElseThrow().ownSize());
     }
 
     @Test
-    void drainClosesTheIdleConnections() throws Exception {
-        s.openConnections("draining", 3);
+    void drainLetsWorkInFlightFinishMakesNewWorkWaitAndClosesNoConnection() throws Exception {
+        ConsoleServer.Held held = s.hold("draining");
+        java.util.Set<Integer> backends = s.backendPids();
         driver.get(s.url("/admin/pools/draining"));
-        assertEquals("3", text("n-total"));
-        confirm("drain");
-        assertThat(notice(), startsWith("draining `draining`: 3 idle connections closed now"));
-        ConsoleServer.eventually("no backend left", () -> s.registry().currentStats("draining").orElseThrow().total() == 0);
-        waitUpTo(8).until(d -> text("n-total").equals("0"));
+        assertEquals("1", text("n-active"));
+        String said = confirm("drain");
+        assertThat(said, containsString("The 1 unit of work in flight now finishes; new work for it waits in line until it has"));
+        assertThat(said, containsString("No connection is closed."));
+        assertEquals("draining `draining`: new work waits until 1 unit of work in flight has finished; no connection is closed", notice());
+        assertEquals("DRAINING", text("pool-state"));
+        assertTrue(s.backendPids().containsAll(backends), "no connection closed");
+        held.close();
+        waitUpTo(8).until(d -> text("pool-state").equals("OPEN"));
+        assertTrue(s.backendPids().containsAll(backends), "still no connection closed");
     }
 
     @Test
     void suspendThenResume() {
         s.use("pausing");
         driver.get(s.url("/admin/pools/pausing"));
-        confirm("suspend");
+        String said = confirm("suspend");
+        assertThat(said, containsString("New work for it fails at once with “schema is suspended” until you resume it"));
+        assertThat(said, containsString("No connection is closed."));
         assertThat(notice(), startsWith("suspended `pausing`"));
         assertEquals("SUSPENDED", text("pool-state"));
         assertThrows(PoolSuspendedException.class, () -> s.use("pausing"));
-        assertFalse(driver.findElement(By.id("suspend-confirm")).isDisplayed());
+        assertFalse(present("#suspend-confirm"), "no suspend while suspended");
+        assertFalse(present("#drain-confirm"), "nothing to drain while suspended");
         driver.findElement(By.id("resume-button")).click();
         assertEquals("resumed `pausing`: it takes new work again", notice());
         assertEquals("OPEN", text("pool-state"));
         assertEquals(PoolState.OPEN, s.registry().currentStats("pausing").orElseThrow().state());
         s.use("pausing");
+    }
+
+    @Test
+    void thePhysicalPoolPageShowsEveryBackendAndReconnectReplacesThem() throws Exception {
+        s.openConnections("reconnected", 3);
+        java.util.Set<Integer> before = s.backendPids();
+        driver.get(s.url("/admin"));
+        driver.findElement(By.cssSelector("#physical-row a")).click();
+        waitUpTo(5).until(ExpectedConditions.urlContains("/admin/physical"));
+        assertEquals("12", text("n-max"));
+        assertThat(Integer.parseInt(text("n-total")), greaterThanOrEqualTo(3));
+        assertThat(text("server-summary"), startsWith("The physical pool holds"));
+        List<Integer> listed = backendRows();
+        assertTrue(listed.containsAll(before), "PostgreSQL lists every backend of the pool: " + listed + " vs " + before);
+
+        String said = confirm("reconnect");
+        assertThat(said, containsString("idle ones close now"));
+        assertThat(said, containsString("in use close when their work gives them back, so no work is interrupted"));
+        assertThat(notice(), startsWith("reconnecting the physical pool: "));
+        ConsoleServer.eventually("every connection is replaced", () -> s.backendPids().stream().noneMatch(before::contains));
+        waitUpTo(8).until(d -> backendRows().stream().noneMatch(before::contains));
+        assertThat(shown("#recent-actions tbody tr"), containsString("reconnect"));
+    }
+
+    @Test
+    void aPoolRetiredElsewhereIsMarkedGoneAndASignedOutPageGoesToTheLogin() {
+        s.use("elsewhere");
+        driver.get(s.url("/admin/pools/elsewhere"));
+        assertFalse(driver.findElement(By.id("gone")).isDisplayed());
+        s.apiJson("POST", "/pools/elsewhere/retire", null);
+        waitUpTo(8).until(d -> d.findElement(By.id("gone")).isDisplayed());
+        assertThat(shown("#gone"), startsWith("This pool is gone (retired)"));
+
+        driver.get(s.url("/admin?sort=schema&dir=desc"));
+        driver.manage().deleteCookieNamed("dementia_console");
+        waitUpTo(8).until(ExpectedConditions.urlContains("/admin/login"));
+        assertThat(driver.getCurrentUrl(), containsString("next=%2Fadmin%3Fsort%3Dschema%26dir%3Ddesc"));
     }
 
     @Test
@@ -218,9 +350,9 @@ class ConsoleBrowserTest implements ScreenshotOnFailure.HasBrowser {
             driver.findElement(By.id("cleanup-run-button")).click();
             assertThat(notice(), startsWith("idle cleanup closed "));
             assertThat(notice(), containsString("forgotten"));
-            WebElement latest = driver.findElement(By.cssSelector("#run-rows tr"));
-            assertThat(latest.getText(), containsString("admin (console, 127.0.0.1)"));
-            assertThat(latest.getText(), containsString("forgotten"));
+            String latest = shown("#run-rows tr");
+            assertThat(latest, containsString("admin (console, 127.0.0.1)"));
+            assertThat(latest, containsString("forgotten"));
             assertTrue(s.registry().currentStats("forgotten").isEmpty());
         } finally {
             s.server.cleanup().change(Duration.ofSeconds(300), Duration.ofSeconds(600));
@@ -231,8 +363,7 @@ class ConsoleBrowserTest implements ScreenshotOnFailure.HasBrowser {
     void aFormPostedWithoutItsCsrfTokenIsRefused() {
         s.use("forged");
         driver.get(s.url("/admin/pools/forged"));
-        ((JavascriptExecutor) driver).executeScript(
-                "document.querySelectorAll('#resize-form input[name=_csrf]').forEach(function (e) { e.remove(); });");
+        script("document.querySelectorAll('#resize-form input[name=_csrf]').forEach(function (e) { e.remove(); });");
         WebElement max = driver.findElement(By.id("resize-max"));
         max.clear();
         max.sendKeys("2");
@@ -246,9 +377,9 @@ class ConsoleBrowserTest implements ScreenshotOnFailure.HasBrowser {
     void everyPageRunsWithoutScriptErrorsOrPolicyViolations() {
         s.use("clean");
         driver.get(s.url("/admin/audit"));
-        ((JavascriptExecutor) driver).executeScript("console.error('the check sees errors')");
+        script("console.error('the check sees errors')");
         assertThat(String.join("\n", browser.consoleErrors()), containsString("the check sees errors"));
-        for (String path : List.of("/admin", "/admin/pools/clean", "/admin/cleanup", "/admin/audit")) {
+        for (String path : List.of("/admin", "/admin?sort=max&dir=asc", "/admin/pools/clean", "/admin/physical", "/admin/cleanup", "/admin/audit")) {
             driver.get(s.url(path));
             ConsoleServer.sleep(2700);
             assertEquals(List.of(), browser.consoleErrors(), path + " after a refresh cycle");
@@ -258,12 +389,13 @@ class ConsoleBrowserTest implements ScreenshotOnFailure.HasBrowser {
     @Test
     void everyActionShowsInTheAudit() {
         s.use("audited");
-        s.apiJson("POST", "/pools/audited/resize", "{\"max\": 4, \"minIdle\": 0}");
+        s.apiJson("POST", "/pools/audited/resize", "{\"max\": 4}");
         driver.get(s.url("/admin/audit"));
         WebElement first = driver.findElement(By.cssSelector("#audit tbody tr"));
         assertThat(first.getText(), containsString("resize"));
         assertThat(first.getText(), containsString("audited"));
         assertThat(first.getText(), containsString("max 5 → 4"));
+        assertThat(first.getText(), containsString("ownSize false → true"));
         assertThat(first.getText(), containsString("admin (api, 127.0.0.1)"));
     }
 }

@@ -14,8 +14,9 @@ import org.openqa.selenium.Dimension;
 import org.openqa.selenium.WebDriver;
 
 /**
- * Takes the README's screenshots of every console page against a server with a few busy pools: one saturated with
- * callers waiting, one leaking, one suspended, a few idle. Runs only when asked:
+ * Takes the README's screenshots of every console page against a server with a few busy pools: one busy in bursts,
+ * one saturated with callers waiting, one leaking, one suspended, a few idle, some with a size of their own (one of
+ * them retired and back), and the physical pool just reconnected. Runs only when asked:
  * {@code DEMENTIA_SCREENSHOTS=$PWD/docs mvn -B test -pl db,admin-ui,server -Dtest=ConsoleScreenshots -Dsurefire.failIfNoSpecifiedTests=false}.
  */
 class ConsoleScreenshots {
@@ -33,7 +34,8 @@ class ConsoleScreenshots {
             s.use("proj_docs");
             s.use("proj_trial");
             s.use("proj_orders");
-            s.registry().resize("proj_orders", 3, 0);
+            s.use("proj_ledger");
+            s.apiJson("POST", "/pools/proj_orders/resize", "{\"max\": 3}");
             AtomicBoolean stop = new AtomicBoolean();
             Thread bursts = Thread.ofVirtual().start(() -> {
                 Random random = new Random(7);
@@ -44,7 +46,7 @@ class ConsoleScreenshots {
                         burst.add(Thread.ofVirtual().start(() -> {
                             try {
                                 s.registry().inTransaction("proj_billing", tx -> {
-                                    tx.execute("SELECT pg_sleep(" + (1 + random.nextInt(4)) + ")");
+                                    tx.queryOne("SELECT 1 FROM pg_sleep(" + (1 + random.nextInt(4)) + ")", r -> r.integer(1));
                                     return null;
                                 });
                             } catch (RuntimeException ignored) {
@@ -76,8 +78,16 @@ class ConsoleScreenshots {
                 s.apiJson("POST", "/cleanup/run", null);
                 s.apiJson("POST", "/cleanup/settings", "{\"intervalSeconds\": 300, \"idleMaxSeconds\": 600}");
                 s.apiJson("POST", "/pools/proj_billing/drain", null);
-                s.apiJson("POST", "/pools/proj_billing/resize", "{\"max\": 6, \"minIdle\": 1}");
-                ConsoleServer.sleep(30_000);
+                s.apiJson("POST", "/pools/proj_billing/resize", "{\"max\": 6}");
+                // a size of its own outlives a retire: the ledger's next pool has it again
+                s.use("proj_ledger");
+                s.apiJson("POST", "/pools/proj_ledger/resize", "{\"max\": 2}");
+                s.apiJson("POST", "/pools/proj_ledger/retire", null);
+                s.use("proj_ledger");
+                s.use("proj_trial");
+                ConsoleServer.sleep(15_000);
+                s.apiJson("POST", "/physical/reconnect", null);
+                ConsoleServer.sleep(15_000);
                 takeScreenshots(s, browser, out);
             } finally {
                 stop.set(true);
@@ -95,20 +105,25 @@ class ConsoleScreenshots {
         driver.findElement(By.id("user")).sendKeys(ConsoleServer.USER);
         driver.findElement(By.id("password")).sendKeys(ConsoleServer.PASSWORD);
         driver.findElement(By.cssSelector("#login-form button")).click();
-        driver.manage().window().setSize(new Dimension(1440, 860));
+        driver.manage().window().setSize(new Dimension(1440, 1180));
         ConsoleServer.sleep(3500);
         browser.screenshot(out.resolve("console-pools.png"));
 
-        driver.manage().window().setSize(new Dimension(1440, 1900));
+        driver.manage().window().setSize(new Dimension(1440, 1960));
         driver.get(s.url("/admin/pools/proj_orders"));
         ConsoleServer.sleep(3500);
         browser.screenshot(out.resolve("console-pool.png"));
 
-        driver.manage().window().setSize(new Dimension(1440, 1640));
+        driver.manage().window().setSize(new Dimension(1440, 1700));
         driver.get(s.url("/admin/pools/proj_search"));
         ConsoleServer.sleep(3000);
         driver.findElement(By.cssSelector("details.leak summary")).click();
         browser.screenshot(out.resolve("console-pool-leak.png"));
+
+        driver.manage().window().setSize(new Dimension(1440, 1680));
+        driver.get(s.url("/admin/physical"));
+        ConsoleServer.sleep(3500);
+        browser.screenshot(out.resolve("console-physical.png"));
 
         driver.manage().window().setSize(new Dimension(1440, 760));
         driver.get(s.url("/admin/cleanup"));

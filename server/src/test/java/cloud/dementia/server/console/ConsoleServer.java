@@ -68,18 +68,18 @@ final class ConsoleServer implements AutoCloseable {
     /** Opens the schema's pool with one unit of work (the schema itself need not exist). */
     void use(String schema) {
         registry().inTransaction(schema, tx -> {
-            tx.execute("SELECT 1");
+            tx.queryOne("SELECT 1", r -> r.integer(1));
             return null;
         });
     }
 
-    /** Runs {@code n} units at once so the pool opens {@code n} connections, then lets them go idle. */
+    /** Runs {@code n} units of the schema at once, so the physical pool holds at least {@code n} connections, then lets them go idle. */
     void openConnections(String schema, int n) throws InterruptedException {
         CountDownLatch all = new CountDownLatch(n);
         List<Thread> threads = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             threads.add(Thread.ofVirtual().start(() -> registry().inTransaction(schema, tx -> {
-                tx.execute("SELECT 1");
+                tx.queryOne("SELECT 1", r -> r.integer(1));
                 all.countDown();
                 await(all, 10);
                 return null;
@@ -97,6 +97,11 @@ final class ConsoleServer implements AutoCloseable {
         return h;
     }
 
+    /** @return the backends of the physical pool now, by pid */
+    java.util.Set<Integer> backendPids() {
+        return new java.util.TreeSet<>(registry().backendPids());
+    }
+
     /** Callers that keep asking the schema for a connection, each waiting up to the acquire timeout, until closed. */
     AutoCloseable waiters(String schema, int n) {
         AtomicBoolean stop = new AtomicBoolean();
@@ -106,7 +111,7 @@ final class ConsoleServer implements AutoCloseable {
                 while (!stop.get()) {
                     try {
                         registry().inTransaction(schema, tx -> {
-                            tx.execute("SELECT 1");
+                            tx.queryOne("SELECT 1", r -> r.integer(1));
                             return null;
                         });
                     } catch (PoolTimeoutException e) {
@@ -137,13 +142,13 @@ final class ConsoleServer implements AutoCloseable {
             thread = Thread.ofVirtual().start(() -> {
                 try {
                     registry.inTransaction(schema, tx -> {
-                        tx.execute("SELECT 1");
+                        tx.queryOne("SELECT 1", r -> r.integer(1));
                         held.countDown();
                         await(release, 600);
                         return null;
                     });
                 } catch (RuntimeException e) {
-                    // a test may terminate the backend or retire the pool underneath: the commit then fails, as it should
+                    // a test may terminate the backend underneath: the commit then fails, as it should
                 }
             });
             if (!held.await(10, TimeUnit.SECONDS)) {
