@@ -7,7 +7,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -20,6 +19,7 @@ import cloud.dementia.db.pool.LeakReport;
 import cloud.dementia.db.pool.PhysicalStats;
 import cloud.dementia.db.pool.PoolRegistry;
 import cloud.dementia.db.pool.PoolStats;
+import cloud.dementia.db.pool.SizeRule;
 import cloud.dementia.db.store.AdminAudit;
 import cloud.dementia.db.store.BackendActivity;
 import cloud.dementia.db.store.ServerBackend;
@@ -114,10 +114,10 @@ final class Reads {
             return new ServerSide(null, 0, 0, Map.of(), 0, 0, List.of(), null, null, List.of(), Map.of(), List.of(), why);
         }
 
-        static ServerSide of(BackendActivity a, Map<Integer, String> heldBy) {
+        static ServerSide of(BackendActivity a) {
             return new ServerSide(a.at(), a.checkedOut(), a.poolPids().size(), a.byState(), a.backends().size(), a.busy(), a.notListed(),
                     a.oldestTransactionAge().map(Duration::toMillis).orElse(null), a.oldestTransaction().map(ServerBackend::pid).orElse(null),
-                    a.backends(), heldBy, a.disagreements(), null);
+                    a.backends(), a.heldBy(), a.disagreements(), null);
         }
     }
 
@@ -192,23 +192,13 @@ final class Reads {
     PhysicalDetail physical() {
         ServerSide server;
         try {
-            // which schema's work holds each backend, read just before and just after the server's snapshot: a checkout
-            // that spans it shows in both, one that began or ended meanwhile in one of them
-            Map<Integer, String> heldBy = new TreeMap<>();
-            holders(heldBy);
-            BackendActivity a = serverView.physical();
-            holders(heldBy);
-            server = ServerSide.of(a, heldBy);
+            server = ServerSide.of(serverView.physical());
         } catch (RuntimeException e) {
             LOG.log(Level.FINE, "server view of the physical pool failed", e);
             server = ServerSide.unavailable("pg_stat_activity could not be read: " + e.getMessage());
         }
         Overview o = overview();
         return new PhysicalDetail(o.physical(), o.budget(), server, recentActions(o.physical().name()));
-    }
-
-    private void holders(Map<Integer, String> heldBy) {
-        registry.pools().forEach(p -> registry.checkoutPids(p.schema()).forEach(pid -> heldBy.put(pid, p.schema())));
     }
 
     /** @return the physical pool's name: a path segment of its own, never a schema ({@code dementia_control}, {@code proj_*}) */
@@ -248,12 +238,9 @@ final class Reads {
     }
 
     ResizeRule resizeRule() {
-        int budget = registry.budget().budget();
-        int defaultMax = registry.settings().maxPerSchema();
-        String rule = "max may be 1 to " + budget + " (the budget, DB_POOL_BUDGET: no schema may hold more connections than the whole "
-                + "process opens). Any other size than " + defaultMax + " (DB_POOL_MAX_PER_SCHEMA) is the pool's own: remembered in the "
-                + "control schema, it outlives a retire, idle cleanup and restarts; resizing to " + defaultMax + " forgets it.";
-        return new ResizeRule(budget, budget, defaultMax, rule);
+        // the registry's own rule, the one its resize enforces: asked, not restated
+        SizeRule rule = registry.sizeRule();
+        return new ResizeRule(registry.budget().budget(), rule.maxAllowed(), rule.defaultMax(), rule.describe());
     }
 
     private ServerSide serverSide(String schema) {
@@ -262,9 +249,7 @@ final class Reads {
             if (activity.isEmpty()) {
                 return ServerSide.unavailable("the pool was retired while it was read");
             }
-            Map<Integer, String> heldBy = new TreeMap<>();
-            activity.get().poolPids().forEach(pid -> heldBy.put(pid, schema));
-            return ServerSide.of(activity.get(), heldBy);
+            return ServerSide.of(activity.get());
         } catch (RuntimeException e) {
             LOG.log(Level.FINE, "server view of schema=" + schema + " failed", e);
             return ServerSide.unavailable("pg_stat_activity could not be read: " + e.getMessage());

@@ -135,6 +135,13 @@ final class LeakWatch {
         return n == null ? 0 : n.get();
     }
 
+    /** @return which schema holds each backend now, by pid */
+    java.util.Map<Integer, String> holders() {
+        java.util.Map<Integer, String> out = new java.util.TreeMap<>();
+        open().forEach(c -> out.put(c.pid, c.schema));
+        return out;
+    }
+
     /** @return the backend pids the schema's checkouts hold now */
     List<Integer> pids(String schema) {
         return open().stream().filter(c -> c.schema.equals(schema)).map(c -> c.pid).sorted().toList();

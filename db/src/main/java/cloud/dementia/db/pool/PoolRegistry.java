@@ -476,17 +476,11 @@ public final class PoolRegistry implements AutoCloseable {
      * grew; work in flight above a lower max finishes). The size is remembered (it survives the pool being forgotten
      * and a restart); resizing back to {@code DB_POOL_MAX_PER_SCHEMA} forgets it.
      *
-     * @throws IllegalArgumentException when {@code max} is below 1 or above the budget
+     * @throws IllegalArgumentException when {@code max} breaks the {@link #sizeRule()}
      */
     public PoolStats resize(String schema, int max) {
         LogicalPool pool = existing(schema);
-        if (max < 1) {
-            throw new IllegalArgumentException("max must be at least 1, got " + max);
-        }
-        if (max > budget.total()) {
-            throw new IllegalArgumentException("max " + max + " for schema `" + schema + "` exceeds the connection budget of "
-                    + budget.total() + " (DB_POOL_BUDGET): no schema can hold more connections than the whole process may open");
-        }
+        sizeRule().check(schema, max);
         boolean own = max != settings.maxPerSchema();
         PoolSizes store = sizes;
         if (store != null) {
@@ -623,6 +617,16 @@ public final class PoolRegistry implements AutoCloseable {
     /** @return the process ids of the backends the schema's work holds right now (its checkouts) */
     public List<Integer> checkoutPids(String schema) {
         return leaks.pids(schema);
+    }
+
+    /** @return which schema's work holds each backend right now, by process id (backends in the pool are not in it) */
+    public Map<Integer, String> holders() {
+        return leaks.holders();
+    }
+
+    /** @return what a schema pool's max may be */
+    public SizeRule sizeRule() {
+        return new SizeRule(budget.total(), settings.maxPerSchema());
     }
 
     public BudgetStats budget() {

@@ -6,8 +6,8 @@ public enum PoolState {
     OPEN,
     /** Refusing new work at once (operator's suspend); in-flight work finishes. */
     SUSPENDED,
-    /** Serving work; connections that existed at the drain close as soon as they are idle. */
+    /** New work waits until the work in flight at the drain has finished; then the pool is open again. No connection closes. */
     DRAINING,
-    /** Closed (or closing once its last checkout returns); its budget is given back. Next use opens a new pool. */
+    /** Left the registry: its work in flight finishes, callers waiting move on. Next use creates a new pool. No connection closes. */
     RETIRED
 }

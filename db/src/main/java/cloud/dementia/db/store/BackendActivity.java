@@ -20,8 +20,11 @@ import java.util.Set;
  * @param checkedOut connections the pool says are checked out now
  * @param poolPids   the backend process ids the pool holds (a schema: those its work holds now)
  * @param backends   those backends as {@code pg_stat_activity} lists them (a pid the server does not know is missing)
+ * @param heldBy     which schema's work holds each of those backends, by pid, read in the same unit of work (backends not in
+ *                   it are idle in the pool)
  */
-public record BackendActivity(Instant at, String pool, int checkedOut, List<Integer> poolPids, List<ServerBackend> backends) {
+public record BackendActivity(Instant at, String pool, int checkedOut, List<Integer> poolPids, List<ServerBackend> backends,
+                              Map<Integer, String> heldBy) {
 
     /** @return how many of the pool's backends the server lists in each state, busiest states first */
     public Map<String, Integer> byState() {

@@ -45,20 +45,24 @@ public final class ServerView {
             if (pool.isEmpty()) {
                 return Optional.<BackendActivity>empty();
             }
-            return Optional.of(read(tx, schema, pool.get().active(), registry.checkoutPids(schema)));
+            List<Integer> pids = registry.checkoutPids(schema);
+            java.util.Map<Integer, String> heldBy = new java.util.TreeMap<>();
+            pids.forEach(pid -> heldBy.put(pid, schema));
+            return Optional.of(read(tx, schema, pool.get().active(), pids, heldBy));
         });
     }
 
     /** @return every backend the physical pool holds, as the server lists them */
     public BackendActivity physical() {
         return registry.inStatement(ControlSchema.NAME, tx -> {
+            // the holders are read inside this unit, so this very checkout (the control schema's) is among them
             PhysicalStats p = registry.physical();
-            return read(tx, p.name(), p.active(), registry.backendPids());
+            return read(tx, p.name(), p.active(), registry.backendPids(), registry.holders());
         });
     }
 
-    private static BackendActivity read(cloud.dementia.db.pool.Tx tx, String pool, int checkedOut, List<Integer> pids)
-            throws java.sql.SQLException {
+    private static BackendActivity read(cloud.dementia.db.pool.Tx tx, String pool, int checkedOut, List<Integer> pids,
+                                        java.util.Map<Integer, String> heldBy) throws java.sql.SQLException {
         String array = pids.stream().map(String::valueOf).collect(Collectors.joining(",", "{", "}"));
         Instant[] at = new Instant[1];
         List<ServerBackend> backends = tx.query(SQL, row -> {
@@ -66,6 +70,6 @@ public final class ServerView {
             return row.object(2) == null ? null : new ServerBackend(row.integer(2), row.string(3), row.instant(4), row.instant(5),
                     row.instant(6), row.string(7), row.string(8));
         }, array).stream().filter(b -> b != null).toList();
-        return new BackendActivity(at[0], pool, checkedOut, pids, backends);
+        return new BackendActivity(at[0], pool, checkedOut, pids, backends, heldBy);
     }
 }

@@ -80,6 +80,10 @@ class AdminAuditAndServerViewTest {
             assertEquals(1, physical.byState().get("idle in transaction"), physical.byState().toString());
             assertEquals(1, physical.byState().get("active"), "the view's own query: " + physical.byState());
             assertEquals(List.of(), physical.disagreements(), "2 checked out (acme's and the view's own), 2 busy");
+            int acmePid = activity.poolPids().get(0);
+            assertEquals("acme", physical.heldBy().get(acmePid), "the physical view says which schema holds each backend");
+            assertEquals(2, physical.heldBy().size(), "acme's backend and the view's own (control schema): " + physical.heldBy());
+            assertTrue(physical.heldBy().containsValue("dementia_control"));
 
             int killed = TestDatabase.get().queryInt("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE pid = ?",
                     activity.oldestTransaction().orElseThrow().pid());
