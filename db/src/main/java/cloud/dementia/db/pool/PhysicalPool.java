@@ -54,7 +54,7 @@ final class PhysicalPool implements AutoCloseable {
     PhysicalPool(ConnectionTarget target, Budget budget, int minIdle, long acquireTimeoutMs, long statementTimeoutMs,
                  ScheduledExecutorService housekeeper, ThreadFactory threads, MeterRegistry meters) {
         this.budget = budget;
-        this.source = new Source(target, budget, acquireTimeoutMs, statementTimeoutMs);
+        this.source = new Source(target, budget, acquireTimeoutMs, statementTimeoutMs, housekeeper);
         HikariConfig config = hikariConfig(budget.total(), minIdle, acquireTimeoutMs);
         config.setDataSource(source);
         config.setScheduledExecutor(housekeeper);
@@ -204,16 +204,25 @@ final class PhysicalPool implements AutoCloseable {
 
     /** Where HikariCP opens physical connections: a budget permit first, then the driver. */
     private static final class Source implements DataSource {
+        /**
+         * How long a closed backend's permit is held after the close: PostgreSQL still lists a backend for a moment after
+         * the client closed it (measured on a 2-core machine: p50 1 ms, p99 11 ms, worst 27 ms of 200), and its
+         * replacement must not open on top of it.
+         */
+        private static final long EXIT_GRACE_MS = 50;
+
         private final ConnectionTarget target;
         private final java.util.Properties properties;
         private final Budget budget;
         private final long permitWaitMs;
+        private final ScheduledExecutorService timer;
         private final org.postgresql.Driver driver = new org.postgresql.Driver();
         private final Set<Backend> open = ConcurrentHashMap.newKeySet();
         private volatile boolean closing;
 
-        Source(ConnectionTarget target, Budget budget, long permitWaitMs, long statementTimeoutMs) {
+        Source(ConnectionTarget target, Budget budget, long permitWaitMs, long statementTimeoutMs, ScheduledExecutorService timer) {
             this.target = target;
+            this.timer = timer;
             this.properties = target.driverProperties();
             if (statementTimeoutMs > 0) {
                 // sent in the start-up packet: the server applies it to every statement of the session, at no cost per statement
@@ -249,7 +258,7 @@ final class PhysicalPool implements AutoCloseable {
                 Backend[] self = new Backend[1];
                 self[0] = new Backend(physical, pid, () -> {
                     open.remove(self[0]);
-                    budget.release();
+                    timer.schedule(budget::release, EXIT_GRACE_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
                 });
                 open.add(self[0]);
                 return self[0];

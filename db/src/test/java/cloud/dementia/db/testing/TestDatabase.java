@@ -159,6 +159,11 @@ public final class TestDatabase {
         }
     }
 
+    /** @return a connection to the maintenance database, to watch {@code pg_stat_activity} from (the caller closes it) */
+    public Connection observer() throws SQLException {
+        return connect();
+    }
+
     private Connection connect() throws SQLException {
         Properties p = admin.driverProperties();
         return DriverManager.getConnection(admin.jdbcUrl(), p);
