@@ -3,7 +3,7 @@ package cloud.dementia.db.pool;
 import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -14,7 +14,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * a quiet one: fair share without computing shares.
  * <p>
  * One lock guards all of it. The uncontended path is lock, two comparisons, two increments, unlock; nothing here
- * touches the database, so the lock is never held across I/O.
+ * touches the database, so the lock is never held across I/O. A caller in line waits without the lock, parked until
+ * it is given its turn or its deadline passes.
  */
 final class Admission {
 
@@ -28,16 +29,20 @@ final class Admission {
         CLOSED
     }
 
-    /** A caller waiting in a schema's FIFO. */
+    /** A caller waiting in a schema's FIFO. The outcome is written under the lock, read by the caller without it. */
     static final class Waiter {
-        final Condition signal;
+        final Thread thread = Thread.currentThread();
         final long since = System.nanoTime();
         final boolean migration;
-        Entry outcome;
+        volatile Entry outcome;
 
-        Waiter(Condition signal, boolean migration) {
-            this.signal = signal;
+        Waiter(boolean migration) {
             this.migration = migration;
+        }
+
+        void decide(Entry e) {
+            outcome = e;
+            LockSupport.unpark(thread);
         }
     }
 
@@ -59,6 +64,7 @@ final class Admission {
      * @param migration a schema migration: it is not held to the pool's max (it needs two connections at once)
      */
     Entry enter(LogicalPool pool, long deadlineNanos, boolean migration) throws InterruptedException {
+        Waiter w;
         lock.lock();
         try {
             Entry refused = refusal(pool);
@@ -69,29 +75,45 @@ final class Admission {
                 take(pool);
                 return Entry.ADMITTED;
             }
-            Waiter w = new Waiter(lock.newCondition(), migration);
+            w = new Waiter(migration);
             pool.waiters.addLast(w);
             queued.add(pool);
             waiting++;
-            try {
-                long left = deadlineNanos - System.nanoTime();
-                while (w.outcome == null) {
-                    if (left <= 0) {
-                        return Entry.TIMED_OUT;
+        } finally {
+            lock.unlock();
+        }
+        // the turn is given (or refused) under the lock by whoever frees a connection, who unparks this caller; it waits
+        // without the lock, so waking it is one unpark (a Condition would make it queue for the lock once more). Watching
+        // for the turn with a spin first was measured too: more CPU per unit, no more throughput, on two cores.
+        while (w.outcome == null) {
+            long left = deadlineNanos - System.nanoTime();
+            if (left <= 0 || Thread.interrupted()) {
+                if (giveUp(pool, w)) {
+                    if (left > 0) {
+                        throw new InterruptedException();
                     }
-                    left = w.signal.awaitNanos(left);
+                    return Entry.TIMED_OUT;
                 }
-                return w.outcome;
-            } finally {
-                if (w.outcome == null) {
-                    // timed out or interrupted: leave the queue
-                    pool.waiters.remove(w);
-                    if (pool.waiters.isEmpty()) {
-                        queued.remove(pool);
-                    }
-                    waiting--;
-                }
+                break;
             }
+            LockSupport.parkNanos(this, left);
+        }
+        return w.outcome;
+    }
+
+    /** @return whether the caller left the line (false: its turn came just now and it must take it) */
+    private boolean giveUp(LogicalPool pool, Waiter w) {
+        lock.lock();
+        try {
+            if (w.outcome != null) {
+                return false;
+            }
+            pool.waiters.remove(w);
+            if (pool.waiters.isEmpty()) {
+                queued.remove(pool);
+            }
+            waiting--;
+            return true;
         } finally {
             lock.unlock();
         }
@@ -157,16 +179,14 @@ final class Admission {
             }
             waiting--;
             take(next);
-            head.outcome = Entry.ADMITTED;
-            head.signal.signal();
+            head.decide(Entry.ADMITTED);
         }
     }
 
     /** Wakes every waiter of the pool with {@code outcome} (suspended, retired). */
     private void refuseWaiters(LogicalPool pool, Entry outcome) {
         for (Waiter w : pool.waiters) {
-            w.outcome = outcome;
-            w.signal.signal();
+            w.decide(outcome);
             waiting--;
         }
         pool.waiters.clear();

@@ -54,7 +54,10 @@ import cloud.dementia.db.testing.TestDatabase;
  * <p>
  * System properties: {@code bench.threads} (default {@code 2,8,32}), {@code bench.warmupSeconds} (3),
  * {@code bench.measureSeconds} (10, per segment; each variant is measured in two segments), {@code bench.poolSize} (5),
- * {@code bench.rows} (1000), {@code bench.connection} ({@code direct}, or {@code pooled} to run as behind a pooler).
+ * {@code bench.rows} (1000), {@code bench.connection} ({@code direct}, or {@code pooled} to run as behind a pooler),
+ * {@code bench.virtual} ({@code false}: platform threads; {@code true}: virtual threads, as the server runs its work),
+ * {@code bench.alternatives} ({@code false}; {@code true} adds the other ways of choosing schema and timeout, see
+ * {@link #alternatives}).
  * The database comes from {@link TestDatabase} (set {@code TEST_DATABASE_URL} to use a given server).
  * <p>
  * Run from the repository root, in a JVM of its own (see {@code ops/BENCHMARKS.md}):
@@ -67,6 +70,8 @@ import cloud.dementia.db.testing.TestDatabase;
 public final class RegistryOverheadBenchmark {
 
     private static final String SCHEMA = "bench";
+    /** Workers on virtual threads, as the server's request handlers are ({@code -Dbench.virtual=true}), or platform threads. */
+    private static final boolean VIRTUAL = Boolean.parseBoolean(System.getProperty("bench.virtual", "false"));
     /** The statement both variants run: the registry's template, and the same expanded as a unit of work does. */
     private static final String REGISTRY_SQL = "SELECT v FROM {s}.t WHERE id = ?";
     private static final String BARE_SQL = Tx.expand(REGISTRY_SQL, Tx.identifier(SCHEMA));
@@ -164,6 +169,7 @@ public final class RegistryOverheadBenchmark {
         int poolSize = Integer.parseInt(System.getProperty("bench.poolSize", "5"));
         int rows = Integer.parseInt(System.getProperty("bench.rows", "1000"));
         boolean direct = !System.getProperty("bench.connection", "direct").equals("pooled");
+        boolean alternatives = Boolean.parseBoolean(System.getProperty("bench.alternatives", "false"));
 
         // the same connections on both sides, all kept open (min idle = max), and the schema may use all of them
         RegistrySettings settings = RegistrySettings.defaults().withBudget(Math.max(2, poolSize)).withPoolSize(poolSize, poolSize);
@@ -194,11 +200,14 @@ public final class RegistryOverheadBenchmark {
                         }
                     }
                 }));
+                if (alternatives) {
+                    variants.addAll(alternatives(bare, settings.statementTimeout().toMillis()));
+                }
                 variants.add(new Variant("registry", id -> registry.inStatement(SCHEMA,
                         tx -> tx.queryOne(REGISTRY_SQL, r -> r.string(1), id)
                                 .orElseThrow(() -> new IllegalStateException("no row " + id)))));
 
-                // mirrored order: A B B A
+                // mirrored order: A B C C B A
                 List<Variant> order = new ArrayList<>(variants);
                 List<Variant> reversed = new ArrayList<>(variants);
                 Collections.reverse(reversed);
@@ -245,6 +254,75 @@ public final class RegistryOverheadBenchmark {
         }
     }
 
+    /**
+     * The other ways a unit of work could choose its schema and statement timeout, on the bare pool, to compare with
+     * what the registry does (named schema in the SQL; the timeout as the session default on a direct connection, set on
+     * the statement by the driver behind a pooler):
+     * <ul>
+     *   <li>{@code bare+timer}: bare plus the driver's per-statement timeout ({@code setQueryTimeoutMs}), what the
+     *       registry does behind a pooler;</li>
+     *   <li>{@code bare+piggyback}: the settings sent with the work in the same round trip, one multi-statement string
+     *       {@code SELECT set_config('search_path', ...true), set_config('statement_timeout', ...true); SELECT v FROM t ...}
+     *       (one implicit transaction);</li>
+     *   <li>{@code bare+prelude}: the settings in a statement of their own, then the query, then COMMIT: three round trips,
+     *       what the registry did before.</li>
+     * </ul>
+     */
+    private static List<Variant> alternatives(HikariDataSource bare, long timeoutMs) {
+        String path = Tx.identifier(SCHEMA) + ", public";
+        String timeout = Long.toString(timeoutMs);
+        return List.of(
+                new Variant("bare+timer", id -> {
+                    try (Connection c = bare.getConnection(); PreparedStatement ps = c.prepareStatement(BARE_SQL)) {
+                        ps.unwrap(org.postgresql.jdbc.PgStatement.class).setQueryTimeoutMs(timeoutMs);
+                        ps.setObject(1, id);
+                        try (ResultSet rs = ps.executeQuery()) {
+                            if (!rs.next()) {
+                                throw new IllegalStateException("no row " + id);
+                            }
+                            rs.getString(1);
+                        }
+                    }
+                }),
+                new Variant("bare+piggyback", id -> {
+                    try (Connection c = bare.getConnection(); PreparedStatement ps = c.prepareStatement(
+                            "SELECT set_config('search_path', ?, true), set_config('statement_timeout', ?, true); SELECT v FROM t WHERE id = ?")) {
+                        ps.setString(1, path);
+                        ps.setString(2, timeout);
+                        ps.setObject(3, id);
+                        ps.execute();
+                        ps.getMoreResults();
+                        try (ResultSet rs = ps.getResultSet()) {
+                            if (!rs.next()) {
+                                throw new IllegalStateException("no row " + id);
+                            }
+                            rs.getString(1);
+                        }
+                    }
+                }),
+                new Variant("bare+prelude", id -> {
+                    try (Connection c = bare.getConnection()) {
+                        c.setAutoCommit(false);
+                        try (PreparedStatement p = c.prepareStatement(
+                                "SELECT set_config('search_path', ?, true), set_config('statement_timeout', ?, true)")) {
+                            p.setString(1, path);
+                            p.setString(2, timeout);
+                            p.execute();
+                        }
+                        try (PreparedStatement ps = c.prepareStatement("SELECT v FROM t WHERE id = ?")) {
+                            ps.setObject(1, id);
+                            try (ResultSet rs = ps.executeQuery()) {
+                                if (!rs.next()) {
+                                    throw new IllegalStateException("no row " + id);
+                                }
+                                rs.getString(1);
+                            }
+                        }
+                        c.commit();
+                    }
+                }));
+    }
+
     /** A plain HikariCP pool with the physical pool's settings and the same driver properties, minus the registry. */
     private static HikariDataSource bareDataSource(ConnectionTarget target, RegistrySettings s) {
         HikariConfig config = PhysicalPool.hikariConfig(s.budget(), s.minIdle(), s.acquireTimeout().toMillis());
@@ -254,7 +332,7 @@ public final class RegistryOverheadBenchmark {
         return new HikariDataSource(config);
     }
 
-    /** Runs {@code unit} on {@code threads} platform threads for {@code duration}; one histogram per thread, merged. */
+    /** Runs {@code unit} on {@code threads} threads for {@code duration}; one histogram per thread, merged. */
     private static Segment runSegment(Unit unit, int threads, Duration duration, int rows) throws InterruptedException {
         CountDownLatch go = new CountDownLatch(1);
         Histogram[] histograms = new Histogram[threads];
@@ -268,7 +346,8 @@ public final class RegistryOverheadBenchmark {
         for (int i = 0; i < threads; i++) {
             int me = i;
             histograms[i] = new Histogram(3);
-            workers[i] = Thread.ofPlatform().name("bench-worker-" + i).start(() -> {
+            Thread.Builder builder = VIRTUAL ? Thread.ofVirtual() : Thread.ofPlatform();
+            workers[i] = builder.name("bench-worker-" + i).start(() -> {
                 try {
                     go.await();
                 } catch (InterruptedException e) {
@@ -349,9 +428,17 @@ public final class RegistryOverheadBenchmark {
                 + "statements allowed on both sides, the registry's statement timeout is each connection's session default"
                 : "as behind a pooler (`-Dbench.connection=pooled`): no server-side prepared statements on either side, the registry's "
                 + "driver times each statement").append('\n');
+        out.append("- workers: ").append(VIRTUAL ? "virtual threads (`-Dbench.virtual=true`), as the server's request handlers"
+                : "platform threads").append('\n');
         out.append("- table: bench.t, ").append(rows).append(" rows, primary-key lookup of a random id, one statement in auto-commit\n");
-        out.append("- per thread count: warm-up ").append(warmup.toMillis()).append(" ms per variant, then 4 segments of ")
-                .append(measure.toMillis()).append(" ms in mirrored order (bare, registry, registry, bare); each variant's numbers pool its ")
+        List<String> names = List.copyOf(results.values().iterator().next().keySet());
+        List<String> mirrored = new ArrayList<>(names);
+        List<String> back = new ArrayList<>(names);
+        Collections.reverse(back);
+        mirrored.addAll(back);
+        out.append("- per thread count: warm-up ").append(warmup.toMillis()).append(" ms per variant, then ").append(mirrored.size())
+                .append(" segments of ").append(measure.toMillis()).append(" ms in mirrored order (").append(String.join(", ", mirrored))
+                .append("); each variant's numbers pool its ")
                 .append("2 segments\n");
         out.append("- latency = one whole unit as the caller sees it (admission/wait for a connection + statement + return); ")
                 .append("with more threads than connections it includes queueing\n");
