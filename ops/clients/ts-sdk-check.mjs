@@ -14,9 +14,10 @@ console.log("protocol", transport.protocolVersion ?? "(negotiated)", "session", 
 const { tools } = await client.listTools();
 console.log("tools", tools.length, tools.map((t) => t.name).join(","));
 const woke = await client.callTool({ name: "wake_up", arguments: { project: "ts-check" } });
-console.log("wake_up isError", woke.isError ?? false, "structured", woke.structuredContent ? "yes" : "no");
+// every result is one text content: compact JSON (or plain text), no structured copy beside it
+console.log("wake_up isError", woke.isError ?? false, "keys", Object.keys(JSON.parse(woke.content[0].text)).join(","));
 const locked = await client.callTool({ name: "lock_context", arguments: { project: "ts-check", topic: "ts", content: "Checked from TypeScript." } });
-console.log("lock_context", locked.content[0].text.split("\n").find((l) => l.includes("message")).trim());
+console.log("lock_context", JSON.parse(locked.content[0].text).message);
 const missing = await client.callTool({ name: "recall_context", arguments: { project: "ts-check", topic: "nope" } });
 console.log("recall missing isError", missing.isError, missing.content[0].text);
 await client.close();

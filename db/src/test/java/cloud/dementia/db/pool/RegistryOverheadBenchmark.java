@@ -443,7 +443,8 @@ public final class RegistryOverheadBenchmark {
         out.append("- latency = one whole unit as the caller sees it (admission/wait for a connection + statement + return); ")
                 .append("with more threads than connections it includes queueing\n");
         out.append("- client CPU µs/unit = CPU time of the whole benchmark JVM during the segments / units (workers, HikariCP, GC, JIT; ")
-                .append("not PostgreSQL); alloc B/unit = bytes allocated by the worker threads / units\n");
+                .append("not PostgreSQL); alloc B/unit = bytes allocated by the worker threads / units")
+                .append(VIRTUAL ? " (the JVM does not count a virtual thread's allocations: shown as –)\n" : "\n");
         out.append("- segment spread = (max - min) / mean of the variant's two segment throughputs: a rough noise indicator\n\n");
 
         out.append("| threads | variant | units/s | mean µs | p50 µs | p99 µs | client CPU µs/unit | alloc B/unit | units | errors | segment spread |\n");
@@ -471,9 +472,18 @@ public final class RegistryOverheadBenchmark {
 
         out.append("\n### What each unit does\n\n");
         out.append("- bare: borrow; `").append(BARE_SQL).append("` (auto-commit: one round trip); close.\n");
-        out.append("- registry: `inStatement` = admission (one lock), borrow from the physical pool, a checkout record for leak tracking ")
-                .append("(thread and time, no stack), the statement through DB Client over the unit's connection with the statement timeout ")
-                .append("set on it (`setQueryTimeoutMs`), return, leave admission. One round trip, like bare.\n");
+        out.append("- registry: `inStatement` = admission (one lock; in line, FIFO per schema, when every connection is taken), borrow ")
+                .append("from the physical pool, a checkout record for leak tracking (thread and time, no stack), the statement through DB Client ")
+                .append("over the unit's connection (")
+                .append(direct ? "the statement timeout is the connection's session default" : "the driver sets the statement timeout on it")
+                .append("), return, leave admission (the next caller in line is unparked). One round trip, like bare.\n");
+        if (results.values().iterator().next().containsKey("bare+timer")) {
+            out.append("- bare+timer: bare plus `setQueryTimeoutMs` on the statement (the driver's timer; what the registry does behind a pooler).\n");
+            out.append("- bare+piggyback: `SELECT set_config('search_path', ?, true), set_config('statement_timeout', ?, true); SELECT v FROM t WHERE id = ?` ")
+                    .append("as one string: the settings travel with the statement, one round trip, two statements for the server.\n");
+            out.append("- bare+prelude: `SELECT set_config(...), set_config(...)`, then the query, then COMMIT: three round trips, what the ")
+                    .append("registry did before this release.\n");
+        }
         Map<String, String> errors = new LinkedHashMap<>();
         for (Map.Entry<Integer, Map<String, Result>> e : results.entrySet()) {
             for (Map.Entry<String, Result> v : e.getValue().entrySet()) {
@@ -486,7 +496,7 @@ public final class RegistryOverheadBenchmark {
             out.append("\n### Errors (first of each)\n\n");
             errors.forEach((k, v) -> out.append("- ").append(k).append(": ").append(v).append('\n'));
         }
-        System.out.print(out);
+        System.out.print(out.toString().replace(" NaN |", " – |"));
         System.out.flush();
     }
 

@@ -24,7 +24,7 @@ import org.HdrHistogram.Histogram;
  * It starts nothing hidden: each server it starts (and its variables), each wrk and pgbench command is printed on
  * stderr as it starts; the results are one Markdown table per scenario on stdout. It exits 1 when any call failed.
  * <pre>
- * java -jar ops/bench/target/dementia-bench.jar [recall] [projects] [scale] [wakeup]
+ * java -jar ops/bench/target/dementia-bench.jar [recall] [projects] [firstuse] [scale] [wakeup]
  *      [--server-jar server/target/dementia-server.jar] [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
  *      [--seconds 15] [--profile] [--server-env NAME=VALUE ...]
  * </pre>
@@ -75,16 +75,16 @@ public final class Bench {
                 case "--postgres" -> postgres = args[++i];
                 case "--seconds" -> seconds = Integer.parseInt(args[++i]);
                 case "--profile" -> profile = true;
-                case "recall", "projects", "scale", "wakeup" -> scenarios.add(args[i]);
+                case "recall", "projects", "firstuse", "scale", "wakeup" -> scenarios.add(args[i]);
                 default -> {
-                    System.err.println("unknown argument " + args[i] + "; scenarios: recall projects scale wakeup; options: --server-jar, "
+                    System.err.println("unknown argument " + args[i] + "; scenarios: recall projects firstuse scale wakeup; options: --server-jar, "
                             + "--postgres, --seconds, --profile, --server-env NAME=VALUE");
                     System.exit(2);
                 }
             }
         }
         if (scenarios.isEmpty()) {
-            scenarios.addAll(List.of("recall", "projects", "scale", "wakeup"));
+            scenarios.addAll(List.of("recall", "projects", "firstuse", "scale", "wakeup"));
         }
         if (!Files.isRegularFile(jar)) {
             System.err.println(jar + " does not exist: build it first (mvn -B -q -DskipTests package)");
@@ -102,6 +102,7 @@ public final class Bench {
                 switch (s) {
                     case "recall" -> bench.recall();
                     case "projects" -> bench.projects();
+                    case "firstuse" -> bench.firstUse();
                     case "scale" -> bench.scale();
                     default -> bench.wakeup();
                 }
@@ -152,12 +153,12 @@ public final class Bench {
             System.out.println();
             System.out.println("## 1. recall_context on " + TOPICS + " topics, 4 connections (DB_POOL_BUDGET=4), against pgbench");
             System.out.println();
-            System.out.println("| client | calls/s | p50 ms | p99 ms | failed | server CPU µs/call | × pgbench | × /execute |");
+            System.out.println("| client | calls/s | p50 ms | p99 ms | failed | server CPU µs/call (user + kernel) | × pgbench | × /execute |");
             System.out.println("|:--|--:|--:|--:|--:|--:|--:|--:|");
             for (Row r : rows.values()) {
                 System.out.printf(Locale.ROOT, "| %s | %.0f | %.2f | %.2f | %d | %s | %.2f | %.2f |%n", r.name, r.perSecond, r.p50, r.p99,
-                        r.failed, r.cpuMicros < 0 ? "–" : String.format(Locale.ROOT, "%.0f", r.cpuMicros), r.perSecond / pgbenchRow.perSecond,
-                        r.perSecond / executeRow.perSecond);
+                        r.failed, r.cpuMicros < 0 ? "–" : String.format(Locale.ROOT, "%.0f (%.0f + %.0f)", r.cpuMicros, r.userMicros,
+                                r.cpuMicros - r.userMicros), r.perSecond / pgbenchRow.perSecond, r.perSecond / executeRow.perSecond);
             }
             System.out.printf(Locale.ROOT, "%nTargets: /execute ≥ 0.5× pgbench (%.2f), /mcp ≥ 0.8× /execute (wrk %.2f, SDK %.2f).%n",
                     executeRow.perSecond / pgbenchRow.perSecond, mcpWrk.perSecond / executeRow.perSecond,
@@ -246,6 +247,77 @@ public final class Bench {
         return new ProjectsRow(row, pg.sessions() - before, most, distinct);
     }
 
+    // ---------------------------------------------------------------- 2b. first use of many projects at once
+
+    /**
+     * 120 new projects, DB_POOL_BUDGET=4, 16 callers at once, each first call creating (migrating) its project. A caller
+     * that gets 503 waits for its Retry-After (at most 1 s here) and tries again; anything else but 200 is a failure.
+     */
+    private void firstUse() throws Exception {
+        try (Server server = Server.start(jar, pg.jdbcUrl(), with(Map.of("DB_POOL_BUDGET", "4", "DB_POOL_MAX_PER_SCHEMA", "4")), List.of(), work, "firstuse")) {
+            java.util.concurrent.ConcurrentLinkedQueue<String> names = new java.util.concurrent.ConcurrentLinkedQueue<>();
+            for (int i = 0; i < 120; i++) {
+                names.add(String.format(Locale.ROOT, "new %03d", i));
+            }
+            Map<Integer, java.util.concurrent.atomic.AtomicInteger> statuses = new java.util.concurrent.ConcurrentHashMap<>();
+            AtomicReference<String> first = new AtomicReference<>("");
+            Histogram latency = new Histogram(3);
+            long start = System.nanoTime();
+            int most;
+            try (Postgres.Sampler sampler = pg.new Sampler(); ExecutorService pool = Executors.newFixedThreadPool(16)) {
+                List<Future<?>> callers = new ArrayList<>();
+                for (int c = 0; c < 16; c++) {
+                    callers.add(pool.submit(() -> {
+                        for (String name = names.poll(); name != null; name = names.poll()) {
+                            while (true) {
+                                long t0 = System.nanoTime();
+                                var r = server.post("/execute", "{\"tool\":\"lock_context\",\"arguments\":{\"project\":\"" + name
+                                        + "\",\"topic\":\"first\",\"content\":\"The first rule of " + name + ".\"}}");
+                                synchronized (latency) {
+                                    latency.recordValue((System.nanoTime() - t0) / 1000);
+                                }
+                                statuses.computeIfAbsent(r.statusCode(), k -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
+                                if (r.statusCode() == 503) {
+                                    long wait = r.headers().firstValue("Retry-After").map(Long::parseLong).orElse(1L);
+                                    Thread.sleep(Math.min(1000, wait * 1000));
+                                    continue;
+                                }
+                                if (r.statusCode() != 200) {
+                                    first.compareAndSet("", r.statusCode() + " " + r.body());
+                                }
+                                break;
+                            }
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<?> f : callers) {
+                    f.get();
+                }
+                sampler.close();
+                most = sampler.most.get();
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            String listed = server.execute("list_projects", "{}");
+            int projects = (int) java.util.regex.Pattern.compile("\"name\":\"new \\d{3}\"").matcher(listed).results().count();
+            int bad = statuses.entrySet().stream().filter(e -> e.getKey() != 200 && e.getKey() != 503).mapToInt(e -> e.getValue().get()).sum();
+            failedCalls += bad + (projects == 120 ? 0 : 1);
+            System.out.println();
+            System.out.println("## 2b. First use of 120 new projects at once: DB_POOL_BUDGET=4, 16 callers, each 503 retried after its Retry-After");
+            System.out.println();
+            System.out.println("| calls | 200 | 503 (retried) | other | projects at the end | seconds | p50 ms | p99 ms | backends seen at once (max) |");
+            System.out.println("|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+            int total = statuses.values().stream().mapToInt(java.util.concurrent.atomic.AtomicInteger::get).sum();
+            System.out.printf(Locale.ROOT, "| %d | %d | %d | %d | %d of 120 | %.1f | %.0f | %.0f | %d |%n", total,
+                    statuses.getOrDefault(200, new java.util.concurrent.atomic.AtomicInteger()).get(),
+                    statuses.getOrDefault(503, new java.util.concurrent.atomic.AtomicInteger()).get(), bad, projects, seconds,
+                    latency.getValueAtPercentile(50) / 1000.0, latency.getValueAtPercentile(99) / 1000.0, most);
+            if (!first.get().isEmpty()) {
+                System.out.println("\nFirst failure: " + first.get());
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- 4. 1 to 256 clients, budgets 4, 8, 20
 
     private void scale() throws Exception {
@@ -285,19 +357,20 @@ public final class Bench {
             }
             System.out.println(line);
         }
-        StringBuilder verdict = new StringBuilder("\nPast saturation (clients ≥ budget), the lowest throughput against the best before it: ");
+        StringBuilder verdict = new StringBuilder("\nOnce saturated (the first client count ≥ the budget), the lowest throughput with more "
+                + "clients against the throughput there: ");
         for (int b : budgets) {
             List<Row> rows = byBudget.get(b);
-            double best = 0;
-            double worstAfter = Double.MAX_VALUE;
+            double atSaturation = -1;
+            double lowestAfter = Double.MAX_VALUE;
             for (int i = 0; i < clients.length; i++) {
-                if (clients[i] <= b) {
-                    best = Math.max(best, rows.get(i).perSecond);
-                } else {
-                    worstAfter = Math.min(worstAfter, rows.get(i).perSecond);
+                if (clients[i] >= b && atSaturation < 0) {
+                    atSaturation = rows.get(i).perSecond;
+                } else if (clients[i] > b) {
+                    lowestAfter = Math.min(lowestAfter, rows.get(i).perSecond);
                 }
             }
-            verdict.append(String.format(Locale.ROOT, "budget %d %.2f; ", b, worstAfter / best));
+            verdict.append(String.format(Locale.ROOT, "budget %d %.2f; ", b, lowestAfter / atSaturation));
         }
         System.out.println(verdict);
     }
@@ -386,27 +459,30 @@ public final class Bench {
         final double p99;
         final long failed;
         final double cpuMicros;
+        final double userMicros;
         final Instant from;
         final Instant to;
 
-        Row(String name, double perSecond, double p50, double p99, long failed, double cpuMicros, Instant from, Instant to) {
+        Row(String name, double perSecond, double p50, double p99, long failed, double cpuMicros, double userMicros, Instant from,
+            Instant to) {
             this.name = name;
             this.perSecond = perSecond;
             this.p50 = p50;
             this.p99 = p99;
             this.failed = failed;
             this.cpuMicros = cpuMicros;
+            this.userMicros = userMicros;
             this.from = from;
             this.to = to;
         }
 
         Row named(String n) {
-            return new Row(n, perSecond, p50, p99, failed, cpuMicros, from, to);
+            return new Row(n, perSecond, p50, p99, failed, cpuMicros, userMicros, from, to);
         }
 
         static Row mean(String name, Row a, Row b) {
             return new Row(name, (a.perSecond + b.perSecond) / 2, (a.p50 + b.p50) / 2, (a.p99 + b.p99) / 2, a.failed + b.failed,
-                    a.cpuMicros < 0 ? -1 : (a.cpuMicros + b.cpuMicros) / 2, a.from, b.to);
+                    a.cpuMicros < 0 ? -1 : (a.cpuMicros + b.cpuMicros) / 2, (a.userMicros + b.userMicros) / 2, a.from, b.to);
         }
     }
 
@@ -415,38 +491,39 @@ public final class Bench {
     }
 
     private Row http(Server server, String name, String script, int connections, int duration) throws Exception {
-        long cpu0 = server.cpuNanos();
+        long[] cpu0 = server.cpuNanos();
         Instant from = Instant.now();
         Wrk.Result r = Wrk.run(server, script, connections, duration, work);
         Instant to = Instant.now();
-        long cpu1 = server.cpuNanos();
-        return row(name, r, (cpu1 - cpu0) / 1000.0 / Math.max(1, r.requests()), from, to);
+        return row(name, r, cpu0, server.cpuNanos(), from, to);
     }
 
     private Row sdk(Server server, List<String> projects, int sessions) throws Exception {
-        long cpu0 = server.cpuNanos();
+        long[] cpu0 = server.cpuNanos();
         Instant from = Instant.now();
         Wrk.Result r = McpSdkLoad.run(server, projects, TOPICS, sessions, seconds);
         Instant to = Instant.now();
-        long cpu1 = server.cpuNanos();
-        return row("/mcp (SDK)", r, (cpu1 - cpu0) / 1000.0 / Math.max(1, r.requests()), from, to);
+        return row("/mcp (SDK)", r, cpu0, server.cpuNanos(), from, to);
     }
 
     private Row pgbench(String sql) throws Exception {
         Instant from = Instant.now();
         Postgres.PgbenchResult r = pg.pgbench(sql, 4, seconds, work);
         failedCalls += (int) r.failed();
-        return new Row("pgbench", r.tps(), r.latencyMs(), Double.NaN, r.failed(), -1, from, Instant.now());
+        return new Row("pgbench", r.tps(), r.latencyMs(), Double.NaN, r.failed(), -1, -1, from, Instant.now());
     }
 
-    private Row row(String name, Wrk.Result r, double cpuMicros, Instant from, Instant to) {
+    private Row row(String name, Wrk.Result r, long[] cpu0, long[] cpu1, Instant from, Instant to) {
+        double calls = Math.max(1, r.requests());
+        double user = (cpu1[0] - cpu0[0]) / 1000.0 / calls;
+        double cpu = user + (cpu1[1] - cpu0[1]) / 1000.0 / calls;
         if (r.failures() > 0) {
             failedCalls += (int) r.failures();
             log(name + ": " + r.failures() + " failed calls; first: " + r.firstFailure());
         }
         log(String.format(Locale.ROOT, "%s: %.0f calls/s, p99 %.2f ms, %d failed, server CPU %.0f µs/call", name, r.perSecond(), r.p99Ms(),
-                r.failures(), cpuMicros));
-        return new Row(name, r.perSecond(), r.p50Ms(), r.p99Ms(), r.failures(), cpuMicros, from, to);
+                r.failures(), cpu));
+        return new Row(name, r.perSecond(), r.p50Ms(), r.p99Ms(), r.failures(), cpu, user, from, to);
     }
 
     /** The scenario's variables, then those given with --server-env (which win). */

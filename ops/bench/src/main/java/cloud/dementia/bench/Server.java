@@ -100,17 +100,26 @@ final class Server implements AutoCloseable {
         return "http://127.0.0.1:" + port + path;
     }
 
-    /** @return CPU time (user + system) the server process used so far, in nanoseconds, read from /proc */
-    long cpuNanos() throws IOException {
+    /** @return CPU time the server process used so far in user and in system (kernel) mode, in nanoseconds, from /proc */
+    long[] cpuNanos() throws IOException {
         String stat = Files.readString(Path.of("/proc/" + process.pid() + "/stat"));
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
-        return ticks * 10_000_000L; // USER_HZ is 100 on Linux
+        // USER_HZ is 100 on Linux: a tick is 10 ms
+        return new long[] {Long.parseLong(f[11]) * 10_000_000L, Long.parseLong(f[12]) * 10_000_000L};
     }
 
     HttpResponse<String> get(String path) throws IOException, InterruptedException {
         return http.send(HttpRequest.newBuilder(URI.create(url(path))).timeout(Duration.ofSeconds(10)).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** POSTs a JSON body with the API key and answers the response as it is. */
+    HttpResponse<String> post(String path, String json) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create(url(path)))
+                .timeout(Duration.ofSeconds(60))
+                .header("Authorization", "Bearer " + KEY)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /** POST /execute; a failed call (not 200, or success false) is an exception naming it. */
