@@ -21,7 +21,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.LogManager;
 
@@ -40,17 +42,19 @@ import cloud.dementia.db.testing.TestDatabase;
  * running the same statement. Not a test: it asserts nothing and {@code mvn test} does not run it. It prints a
  * Markdown report to stdout (logging goes to stderr).
  * <p>
- * Variants, each a loop of units on N platform threads:
+ * Variants, each a loop of units on N threads (platform or virtual):
  * <ul>
  *   <li>{@code bare}: borrow from a plain HikariDataSource, run {@code SELECT v FROM "bench".t WHERE id = ?} (auto-commit),
  *       read the row, close. The pool has the physical pool's own HikariCP settings ({@link PhysicalPool#hikariConfig})
  *       and the same driver properties ({@link ConnectionTarget#driverProperties()}); the SQL is the registry's template
  *       expanded the way a unit of work expands it ({@link Tx#expand}).</li>
+ *   <li>{@code bare+fifo}: bare behind a fair {@link Semaphore} of the pool's size, so callers get connections strictly in
+ *       turn, as the registry's admission lets them in: the price of taking turns, apart from the rest of the registry.</li>
  *   <li>{@code registry}: {@code registry.inStatement("bench", tx -> tx.queryOne("SELECT v FROM {s}.t WHERE id = ?", ...))}:
  *       admission, the physical pool, leak tracking, the statement timeout, DB Client over the unit's connection.</li>
  * </ul>
- * For each thread count every variant is warmed up, then measured in segments in mirrored order (bare, registry,
- * registry, bare) to even out drift.
+ * For each thread count every variant is warmed up, then measured in segments in mirrored order (bare, bare+fifo,
+ * registry, registry, bare+fifo, bare) to even out drift.
  * <p>
  * System properties: {@code bench.threads} (default {@code 2,8,32}), {@code bench.warmupSeconds} (3),
  * {@code bench.measureSeconds} (10, per segment; each variant is measured in two segments), {@code bench.poolSize} (5),
@@ -200,6 +204,27 @@ public final class RegistryOverheadBenchmark {
                         }
                     }
                 }));
+                // the registry lets callers in strictly in turn (FIFO per schema) once every connection is taken; HikariCP
+                // alone lets whoever runs first take a returned connection. bare+fifo is bare behind a fair semaphore of the
+                // pool's size: the price of the turn-taking itself, without anything else of the registry
+                Semaphore turns = new Semaphore(poolSize, true);
+                long turnTimeoutMs = settings.acquireTimeout().toMillis();
+                variants.add(new Variant("bare+fifo", id -> {
+                    if (!turns.tryAcquire(turnTimeoutMs, TimeUnit.MILLISECONDS)) {
+                        throw new IllegalStateException("no turn within " + turnTimeoutMs + " ms");
+                    }
+                    try (Connection c = bare.getConnection(); PreparedStatement ps = c.prepareStatement(BARE_SQL)) {
+                        ps.setObject(1, id);
+                        try (ResultSet rs = ps.executeQuery()) {
+                            if (!rs.next()) {
+                                throw new IllegalStateException("no row " + id);
+                            }
+                            rs.getString(1);
+                        }
+                    } finally {
+                        turns.release();
+                    }
+                }));
                 if (alternatives) {
                     variants.addAll(alternatives(bare, settings.statementTimeout().toMillis()));
                 }
@@ -261,7 +286,9 @@ public final class RegistryOverheadBenchmark {
      * <ul>
      *   <li>{@code bare+timer}: bare plus the driver's per-statement timeout ({@code setQueryTimeoutMs}), what the
      *       registry does behind a pooler;</li>
-     *   <li>{@code bare+piggyback}: the settings sent with the work in the same round trip, one multi-statement string
+     *   <li>{@code bare+unprepared}: bare with the statement sent unnamed every time ({@code prepareThreshold} 0 on it), as
+ *       behind a pooler: what server-side prepared statements save on a direct connection;</li>
+ *   <li>{@code bare+piggyback}: the settings sent with the work in the same round trip, one multi-statement string
      *       {@code SELECT set_config('search_path', ...true), set_config('statement_timeout', ...true); SELECT v FROM t ...}
      *       (one implicit transaction);</li>
      *   <li>{@code bare+prelude}: the settings in a statement of their own, then the query, then COMMIT: three round trips,
@@ -275,6 +302,18 @@ public final class RegistryOverheadBenchmark {
                 new Variant("bare+timer", id -> {
                     try (Connection c = bare.getConnection(); PreparedStatement ps = c.prepareStatement(BARE_SQL)) {
                         ps.unwrap(org.postgresql.jdbc.PgStatement.class).setQueryTimeoutMs(timeoutMs);
+                        ps.setObject(1, id);
+                        try (ResultSet rs = ps.executeQuery()) {
+                            if (!rs.next()) {
+                                throw new IllegalStateException("no row " + id);
+                            }
+                            rs.getString(1);
+                        }
+                    }
+                }),
+                new Variant("bare+unprepared", id -> {
+                    try (Connection c = bare.getConnection(); PreparedStatement ps = c.prepareStatement(BARE_SQL)) {
+                        ps.unwrap(org.postgresql.PGStatement.class).setPrepareThreshold(0);
                         ps.setObject(1, id);
                         try (ResultSet rs = ps.executeQuery()) {
                             if (!rs.next()) {
@@ -458,20 +497,14 @@ public final class RegistryOverheadBenchmark {
             }
         }
 
-        out.append("\n### Ratios (registry / bare)\n\n");
-        out.append("| threads | throughput | mean latency | p50 latency | p99 latency | mean Δ µs/unit | client CPU Δ µs/unit | alloc Δ B/unit |\n");
-        out.append("|--:|--:|--:|--:|--:|--:|--:|--:|\n");
-        for (Map.Entry<Integer, Map<String, Result>> e : results.entrySet()) {
-            Result bare = e.getValue().get("bare");
-            Result reg = e.getValue().get("registry");
-            out.append(String.format(Locale.ROOT, "| %d | %.3f | %.3f | %.3f | %.3f | %+.1f | %+.1f | %+.0f |%n", e.getKey(),
-                    reg.unitsPerSecond() / bare.unitsPerSecond(), reg.meanMicros() / bare.meanMicros(),
-                    reg.p50Micros() / bare.p50Micros(), reg.p99Micros() / bare.p99Micros(), reg.meanMicros() - bare.meanMicros(),
-                    reg.cpuMicrosPerUnit() - bare.cpuMicrosPerUnit(), reg.bytesPerUnit() - bare.bytesPerUnit()));
-        }
+        ratios(out, results, "bare");
+        ratios(out, results, "bare+fifo");
 
         out.append("\n### What each unit does\n\n");
         out.append("- bare: borrow; `").append(BARE_SQL).append("` (auto-commit: one round trip); close.\n");
+        out.append("- bare+fifo: bare behind a fair `java.util.concurrent.Semaphore` of the pool's size: callers get a connection strictly in ")
+                .append("turn, as the registry lets them in, and nothing else of the registry; registry / bare+fifo is what the registry costs ")
+                .append("besides taking turns.\n");
         out.append("- registry: `inStatement` = admission (one lock; in line, FIFO per schema, when every connection is taken), borrow ")
                 .append("from the physical pool, a checkout record for leak tracking (thread and time, no stack), the statement through DB Client ")
                 .append("over the unit's connection (")
@@ -479,6 +512,8 @@ public final class RegistryOverheadBenchmark {
                 .append("), return, leave admission (the next caller in line is unparked). One round trip, like bare.\n");
         if (results.values().iterator().next().containsKey("bare+timer")) {
             out.append("- bare+timer: bare plus `setQueryTimeoutMs` on the statement (the driver's timer; what the registry does behind a pooler).\n");
+            out.append("- bare+unprepared: bare with the statement sent unnamed each time (`prepareThreshold` 0 on it, as behind a pooler); ")
+                    .append("on a direct connection bare prepares it on the server after 5 uses.\n");
             out.append("- bare+piggyback: `SELECT set_config('search_path', ?, true), set_config('statement_timeout', ?, true); SELECT v FROM t WHERE id = ?` ")
                     .append("as one string: the settings travel with the statement, one round trip, two statements for the server.\n");
             out.append("- bare+prelude: `SELECT set_config(...), set_config(...)`, then the query, then COMMIT: three round trips, what the ")
@@ -506,6 +541,20 @@ public final class RegistryOverheadBenchmark {
             return os.getProcessCpuTime();
         }
         return -1;
+    }
+
+    private static void ratios(StringBuilder out, Map<Integer, Map<String, Result>> results, String against) {
+        out.append("\n### Ratios (registry / " + against + ")\n\n");
+        out.append("| threads | throughput | mean latency | p50 latency | p99 latency | mean Δ µs/unit | client CPU Δ µs/unit | alloc Δ B/unit |\n");
+        out.append("|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+        for (Map.Entry<Integer, Map<String, Result>> e : results.entrySet()) {
+            Result bare = e.getValue().get(against);
+            Result reg = e.getValue().get("registry");
+            out.append(String.format(Locale.ROOT, "| %d | %.3f | %.3f | %.3f | %.3f | %+.1f | %+.1f | %+.0f |%n", e.getKey(),
+                    reg.unitsPerSecond() / bare.unitsPerSecond(), reg.meanMicros() / bare.meanMicros(),
+                    reg.p50Micros() / bare.p50Micros(), reg.p99Micros() / bare.p99Micros(), reg.meanMicros() - bare.meanMicros(),
+                    reg.cpuMicrosPerUnit() - bare.cpuMicrosPerUnit(), reg.bytesPerUnit() - bare.bytesPerUnit()));
+        }
     }
 
     /** @return bytes allocated by the current thread so far, or -1 if the platform does not tell */

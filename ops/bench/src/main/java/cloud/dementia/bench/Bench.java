@@ -24,7 +24,7 @@ import org.HdrHistogram.Histogram;
  * It starts nothing hidden: each server it starts (and its variables), each wrk and pgbench command is printed on
  * stderr as it starts; the results are one Markdown table per scenario on stdout. It exits 1 when any call failed.
  * <pre>
- * java -jar ops/bench/target/dementia-bench.jar [recall] [projects] [firstuse] [scale] [wakeup]
+ * java -jar ops/bench/target/dementia-bench.jar [recall] [ping] [projects] [firstuse] [scale] [wakeup]
  *      [--server-jar server/target/dementia-server.jar] [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
  *      [--seconds 15] [--profile] [--server-env NAME=VALUE ...]
  * </pre>
@@ -75,16 +75,16 @@ public final class Bench {
                 case "--postgres" -> postgres = args[++i];
                 case "--seconds" -> seconds = Integer.parseInt(args[++i]);
                 case "--profile" -> profile = true;
-                case "recall", "projects", "firstuse", "scale", "wakeup" -> scenarios.add(args[i]);
+                case "recall", "ping", "projects", "firstuse", "scale", "wakeup" -> scenarios.add(args[i]);
                 default -> {
-                    System.err.println("unknown argument " + args[i] + "; scenarios: recall projects firstuse scale wakeup; options: --server-jar, "
+                    System.err.println("unknown argument " + args[i] + "; scenarios: recall ping projects firstuse scale wakeup; options: --server-jar, "
                             + "--postgres, --seconds, --profile, --server-env NAME=VALUE");
                     System.exit(2);
                 }
             }
         }
         if (scenarios.isEmpty()) {
-            scenarios.addAll(List.of("recall", "projects", "firstuse", "scale", "wakeup"));
+            scenarios.addAll(List.of("recall", "ping", "projects", "firstuse", "scale", "wakeup"));
         }
         if (!Files.isRegularFile(jar)) {
             System.err.println(jar + " does not exist: build it first (mvn -B -q -DskipTests package)");
@@ -101,6 +101,7 @@ public final class Bench {
             for (String s : scenarios) {
                 switch (s) {
                     case "recall" -> bench.recall();
+                    case "ping" -> bench.ping();
                     case "projects" -> bench.projects();
                     case "firstuse" -> bench.firstUse();
                     case "scale" -> bench.scale();
@@ -190,6 +191,33 @@ public final class Bench {
         System.out.println("| self % | frame |");
         System.out.println("|--:|:--|");
         f.self().entrySet().stream().limit(12).forEach(e -> System.out.printf(Locale.ROOT, "| %.1f | `%s` |%n", e.getValue(), e.getKey()));
+    }
+
+    // ---------------------------------------------------------------- 1b. MCP ping on kept-alive connections
+
+    /**
+     * The issue's third finding: every MCP response on a kept-alive connection waited about 40 ms (Nagle meeting delayed
+     * ACKs), whatever the number of connections. {@code ping} needs no tool and no database, so what is left is the
+     * transport: with the stall gone the mean is well under a millisecond and calls/s grow with the CPU, not with the
+     * number of connections.
+     */
+    private void ping() throws Exception {
+        int each = Math.max(5, seconds / 3);
+        try (Server server = Server.start(jar, pg.jdbcUrl(), with(Map.of()), List.of(), work, "ping")) {
+            String script = Wrk.mcpPing(server.mcpSession());
+            Wrk.run(server, script, 4, 3, work);
+            System.out.println();
+            System.out.println("## 1b. MCP `ping` on kept-alive connections, one session (wrk, " + each + " s each)");
+            System.out.println();
+            System.out.println("| connections | calls/s | mean ms | p50 ms | p99 ms | failed |");
+            System.out.println("|--:|--:|--:|--:|--:|--:|");
+            for (int c : new int[] {1, 4, 16}) {
+                Wrk.Result r = Wrk.run(server, script, c, each, work);
+                failedCalls += (int) r.failures();
+                System.out.printf(Locale.ROOT, "| %d | %.0f | %.2f | %.2f | %.2f | %d |%n", c, r.perSecond(), r.meanMs(), r.p50Ms(), r.p99Ms(),
+                        r.failures());
+            }
+        }
     }
 
     // ---------------------------------------------------------------- 2. many projects over one budget
@@ -323,23 +351,39 @@ public final class Bench {
     private void scale() throws Exception {
         int[] clients = {1, 2, 4, 8, 16, 32, 64, 128, 256};
         int[] budgets = {4, 8, 20};
-        int each = Math.max(5, seconds / 2);
+        int each = Math.max(4, seconds / 3);
         Map<Integer, List<Row>> byBudget = new LinkedHashMap<>();
+        Map<Integer, List<Row[]>> passes = new LinkedHashMap<>();
         for (int budget : budgets) {
             try (Server server = Server.start(jar, pg.jdbcUrl(), with(Map.of("DB_POOL_BUDGET", Integer.toString(budget),
                     "DB_POOL_MAX_PER_SCHEMA", Integer.toString(budget))), List.of(), work, "scale-" + budget)) {
                 seed(server, List.of("bench"), TOPICS);
                 String script = Wrk.executeRecall(List.of("bench"), TOPICS);
                 Wrk.run(server, script, 16, 5, work);
+                // two passes in mirrored order (1 → 256, then 256 → 1): a burst of other load on the machine, or drift, hits
+                // each client count once on the way up and once on the way down instead of making one count look like a fall
+                Row[] up = new Row[clients.length];
+                Row[] down = new Row[clients.length];
+                for (int i = 0; i < clients.length; i++) {
+                    up[i] = http(server, Integer.toString(clients[i]), script, clients[i], each);
+                }
+                for (int i = clients.length - 1; i >= 0; i--) {
+                    down[i] = http(server, Integer.toString(clients[i]), script, clients[i], each);
+                }
                 List<Row> rows = new ArrayList<>();
-                for (int c : clients) {
-                    rows.add(http(server, Integer.toString(c), script, c, each));
+                for (int i = 0; i < clients.length; i++) {
+                    rows.add(new Row(up[i].name, (up[i].perSecond + down[i].perSecond) / 2, Math.max(up[i].p50, down[i].p50),
+                            Math.max(up[i].p99, down[i].p99), up[i].failed + down[i].failed, -1, -1, up[i].from, down[i].to));
                 }
                 byBudget.put(budget, rows);
+                passes.put(budget, List.of(up, down));
             }
         }
         System.out.println();
-        System.out.println("## 4. 1 → 256 clients (`recall_context` via /execute, wrk), DB_POOL_BUDGET 4, 8 and 20 (" + each + " s each)");
+        System.out.println("## 4. 1 → 256 clients (`recall_context` via /execute, wrk), DB_POOL_BUDGET 4, 8 and 20 (" + each
+                + " s each, two passes: 1 → 256, then 256 → 1)");
+        System.out.println();
+        System.out.println("calls/s is the mean of the two passes, p99 the higher of the two.");
         System.out.println();
         StringBuilder head = new StringBuilder("| clients |");
         StringBuilder rule = new StringBuilder("|--:|");
@@ -360,19 +404,26 @@ public final class Bench {
         StringBuilder verdict = new StringBuilder("\nOnce saturated (the first client count ≥ the budget), the lowest throughput with more "
                 + "clients against the throughput there: ");
         for (int b : budgets) {
-            List<Row> rows = byBudget.get(b);
-            double atSaturation = -1;
-            double lowestAfter = Double.MAX_VALUE;
-            for (int i = 0; i < clients.length; i++) {
-                if (clients[i] >= b && atSaturation < 0) {
-                    atSaturation = rows.get(i).perSecond;
-                } else if (clients[i] > b) {
-                    lowestAfter = Math.min(lowestAfter, rows.get(i).perSecond);
-                }
-            }
-            verdict.append(String.format(Locale.ROOT, "budget %d %.2f; ", b, lowestAfter / atSaturation));
+            List<Row[]> p = passes.get(b);
+            verdict.append(String.format(Locale.ROOT, "budget %d %.2f (up %.2f, down %.2f); ", b,
+                    saturationRatio(clients, b, byBudget.get(b).toArray(Row[]::new)), saturationRatio(clients, b, p.get(0)),
+                    saturationRatio(clients, b, p.get(1))));
         }
         System.out.println(verdict);
+    }
+
+    /** The lowest throughput beyond the first client count at or above the budget, against the throughput there. */
+    private static double saturationRatio(int[] clients, int budget, Row[] rows) {
+        double atSaturation = -1;
+        double lowestAfter = Double.MAX_VALUE;
+        for (int i = 0; i < clients.length; i++) {
+            if (clients[i] >= budget && atSaturation < 0) {
+                atSaturation = rows[i].perSecond;
+            } else if (clients[i] > budget) {
+                lowestAfter = Math.min(lowestAfter, rows[i].perSecond);
+            }
+        }
+        return lowestAfter / atSaturation;
     }
 
     // ---------------------------------------------------------------- 5. the write-up's scenario

@@ -76,7 +76,7 @@ final class McpSdkLoad {
         for (McpSyncClient c : clients) {
             c.closeGracefully();
         }
-        return new Wrk.Result(all.getTotalCount(), all.getTotalCount() / elapsed, all.getValueAtPercentile(50) / 1000.0,
+        return new Wrk.Result(all.getTotalCount(), all.getTotalCount() / elapsed, all.getMean() / 1000.0, all.getValueAtPercentile(50) / 1000.0,
                 all.getValueAtPercentile(99) / 1000.0, failures.get(), first.get());
     }
 }

@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
 final class Wrk {
 
     /** What one wrk run measured. */
-    record Result(long requests, double perSecond, double p50Ms, double p99Ms, long failures, String firstFailure) {
+    record Result(long requests, double perSecond, double meanMs, double p50Ms, double p99Ms, long failures, String firstFailure) {
     }
 
     private Wrk() {
@@ -46,6 +46,22 @@ final class Wrk {
                   return wrk.format("POST", "/mcp", h, body)
                 end
                 """.replace("%%", "%"), sessions);
+    }
+
+    /** Lua for MCP {@code ping} on one session: the cheapest MCP request, no tool and no database. */
+    static String mcpPing(String session) {
+        return common(List.of("none"), 1, "\"error\"", """
+                local calls = 0
+                request = function()
+                  calls = calls + 1
+                  local h = {}
+                  for k, v in pairs(headers) do h[k] = v end
+                  h["Accept"] = "application/json, text/event-stream"
+                  h["MCP-Protocol-Version"] = "2025-06-18"
+                  h["Mcp-Session-Id"] = SESSIONS[1]
+                  return wrk.format("POST", "/mcp", h, '{"jsonrpc":"2.0","id":' .. calls .. ',"method":"ping"}')
+                end
+                """, List.of(session));
     }
 
     private static String common(List<String> projects, int topics, String failure, String request, List<String> sessions) {
@@ -84,7 +100,7 @@ final class Wrk {
                     f = f + t:get("failures")
                     if first == "" then first = t:get("first_failure") end
                   end
-                  io.write(string.format("BENCH failures=%%d p50_us=%%d p99_us=%%d\\n", f, latency:percentile(50), latency:percentile(99)))
+                  io.write(string.format("BENCH failures=%%d mean_us=%%d p50_us=%%d p99_us=%%d\\n", f, math.floor(latency.mean), latency:percentile(50), latency:percentile(99)))
                   io.write("BENCH first_failure=" .. string.gsub(first, "\\n", " ") .. "\\n")
                 end
                 """.formatted(quoted(projects), topics, quoted(sessions), Server.KEY, request, failure);
@@ -117,6 +133,7 @@ final class Wrk {
         }
         Matcher first = Pattern.compile("BENCH first_failure=(.*)").matcher(out);
         return new Result(requests, Double.parseDouble(group(out, "Requests/sec:\\s+([0-9.]+)")),
+                Long.parseLong(group(out, "mean_us=(\\d+)")) / 1000.0,
                 Long.parseLong(group(out, "p50_us=(\\d+)")) / 1000.0, Long.parseLong(group(out, "p99_us=(\\d+)")) / 1000.0,
                 failures, first.find() ? first.group(1).strip() : "");
     }
