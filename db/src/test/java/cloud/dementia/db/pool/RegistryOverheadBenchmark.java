@@ -195,13 +195,7 @@ public final class RegistryOverheadBenchmark {
                 List<Variant> variants = new ArrayList<>();
                 variants.add(new Variant("bare", id -> {
                     try (Connection c = bare.getConnection(); PreparedStatement ps = c.prepareStatement(BARE_SQL)) {
-                        ps.setObject(1, id);
-                        try (ResultSet rs = ps.executeQuery()) {
-                            if (!rs.next()) {
-                                throw new IllegalStateException("no row " + id);
-                            }
-                            rs.getString(1);
-                        }
+                        lookUp(ps, id);
                     }
                 }));
                 // the registry lets callers in strictly in turn (FIFO per schema) once every connection is taken; HikariCP
@@ -214,13 +208,7 @@ public final class RegistryOverheadBenchmark {
                         throw new IllegalStateException("no turn within " + turnTimeoutMs + " ms");
                     }
                     try (Connection c = bare.getConnection(); PreparedStatement ps = c.prepareStatement(BARE_SQL)) {
-                        ps.setObject(1, id);
-                        try (ResultSet rs = ps.executeQuery()) {
-                            if (!rs.next()) {
-                                throw new IllegalStateException("no row " + id);
-                            }
-                            rs.getString(1);
-                        }
+                        lookUp(ps, id);
                     } finally {
                         turns.release();
                     }
@@ -302,25 +290,13 @@ public final class RegistryOverheadBenchmark {
                 new Variant("bare+timer", id -> {
                     try (Connection c = bare.getConnection(); PreparedStatement ps = c.prepareStatement(BARE_SQL)) {
                         ps.unwrap(org.postgresql.jdbc.PgStatement.class).setQueryTimeoutMs(timeoutMs);
-                        ps.setObject(1, id);
-                        try (ResultSet rs = ps.executeQuery()) {
-                            if (!rs.next()) {
-                                throw new IllegalStateException("no row " + id);
-                            }
-                            rs.getString(1);
-                        }
+                        lookUp(ps, id);
                     }
                 }),
                 new Variant("bare+unprepared", id -> {
                     try (Connection c = bare.getConnection(); PreparedStatement ps = c.prepareStatement(BARE_SQL)) {
                         ps.unwrap(org.postgresql.PGStatement.class).setPrepareThreshold(0);
-                        ps.setObject(1, id);
-                        try (ResultSet rs = ps.executeQuery()) {
-                            if (!rs.next()) {
-                                throw new IllegalStateException("no row " + id);
-                            }
-                            rs.getString(1);
-                        }
+                        lookUp(ps, id);
                     }
                 }),
                 new Variant("bare+piggyback", id -> {
@@ -349,17 +325,22 @@ public final class RegistryOverheadBenchmark {
                             p.execute();
                         }
                         try (PreparedStatement ps = c.prepareStatement("SELECT v FROM t WHERE id = ?")) {
-                            ps.setObject(1, id);
-                            try (ResultSet rs = ps.executeQuery()) {
-                                if (!rs.next()) {
-                                    throw new IllegalStateException("no row " + id);
-                                }
-                                rs.getString(1);
-                            }
+                            lookUp(ps, id);
                         }
                         c.commit();
                     }
                 }));
+    }
+
+    /** Runs the primary-key lookup on {@code ps} for {@code id} and reads the row, as every bare variant does. */
+    private static void lookUp(PreparedStatement ps, int id) throws SQLException {
+        ps.setObject(1, id);
+        try (ResultSet rs = ps.executeQuery()) {
+            if (!rs.next()) {
+                throw new IllegalStateException("no row " + id);
+            }
+            rs.getString(1);
+        }
     }
 
     /** A plain HikariCP pool with the physical pool's settings and the same driver properties, minus the registry. */

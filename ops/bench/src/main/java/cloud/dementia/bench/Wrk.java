@@ -36,14 +36,9 @@ final class Wrk {
                 local calls = 0
                 request = function()
                   calls = calls + 1
-                  local h = {}
-                  for k, v in pairs(headers) do h[k] = v end
-                  h["Accept"] = "application/json, text/event-stream"
-                  h["MCP-Protocol-Version"] = "2025-06-18"
-                  h["Mcp-Session-Id"] = SESSIONS[(calls %% #SESSIONS) + 1]
                   local body = '{"jsonrpc":"2.0","id":' .. calls .. ',"method":"tools/call","params":{"name":"recall_context","arguments":{"project":"'
                     .. pick_project() .. '","topic":"topic-' .. math.random(1, TOPICS) .. '"}}}'
-                  return wrk.format("POST", "/mcp", h, body)
+                  return mcp_post(SESSIONS[(calls %% #SESSIONS) + 1], body)
                 end
                 """.replace("%%", "%"), sessions);
     }
@@ -54,12 +49,7 @@ final class Wrk {
                 local calls = 0
                 request = function()
                   calls = calls + 1
-                  local h = {}
-                  for k, v in pairs(headers) do h[k] = v end
-                  h["Accept"] = "application/json, text/event-stream"
-                  h["MCP-Protocol-Version"] = "2025-06-18"
-                  h["Mcp-Session-Id"] = SESSIONS[1]
-                  return wrk.format("POST", "/mcp", h, '{"jsonrpc":"2.0","id":' .. calls .. ',"method":"ping"}')
+                  return mcp_post(SESSIONS[1], '{"jsonrpc":"2.0","id":' .. calls .. ',"method":"ping"}')
                 end
                 """, List.of(session));
     }
@@ -85,6 +75,14 @@ final class Wrk {
                 end
                 function pick_project()
                   return PROJECTS[math.random(1, #PROJECTS)]
+                end
+                function mcp_post(session, body)
+                  local h = {}
+                  for k, v in pairs(headers) do h[k] = v end
+                  h["Accept"] = "application/json, text/event-stream"
+                  h["MCP-Protocol-Version"] = "2025-06-18"
+                  h["Mcp-Session-Id"] = session
+                  return wrk.format("POST", "/mcp", h, body)
                 end
                 %s
                 function response(status, hdrs, body)
