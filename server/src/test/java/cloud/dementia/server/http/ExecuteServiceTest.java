@@ -104,6 +104,22 @@ class ExecuteServiceTest {
     }
 
     @Test
+    void trailingDataAndDuplicateKeysAreRefusedBeforeAnyToolRuns() throws Exception {
+        // with duplicate keys the last one used to win: {"tool":"echo","tool":"fail"} ran `fail`
+        for (String bad : List.of("{\"tool\":\"echo\",\"tool\":\"fail\",\"arguments\":{}}",
+                "{\"tool\":\"echo\",\"arguments\":{\"text\":\"a\",\"text\":\"b\"}}",
+                "{\"tool\":\"echo\",\"arguments\":{}} {\"tool\":\"fail\"}",
+                "{\"tool\":\"echo\",\"arguments\":{}}garbage")) {
+            HttpResponse<String> res = server.post("/execute", bad);
+            assertEquals(400, res.statusCode(), bad + " -> " + res.body());
+            JsonNode body = body(res);
+            assertFalse(body.path("success").asBoolean(), bad);
+            assertThat(bad, body.path("error").asText(), containsString("not valid JSON"));
+            assertTrue(body.path("result").isMissingNode(), "no tool ran: " + res.body());
+        }
+    }
+
+    @Test
     void unknownToolIs404() throws Exception {
         HttpResponse<String> res = server.post("/execute", "{\"tool\":\"nope\",\"arguments\":{}}");
         assertEquals(404, res.statusCode());
