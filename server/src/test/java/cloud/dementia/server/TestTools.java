@@ -15,7 +15,8 @@ import cloud.dementia.server.tools.ToolSpec;
 /**
  * A small tool catalog for transport tests, one tool per outcome: {@code echo} (a JSON result, with the
  * session it saw), {@code fail} (a tool error), {@code needs_argument} (a bad argument), {@code db_probe} (a real
- * transaction on a schema) and {@code hold} (keeps a connection of a schema busy until {@link #release()}).
+ * transaction on a schema), {@code db_sleep} (a statement that runs for a while) and {@code hold} (keeps a
+ * connection of a schema busy until {@link #release()}).
  */
 public final class TestTools {
 
@@ -45,6 +46,12 @@ public final class TestTools {
                             int pid = registry.inStatement(schema,
                                     tx -> tx.queryOne("SELECT pg_backend_pid()", r -> r.integer(1)).orElseThrow());
                             return ToolOutput.text("schema " + schema + ": backend " + pid);
+                        }),
+                new ToolSpec("db_sleep", "Database sleep", "Runs `SELECT pg_sleep(seconds)` on the schema `sleepy`: a statement in flight.",
+                        schema("seconds", "integer", true), true, false, call -> {
+                            int seconds = call.integer("seconds", 1, 0, 60);
+                            registry.inStatement("sleepy", tx -> tx.queryOne("SELECT pg_sleep(?)::text", r -> r.string(1), seconds));
+                            return ToolOutput.text("slept " + seconds + " s");
                         }),
                 new ToolSpec("hold", "Hold", "Holds a connection of a schema until the test releases it.", schema("schema", "string", false),
                         false, false, call -> {

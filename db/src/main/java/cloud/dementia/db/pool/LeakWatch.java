@@ -135,6 +135,21 @@ final class LeakWatch {
         return n == null ? 0 : n.get();
     }
 
+    /** @return how many connections are checked out now, and the age of the newest checkout in nanoseconds (-1: none) */
+    long[] inFlight() {
+        long now = System.nanoTime();
+        long youngest = -1;
+        int n = 0;
+        for (Checkout c : open()) {
+            n++;
+            long age = now - c.takenNanos;
+            if (youngest < 0 || age < youngest) {
+                youngest = age;
+            }
+        }
+        return new long[] {n, youngest};
+    }
+
     /** @return which schema holds each backend now, by pid */
     java.util.Map<Integer, String> holders() {
         java.util.Map<Integer, String> out = new java.util.TreeMap<>();

@@ -80,6 +80,9 @@ public final class PoolRegistry implements AutoCloseable {
     private final boolean timeoutPerStatement;
     private volatile PoolSizes sizes;
     private volatile boolean closed;
+    /** When a unit of work last got an answer from the database ({@link #NEVER}: not yet); see {@link #liveness()}. */
+    private volatile long lastAnswerNanos = NEVER;
+    private static final long NEVER = Long.MIN_VALUE;
 
     /**
      * @param target   where to connect
@@ -171,10 +174,14 @@ public final class PoolRegistry implements AutoCloseable {
                     // whatever the statements changed in the session ends here, not on the next unit of work
                     connection.rollback();
                 }
+                lastAnswerNanos = System.nanoTime();
                 return result;
             } catch (SQLException | DbClientException e) {
                 SQLException failure = e instanceof SQLException s ? s : Tx.sqlException((DbClientException) e);
                 boolean gone = isConnectionGone(failure);
+                if (!gone && failure.getSQLState() != null) {
+                    lastAnswerNanos = System.nanoTime(); // the server itself answered with an error
+                }
                 evict = abort(connection, kind) || gone;
                 // the connection was found dead by the unit's first statement: when nothing can have been committed,
                 // run the unit again on another connection
@@ -627,6 +634,14 @@ public final class PoolRegistry implements AutoCloseable {
     /** @return what a schema pool's max may be */
     public SizeRule sizeRule() {
         return new SizeRule(budget.total(), settings.maxPerSchema());
+    }
+
+    /** @return what the registry's own traffic shows of the database now (see {@link Liveness}) */
+    public Liveness liveness() {
+        long[] inFlight = leaks.inFlight();
+        long last = lastAnswerNanos;
+        return new Liveness(last == NEVER ? null : Duration.ofNanos(System.nanoTime() - last), (int) inFlight[0],
+                inFlight[1] < 0 ? null : Duration.ofNanos(inFlight[1]), admission.inUse() >= admission.slots());
     }
 
     public BudgetStats budget() {

@@ -138,10 +138,10 @@ class ExecuteServiceTest {
         HttpResponse<String> res = server.get("/tools");
         assertEquals(200, res.statusCode());
         JsonNode body = body(res);
-        assertEquals(5, body.path("count").asInt());
+        assertEquals(6, body.path("count").asInt());
         List<String> names = new java.util.ArrayList<>();
         body.path("tools").forEach(t -> names.add(t.path("name").asText()));
-        assertEquals(List.of("echo", "fail", "needs_argument", "db_probe", "hold"), names);
+        assertEquals(List.of("echo", "fail", "needs_argument", "db_probe", "db_sleep", "hold"), names);
         JsonNode echo = body.path("tools").path(0);
         assertEquals("Echo", echo.path("title").asText());
         assertEquals("Returns the text it was given and the MCP session it saw.", echo.path("description").asText());
