@@ -1,5 +1,6 @@
 package cloud.dementia.server.tools;
 
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -65,18 +66,18 @@ public record ToolCall(String tool, ObjectNode arguments, Optional<String> sessi
         if (v == null || v.isNull()) {
             return defaultValue;
         }
-        long n;
+        BigInteger n;
         if (v.isIntegralNumber()) {
-            n = v.longValue();
+            n = v.bigIntegerValue(); // as sent: a long would wrap 2^63 around to a negative number
         } else if (v.isTextual() && v.asText().matches("-?\\d{1,10}")) {
-            n = Long.parseLong(v.asText());
+            n = new BigInteger(v.asText());
         } else {
             throw new ToolArgumentException(name, "must be a whole number");
         }
-        if (n < min || n > max) {
+        if (n.compareTo(BigInteger.valueOf(min)) < 0 || n.compareTo(BigInteger.valueOf(max)) > 0) {
             throw new ToolArgumentException(name, "must be between " + min + " and " + max + ", got " + n);
         }
-        return (int) n;
+        return n.intValueExact();
     }
 
     /** A list of strings given as a JSON array or as one comma-separated string (as the original accepted tags). */
