@@ -68,6 +68,7 @@ public final class ToolInvoker {
         long start = System.nanoTime();
         ToolOutcome outcome;
         try {
+            StorableText.check(arguments);
             outcome = new ToolOutcome.Success(spec.handler().call(new ToolCall(spec.name(), arguments, sessionId)));
         } catch (ToolArgumentException e) {
             outcome = new ToolOutcome.Failure(ToolOutcome.Kind.BAD_ARGUMENT, e.getMessage(), 0);

@@ -129,6 +129,29 @@ class MemoryServerTest {
         }
     }
 
+    /** #9 defect 4: a NUL character in a string argument reached PostgreSQL and answered 500 in 9 tools. */
+    @Test
+    void textPostgresqlCannotStoreIsABadArgumentNamingIt() throws Exception {
+        HttpResponse<String> nul = server.post("/execute",
+                "{\"tool\":\"lock_context\",\"arguments\":{\"project\":\"text\",\"topic\":\"t\",\"content\":\"a\\u0000b\"}}");
+        assertEquals(400, nul.statusCode(), nul.body());
+        assertThat(nul.body(), containsString("argument `content` contains a NUL character"));
+        HttpResponse<String> nested = server.post("/execute", "{\"tool\":\"batch_lock_contexts\",\"arguments\":{\"project\":\"text\","
+                + "\"contexts\":[{\"topic\":\"a\",\"content\":\"fine\"},{\"topic\":\"b\",\"content\":\"x\",\"tags\":[\"ok\",\"\\u0000\"]}]}}");
+        assertEquals(400, nested.statusCode(), nested.body());
+        assertThat(nested.body(), containsString("argument `contexts[1].tags[1]` contains a NUL character"));
+        HttpResponse<String> surrogate = server.post("/execute",
+                "{\"tool\":\"recall_context\",\"arguments\":{\"project\":\"text\",\"topic\":\"\\ud800\"}}");
+        assertEquals(400, surrogate.statusCode(), surrogate.body());
+        assertThat(surrogate.body(), containsString("argument `topic` contains an unpaired surrogate"));
+        try (TestMcpClient client = new TestMcpClient(server)) {
+            client.initialize();
+            McpSchema.CallToolResult viaMcp = client.call("lock_context", args("project", "text", "topic", "t", "content", "a\u0000b"));
+            assertEquals(Boolean.TRUE, viaMcp.isError());
+            assertThat(TestMcpClient.text(viaMcp), containsString("argument `content` contains a NUL character"));
+        }
+    }
+
     @Test
     void switchProjectAppliesToItsOwnMcpSessionOnlyAndProjectsNeverMix() {
         try (TestMcpClient a = new TestMcpClient(server); TestMcpClient b = new TestMcpClient(server)) {
