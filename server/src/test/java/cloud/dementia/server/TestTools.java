@@ -15,7 +15,7 @@ import cloud.dementia.server.tools.ToolSpec;
 /**
  * A small tool catalog for transport tests, one tool per outcome: {@code echo} (a JSON result, with the
  * session it saw), {@code fail} (a tool error), {@code needs_argument} (a bad argument), {@code db_probe} (a real
- * transaction on a schema), {@code db_sleep} (a statement that runs for a while) and {@code hold} (keeps a
+ * transaction on a schema), {@code db_sleep} (a statement that runs for a while), {@code db_lost} (its connection dies mid-transaction) and {@code hold} (keeps a
  * connection of a schema busy until {@link #release()}).
  */
 public final class TestTools {
@@ -52,6 +52,14 @@ public final class TestTools {
                             int seconds = call.integer("seconds", 1, 0, 60);
                             registry.inStatement("sleepy", tx -> tx.queryOne("SELECT pg_sleep(?)::text", r -> r.string(1), seconds));
                             return ToolOutput.text("slept " + seconds + " s");
+                        }),
+                new ToolSpec("db_lost", "Database connection lost", "Loses its connection mid-transaction: the backend is terminated "
+                        + "after the first statement.", schema(null, null, false), false, false, call -> {
+                            registry.inTransaction("lost", tx -> {
+                                tx.queryOne("SELECT 1", r -> r.integer(1));
+                                return tx.queryOne("SELECT pg_terminate_backend(pg_backend_pid())", r -> r.bool(1));
+                            });
+                            return ToolOutput.text("not reached");
                         }),
                 new ToolSpec("hold", "Hold", "Holds a connection of a schema until the test releases it.", schema("schema", "string", false),
                         false, false, call -> {

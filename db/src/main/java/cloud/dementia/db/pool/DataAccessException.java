@@ -6,14 +6,34 @@ import java.sql.SQLException;
 public final class DataAccessException extends PoolException {
 
     private final String sqlState;
+    private final boolean connectionLost;
 
     public DataAccessException(String schema, SQLException cause) {
         super(schema, cause.getMessage(), cause);
         this.sqlState = cause.getSQLState();
+        this.connectionLost = PoolRegistry.isConnectionGone(cause);
     }
 
     /** @return the SQLSTATE PostgreSQL reported, or {@code null} */
     public String sqlState() {
         return sqlState;
+    }
+
+    /**
+     * @return whether the unit lost its connection (SQLSTATE class 08, or the backend was terminated or shut down:
+     *         57P01-57P03): the database or the network, not the work; the same call may succeed on a new connection
+     */
+    public boolean connectionLost() {
+        return connectionLost;
+    }
+
+    /** @return whether PostgreSQL gave up on the transaction to let another go on (serialization failure, deadlock) */
+    public boolean transactionConflict() {
+        return "40001".equals(sqlState) || "40P01".equals(sqlState);
+    }
+
+    /** @return whether the statement timeout (or an operator's cancel) stopped the statement (SQLSTATE 57014) */
+    public boolean cancelled() {
+        return "57014".equals(sqlState);
     }
 }

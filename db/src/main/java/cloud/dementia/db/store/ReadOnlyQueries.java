@@ -3,8 +3,13 @@ package cloud.dementia.db.store;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 
+import org.postgresql.util.PSQLException;
+import org.postgresql.util.ServerErrorMessage;
+
+import cloud.dementia.db.pool.DataAccessException;
 import cloud.dementia.db.pool.PoolRegistry;
 
 /**
@@ -37,15 +42,66 @@ public final class ReadOnlyQueries {
      */
     public Result run(String schema, String sql, int maxRows) {
         String query = check(sql);
-        return registry.inReadOnlyTransaction(schema, tx -> {
-            List<String> rows = new ArrayList<>(tx.query("SELECT r::text FROM {s}.run_readonly_query(?, ?) AS r", r -> r.string(1), query,
-                    maxRows + 1));
-            boolean truncated = rows.size() > maxRows;
-            if (truncated) {
-                rows.remove(rows.size() - 1);
-            }
-            return new Result(rows, truncated);
-        });
+        try {
+            return registry.inReadOnlyTransaction(schema, tx -> {
+                List<String> rows = new ArrayList<>(tx.query("SELECT r::text FROM {s}.run_readonly_query(?, ?) AS r", r -> r.string(1), query,
+                        maxRows + 1));
+                boolean truncated = rows.size() > maxRows;
+                if (truncated) {
+                    rows.remove(rows.size() - 1);
+                }
+                return new Result(rows, truncated);
+            });
+        } catch (DataAccessException e) {
+            throw callersError(e, query).orElseThrow(() -> e);
+        }
+    }
+
+    /**
+     * SQLSTATE classes of errors the caller's query caused, not the service: 21 cardinality, 22 data (division by zero,
+     * bad input), 25 (read-only transaction), 2F/38/39 (functions), 42 syntax and access (unknown column or table,
+     * permission denied), 0A not supported, 54 program limits, P0 raised by a function it called.
+     */
+    private static final Set<String> CALLERS_CLASSES = Set.of("21", "22", "25", "2F", "38", "39", "42", "0A", "54", "P0");
+    /** Length of {@code SELECT to_json(q) FROM (} before the query in the function's EXECUTE (see the project migration). */
+    private static final int WRAPPER_PREFIX = "SELECT to_json(q) FROM (".length();
+
+    /**
+     * @return the failure as the caller's error, with PostgreSQL's own message, SQLSTATE, where in the query and its
+     *         hint, and not the wrapper function's SQL; empty when the error is the service's (connection lost, a bug)
+     */
+    private Optional<StoreRuleException> callersError(DataAccessException e, String query) {
+        String state = e.sqlState();
+        if (state == null) {
+            return Optional.empty();
+        }
+        ServerErrorMessage server = e.getCause() instanceof PSQLException p ? p.getServerErrorMessage() : null;
+        String message = server != null && server.getMessage() != null ? server.getMessage() : e.getCause().getMessage();
+        if ("57014".equals(state)) {
+            return Optional.of(new StoreRuleException("the query ran longer than the statement timeout ("
+                    + registry.settings().statementTimeout().toMillis() + " ms) and was cancelled (SQLSTATE 57014): " + message));
+        }
+        if (!CALLERS_CLASSES.contains(state.substring(0, 2))) {
+            return Optional.empty();
+        }
+        int position = server == null ? 0 : server.getInternalPosition() - WRAPPER_PREFIX;
+        if (position > query.length() && message.startsWith("syntax error at or near")) {
+            // the parser met the wrapper's closing parenthesis: the query itself ended too early
+            message = "syntax error at end of input";
+        }
+        StringBuilder out = new StringBuilder("the query failed: ").append(message).append(" (SQLSTATE ").append(state).append(")");
+        if (position > query.length()) {
+            out.append(" at the end of the query");
+        } else if (position > 0) {
+            out.append(" at character ").append(position);
+        }
+        if (server != null && server.getDetail() != null) {
+            out.append("; ").append(server.getDetail());
+        }
+        if (server != null && server.getHint() != null) {
+            out.append("; hint: ").append(server.getHint());
+        }
+        return Optional.of(new StoreRuleException(out.toString()));
     }
 
     /**

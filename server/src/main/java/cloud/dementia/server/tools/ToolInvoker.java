@@ -80,9 +80,7 @@ public final class ToolInvoker {
         } catch (PoolSuspendedException e) {
             outcome = new ToolOutcome.Failure(ToolOutcome.Kind.UNAVAILABLE, e.getMessage(), 30);
         } catch (DataAccessException e) {
-            LOG.log(Level.WARNING, "tool " + spec.name() + " failed in the database: schema=" + e.schema() + " sqlstate=" + e.sqlState()
-                    + " " + e.getMessage());
-            outcome = new ToolOutcome.Failure(ToolOutcome.Kind.INTERNAL, "database error in schema `" + e.schema() + "`: " + e.getMessage(), 0);
+            outcome = databaseFailure(spec, e);
         } catch (PoolException e) {
             outcome = new ToolOutcome.Failure(ToolOutcome.Kind.UNAVAILABLE, e.getMessage(), 5);
         } catch (RuntimeException e) {
@@ -96,5 +94,31 @@ public final class ToolInvoker {
                 .tag("tool", spec.name()).tag("status", s).register(meters)).increment();
         m.latency().record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
         return outcome;
+    }
+
+    /**
+     * A database failure is the caller's to retry when the connection was lost (503, nothing to fix), when PostgreSQL
+     * gave up the transaction for another (serialization failure, deadlock), or when the statement timeout stopped it
+     * (the database is too busy to finish in time); anything else is a bug (500). Errors the caller's own SQL causes
+     * ({@code query_database}) are tool errors, decided where the SQL is run.
+     */
+    private static ToolOutcome.Failure databaseFailure(ToolSpec spec, DataAccessException e) {
+        String code = " (SQLSTATE " + e.sqlState() + ")";
+        if (e.connectionLost()) {
+            LOG.info(() -> "tool " + spec.name() + " lost its connection: schema=" + e.schema() + " sqlstate=" + e.sqlState());
+            return new ToolOutcome.Failure(ToolOutcome.Kind.UNAVAILABLE, "the call lost its database connection" + code
+                    + ": a transaction was rolled back, a single statement may or may not have run; retry", 1);
+        }
+        if (e.transactionConflict()) {
+            return new ToolOutcome.Failure(ToolOutcome.Kind.UNAVAILABLE, "the database rolled the call back to let a concurrent one finish"
+                    + code + "; retry", 1);
+        }
+        if (e.cancelled()) {
+            return new ToolOutcome.Failure(ToolOutcome.Kind.UNAVAILABLE, "the database did not finish the call within the statement timeout"
+                    + code + "; retry later", 5);
+        }
+        LOG.log(Level.WARNING, "tool " + spec.name() + " failed in the database: schema=" + e.schema() + " sqlstate=" + e.sqlState()
+                + " " + e.getMessage());
+        return new ToolOutcome.Failure(ToolOutcome.Kind.INTERNAL, "database error in schema `" + e.schema() + "`: " + e.getMessage(), 0);
     }
 }

@@ -119,6 +119,20 @@ class ExecuteServiceTest {
         }
     }
 
+    /** #9 defect 4: a backend terminated mid-transaction answered 500, where the caller should retry. */
+    @Test
+    void aConnectionLostMidTransactionIs503WithRetryAfter() throws Exception {
+        HttpResponse<String> res = server.post("/execute", "{\"tool\":\"db_lost\",\"arguments\":{}}");
+        assertEquals(503, res.statusCode(), res.body());
+        assertTrue(res.headers().firstValue("Retry-After").isPresent(), "Retry-After");
+        JsonNode body = body(res);
+        assertFalse(body.path("success").asBoolean());
+        assertThat(body.path("result").asText(), containsString("lost its database connection"));
+        assertThat(body.path("result").asText(), containsString("57P01"));
+        assertEquals(200, server.post("/execute", "{\"tool\":\"db_probe\",\"arguments\":{\"schema\":\"lost\"}}").statusCode(),
+                "the next call on the schema gets a live connection");
+    }
+
     @Test
     void unknownToolIs404() throws Exception {
         HttpResponse<String> res = server.post("/execute", "{\"tool\":\"nope\",\"arguments\":{}}");
@@ -138,10 +152,10 @@ class ExecuteServiceTest {
         HttpResponse<String> res = server.get("/tools");
         assertEquals(200, res.statusCode());
         JsonNode body = body(res);
-        assertEquals(6, body.path("count").asInt());
+        assertEquals(7, body.path("count").asInt());
         List<String> names = new java.util.ArrayList<>();
         body.path("tools").forEach(t -> names.add(t.path("name").asText()));
-        assertEquals(List.of("echo", "fail", "needs_argument", "db_probe", "db_sleep", "hold"), names);
+        assertEquals(List.of("echo", "fail", "needs_argument", "db_probe", "db_sleep", "db_lost", "hold"), names);
         JsonNode echo = body.path("tools").path(0);
         assertEquals("Echo", echo.path("title").asText());
         assertEquals("Returns the text it was given and the MCP session it saw.", echo.path("description").asText());

@@ -65,7 +65,7 @@ class McpEndpointTest {
     @Test
     void listsEveryToolWithItsSchemaTitleAndAnnotations() {
         List<McpSchema.Tool> tools = client.tools();
-        assertEquals(List.of("echo", "fail", "needs_argument", "db_probe", "db_sleep", "hold"), tools.stream().map(McpSchema.Tool::name).toList());
+        assertEquals(List.of("echo", "fail", "needs_argument", "db_probe", "db_sleep", "db_lost", "hold"), tools.stream().map(McpSchema.Tool::name).toList());
 
         McpSchema.Tool echo = tools.get(0);
         assertEquals("Echo", echo.title());

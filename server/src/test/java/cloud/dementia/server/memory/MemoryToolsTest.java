@@ -1,6 +1,8 @@
 package cloud.dementia.server.memory;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -160,6 +162,42 @@ class MemoryToolsTest {
         assertThat(text(call("query_database", "{\"query\":\"SELECT 1 AS a\",\"format\":\"markdown\"," + p + "}", "s")), containsString("| a |"));
         assertThat(failure(call("query_database", "{\"query\":\"DROP TABLE context_locks\"," + p + "}", "s")).message(),
                 containsString("only read-only queries"));
+    }
+
+    /**
+     * #9 defect 4: an SQL error in the caller's query answered 500, counted as internal_error, and showed the wrapper
+     * function's SQL. It is the caller's error: a tool error with PostgreSQL's own message and where in the query.
+     */
+    @Test
+    void queryDatabaseErrorsAreToolErrorsWithPostgresqlsOwnMessage() {
+        String p = "\"project\":\"sqlerrors\"";
+        call("lock_context", "{\"topic\":\"t1\",\"content\":\"one\"," + p + "}", "s");
+        Map<String, String> expected = new LinkedHashMap<>();
+        expected.put("SELECT nope FROM context_locks", "column \"nope\" does not exist (SQLSTATE 42703) at character 8");
+        expected.put("SELECT label FROM context_locks WHERE", "syntax error at end of input (SQLSTATE 42601)");
+        expected.put("SELECT 1/0", "division by zero (SQLSTATE 22012)");
+        expected.put("SELECT * FROM no_such_table", "relation \"no_such_table\" does not exist (SQLSTATE 42P01) at character 15");
+        expected.put("SELECT * FROM dementia_control.credentials", "permission denied for schema dementia_control (SQLSTATE 42501)");
+        expected.put("SELECT 'x'::int", "invalid input syntax for type integer: \"x\" (SQLSTATE 22P02) at character 8");
+        for (Map.Entry<String, String> e : expected.entrySet()) {
+            ToolOutcome.Failure f = failure(call("query_database", "{\"query\":" + Json.compact(e.getKey()) + "," + p + "}", "s"));
+            assertEquals(ToolOutcome.Kind.TOOL_ERROR, f.kind(), e.getKey() + " -> " + f.message());
+            assertThat(e.getKey(), f.message(), containsString(e.getValue()));
+            assertFalse(f.message().contains("run_readonly_query") || f.message().contains("to_json"), "no wrapper SQL: " + f.message());
+        }
+    }
+
+    @Test
+    void aQueryCancelledByTheStatementTimeoutIsAToolErrorThatSaysSo() {
+        try (PoolRegistry quick = new PoolRegistry(db.target(), RegistrySettings.defaults().withStatementTimeout(java.time.Duration.ofMillis(300)),
+                new SimpleMeterRegistry())) {
+            ToolInvoker quickTools = new ToolInvoker(MemoryTools.create(quick), new SimpleMeterRegistry());
+            ToolOutcome o = quickTools.invoke(quickTools.find("query_database").orElseThrow(),
+                    (ObjectNode) Json.parse("{\"query\":\"SELECT pg_sleep(5)\",\"project\":\"sqlerrors\"}"), Optional.empty());
+            ToolOutcome.Failure f = failure(o);
+            assertEquals(ToolOutcome.Kind.TOOL_ERROR, f.kind(), f.message());
+            assertThat(f.message(), containsString("ran longer than the statement timeout (300 ms) and was cancelled"));
+        }
     }
 
     @Test
