@@ -121,9 +121,10 @@ public final class ReadOnlyQueries {
         StringBuilder out = new StringBuilder();
         int last = 0;
         while (m.find()) {
-            int index = Integer.parseInt(m.group(1));
+            String digits = m.group(1);
+            int index = digits.length() > 9 ? Integer.MAX_VALUE : Integer.parseInt(digits);
             if (index < 1 || index > params.size()) {
-                throw new StoreRuleException("query uses $" + index + " but " + params.size() + " parameter(s) were given");
+                throw new StoreRuleException("query uses $" + digits + " but " + params.size() + " parameter(s) were given");
             }
             out.append(sql, last, m.start()).append(literal(params.get(index - 1)));
             last = m.end();

@@ -133,6 +133,25 @@ class ExecuteServiceTest {
                 "the next call on the schema gets a live connection");
     }
 
+    /**
+     * #9 defect 8 saw invalid UTF-8 stored as U+FFFD without a word; {@code /execute}'s reader refuses it (malformed
+     * sequences, a lone byte, an encoded surrogate), and this keeps it so.
+     */
+    @Test
+    void invalidUtf8IsRefusedNotReplaced() throws Exception {
+        byte[] head = "{\"tool\":\"echo\",\"arguments\":{\"text\":\"a".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] tail = "b\"}}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        for (byte[] bad : List.of(new byte[] {(byte) 0xC3, (byte) 0x28}, new byte[] {(byte) 0xFF}, new byte[] {(byte) 0xED, (byte) 0xA0, (byte) 0x80})) {
+            byte[] body = new byte[head.length + bad.length + tail.length];
+            System.arraycopy(head, 0, body, 0, head.length);
+            System.arraycopy(bad, 0, body, head.length, bad.length);
+            System.arraycopy(tail, 0, body, head.length + bad.length, tail.length);
+            HttpResponse<String> res = server.send(server.request("/execute").POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(body)));
+            assertEquals(400, res.statusCode(), java.util.HexFormat.of().formatHex(bad) + " -> " + res.body());
+            assertThat(res.body(), containsString("UTF-8"));
+        }
+    }
+
     @Test
     void unknownToolIs404() throws Exception {
         HttpResponse<String> res = server.post("/execute", "{\"tool\":\"nope\",\"arguments\":{}}");

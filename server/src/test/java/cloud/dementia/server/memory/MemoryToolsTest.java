@@ -162,6 +162,10 @@ class MemoryToolsTest {
         assertThat(text(call("query_database", "{\"query\":\"SELECT 1 AS a\",\"format\":\"markdown\"," + p + "}", "s")), containsString("| a |"));
         assertThat(failure(call("query_database", "{\"query\":\"DROP TABLE context_locks\"," + p + "}", "s")).message(),
                 containsString("only read-only queries"));
+        // #9 defect 4: a placeholder beyond int answered 500 "For input string"
+        ToolOutcome.Failure huge = failure(call("query_database", "{\"query\":\"SELECT $99999999999\",\"params\":[\"x\"]," + p + "}", "s"));
+        assertEquals(ToolOutcome.Kind.TOOL_ERROR, huge.kind(), huge.message());
+        assertThat(huge.message(), containsString("query uses $99999999999 but 1 parameter(s) were given"));
     }
 
     /**
