@@ -68,11 +68,12 @@ final class ContextTools {
                                 .bool("archive", "Archive before deleting", true).project().build(),
                         false, true, this::unlock),
                 new ToolSpec("batch_lock_contexts", "Lock several contexts",
-                        "Lock several contexts atomically: all are stored, or none (one invalid item and nothing is stored).",
+                        "Lock several contexts atomically (at most " + BATCH_LIMIT + "): all are stored, or none (one invalid item and "
+                                + "nothing is stored).",
                         InputSchema.object().array("contexts", "Contexts: {content, topic, tags?, priority?}", item, true).project().build(),
                         false, false, this::batchLock),
                 new ToolSpec("batch_recall_contexts", "Recall several contexts",
-                        "Recall the latest version of several topics (previews by default).",
+                        "Recall the latest version of several topics (at most " + BATCH_LIMIT + "; previews by default).",
                         InputSchema.object().stringList("topics", "Topics (a list, or comma-separated)", true)
                                 .bool("preview_only", "Return previews only", true).project().build(),
                         false, false, this::batchRecall),
@@ -157,11 +158,21 @@ final class ContextTools {
         return ToolOutput.json(o);
     }
 
+    /** Items one batch call may hold: one transaction, one answer, bounded (10,000 items once ran 6 s in one transaction). */
+    static final int BATCH_LIMIT = 200;
+
+    private static void limitBatch(String argument, int items) {
+        if (items > BATCH_LIMIT) {
+            throw new ToolArgumentException(argument, "holds " + items + " items: at most " + BATCH_LIMIT + " per call (send several batches)");
+        }
+    }
+
     private ToolOutput batchLock(ToolCall call) {
         List<ObjectNode> items = call.objects("contexts");
         if (items.isEmpty()) {
             throw new ToolArgumentException("contexts", "must hold at least one context");
         }
+        limitBatch("contexts", items.size());
         List<Contexts.NewContext> batch = new ArrayList<>();
         for (int i = 0; i < items.size(); i++) {
             try {
@@ -185,6 +196,7 @@ final class ContextTools {
         if (topics.isEmpty()) {
             throw new ToolArgumentException("topics", "is required (at least one topic)");
         }
+        limitBatch("topics", topics.size());
         boolean preview = call.bool("preview_only", true);
         ProjectResolver.Resolved r = resolver.resolve(call);
         ObjectNode o = Json.object();

@@ -204,6 +204,23 @@ class MemoryToolsTest {
         }
     }
 
+    /** #9 defect 2: 10,000 items ran in one 6 s transaction. */
+    @Test
+    void batchesHoldAtMostTwoHundredItems() {
+        StringBuilder contexts = new StringBuilder("[");
+        StringBuilder topics = new StringBuilder("[");
+        for (int i = 0; i < 201; i++) {
+            contexts.append(i == 0 ? "" : ",").append("{\"topic\":\"t").append(i).append("\",\"content\":\"c\"}");
+            topics.append(i == 0 ? "" : ",").append("\"t").append(i).append('"');
+        }
+        ToolOutcome.Failure lock = failure(call("batch_lock_contexts", "{\"contexts\":" + contexts + "],\"project\":\"batches\"}", null));
+        assertEquals(ToolOutcome.Kind.BAD_ARGUMENT, lock.kind(), lock.message());
+        assertEquals("argument `contexts` holds 201 items: at most 200 per call (send several batches)", lock.message());
+        ToolOutcome.Failure recall = failure(call("batch_recall_contexts", "{\"topics\":" + topics + "],\"project\":\"batches\"}", null));
+        assertEquals("argument `topics` holds 201 items: at most 200 per call (send several batches)", recall.message());
+        assertFalse(structured(call("list_projects", "{}", null)).toString().contains("proj_batches"), "nothing was created");
+    }
+
     @Test
     void projectsAreListedDescribedAndDeletedOnlyWhenConfirmed() {
         structured(call("create_project", "{\"name\":\"Life Cycle\"}", null));
