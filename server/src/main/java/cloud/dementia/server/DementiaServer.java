@@ -183,6 +183,8 @@ public final class DementiaServer {
                     // responses go out as soon as they are written: without it a chunked response (every MCP answer) waits
                     // for the client's delayed ACK, about 40 ms, on every call of a kept-alive connection (Nagle's algorithm)
                     .connectionOptions(socket -> socket.tcpNoDelay(true))
+                    // a body above the limit is refused with 413 as its length is known or as it streams past it
+                    .maxPayloadSize(settings.maxBodyBytes())
                     .shutdownHook(false)
                     .shutdownGracePeriod(SHUTDOWN_GRACE)
                     .addFeature(ObserveFeature.builder().addObserver(health).observersDiscoverServices(false).build())

@@ -30,6 +30,8 @@ import cloud.dementia.db.pool.RegistrySettings;
  * @param applicationName  {@code ApplicationName} of every database connection
  * @param pools            pool registry settings
  * @param idleCleanupEvery idle-cleanup interval
+ * @param preparedStatements whether the driver may prepare statements on the server
+ * @param maxBodyBytes     largest request body accepted (413 above it)
  */
 public record Settings(int port,
                        Optional<String> databaseUrl,
@@ -42,7 +44,8 @@ public record Settings(int port,
                        String applicationName,
                        RegistrySettings pools,
                        Duration idleCleanupEvery,
-                       PreparedStatements preparedStatements) {
+                       PreparedStatements preparedStatements,
+                       int maxBodyBytes) {
 
     /** Whether the driver may prepare statements on the server ({@code DB_PREPARED_STATEMENTS}). */
     public enum PreparedStatements {
@@ -57,7 +60,7 @@ public record Settings(int port,
             "DEMENTIA_API_KEYS", "DEMENTIA_ADMIN_USER", "DEMENTIA_ADMIN_PASSWORD", "DEMENTIA_METRICS_AUTH",
             "DEMENTIA_ALLOWED_ORIGINS", "DB_APPLICATION_NAME", "DB_POOL_BUDGET", "DB_POOL_MAX_PER_SCHEMA", "DB_POOL_MIN_IDLE",
             "DB_POOL_ACQUIRE_TIMEOUT_MS", "DB_LEAK_THRESHOLD_MS", "DB_STATEMENT_TIMEOUT_MS", "DB_IDLE_CLEANUP_INTERVAL_S",
-            "DB_IDLE_MAX_S", "DB_PREPARED_STATEMENTS");
+            "DB_IDLE_MAX_S", "DB_PREPARED_STATEMENTS", "DEMENTIA_MAX_BODY_BYTES");
 
     /**
      * Reads the settings.
@@ -132,8 +135,9 @@ public record Settings(int port,
             case "off", "false" -> PreparedStatements.OFF;
             default -> throw new ConfigException("DB_PREPARED_STATEMENTS=" + prepared + " is not auto, on or off");
         };
+        int maxBodyBytes = r.integer("DEMENTIA_MAX_BODY_BYTES", 1024, 1 << 30);
         return new Settings(port, databaseUrl, dataDir, List.copyOf(keys), adminUser, adminPassword, metricsAuth, origins,
-                appName, pools, Duration.ofSeconds(cleanupS), preparedStatements);
+                appName, pools, Duration.ofSeconds(cleanupS), preparedStatements, maxBodyBytes);
     }
 
     /** @return where to connect when {@code DATABASE_URL} is set */

@@ -66,6 +66,7 @@ class SettingsTest {
         env.put("DB_IDLE_CLEANUP_INTERVAL_S", "60");
         env.put("DB_IDLE_MAX_S", "120");
         env.put("DB_PREPARED_STATEMENTS", "off");
+        env.put("DEMENTIA_MAX_BODY_BYTES", "1048576");
         Settings s = Settings.load(env);
         assertEquals(9999, s.port());
         assertEquals("jdbc:postgresql://db.example:5433/app?sslmode=require", s.externalTarget().orElseThrow().jdbcUrl());
@@ -85,6 +86,7 @@ class SettingsTest {
         assertEquals(Duration.ofSeconds(60), s.idleCleanupEvery());
         assertEquals(Duration.ofSeconds(120), s.pools().idleMax());
         assertEquals(Settings.PreparedStatements.OFF, s.preparedStatements());
+        assertEquals(1048576, s.maxBodyBytes());
         assertEquals(Settings.VARIABLES.size(), env.size());
     }
 
@@ -97,6 +99,7 @@ class SettingsTest {
         assertThat(bad("PORT", "70000").getMessage(), startsWith("PORT=70000 is too large"));
         assertThat(bad("DB_POOL_ACQUIRE_TIMEOUT_MS", "10").getMessage(), startsWith("DB_POOL_ACQUIRE_TIMEOUT_MS=10 is too small"));
         assertThat(bad("DB_IDLE_MAX_S", "0").getMessage(), startsWith("DB_IDLE_MAX_S=0 is too small"));
+        assertThat(bad("DEMENTIA_MAX_BODY_BYTES", "100").getMessage(), startsWith("DEMENTIA_MAX_BODY_BYTES=100 is too small"));
         assertThat(bad("DEMENTIA_METRICS_AUTH", "maybe").getMessage(), containsString("is not a boolean"));
         assertEquals("DB_PREPARED_STATEMENTS=sometimes is not auto, on or off", bad("DB_PREPARED_STATEMENTS", "sometimes").getMessage());
         assertThat(bad("DATABASE_URL", "mysql://u@h/db").getMessage(), startsWith("DATABASE_URL must start with postgres://"));
