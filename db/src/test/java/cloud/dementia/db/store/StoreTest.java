@@ -12,7 +12,6 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 
-import cloud.dementia.db.pool.DataAccessException;
 import cloud.dementia.db.schema.ProjectName;
 import cloud.dementia.db.schema.Projects;
 
@@ -165,7 +164,9 @@ class StoreTest {
             for (String sql : List.of("SELECT * FROM " + b + ".context_locks", "SELECT * FROM dementia_control.credentials",
                     "SELECT set_config('role', current_setting('is_superuser'), false)",
                     "SELECT * FROM (SELECT set_config('role', 'postgres', true)) x")) {
-                DataAccessException e = assertThrows(DataAccessException.class, () -> f.queries.run(a, sql, 100), sql);
+                // the caller's error: PostgreSQL's own refusal (permission denied), as a rule the caller broke
+                StoreRuleException e = assertThrows(StoreRuleException.class, () -> f.queries.run(a, sql, 100), sql);
+                assertThat(sql, e.getMessage(), containsString("(SQLSTATE 42501)"));
                 assertFalse(e.getMessage().contains("beta secret"));
             }
             for (String sql : List.of("DELETE FROM context_locks", "SELECT 1; SELECT 2", "SET ROLE postgres", "COPY context_locks TO STDOUT",
