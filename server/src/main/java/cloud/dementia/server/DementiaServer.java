@@ -13,6 +13,7 @@ import java.util.logging.Logger;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.helidon.common.Size;
 import io.helidon.health.HealthCheck;
 import io.helidon.health.HealthCheckResponse;
 import io.helidon.health.checks.HealthChecks;
@@ -23,6 +24,7 @@ import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.helidon.webserver.observe.ObserveFeature;
+import io.helidon.webserver.http1.Http1Config;
 import io.helidon.webserver.observe.health.HealthObserver;
 
 import cloud.dementia.admin.AdminConsole;
@@ -185,6 +187,8 @@ public final class DementiaServer {
                     .connectionOptions(socket -> socket.tcpNoDelay(true))
                     // a body above the limit is refused with 413 as its length is known or as it streams past it
                     .maxPayloadSize(settings.maxBodyBytes())
+                    // an MCP request is checked before the extension reads it, so it is buffered: up to the same limit
+                    .addProtocol(Http1Config.builder().maxBufferedEntitySize(Size.create(settings.maxBodyBytes())).build())
                     .shutdownHook(false)
                     .shutdownGracePeriod(SHUTDOWN_GRACE)
                     .addFeature(ObserveFeature.builder().addObserver(health).observersDiscoverServices(false).build())

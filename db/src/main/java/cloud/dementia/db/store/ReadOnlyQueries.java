@@ -13,15 +13,41 @@ import cloud.dementia.db.pool.DataAccessException;
 import cloud.dementia.db.pool.PoolRegistry;
 
 /**
- * {@code query_database}: one read-only statement, run in a read-only transaction with the statement timeout and a row
- * limit, as the project's own read-only role through a security-definer function (see the project migration), so it
- * can read its own schema only, whatever the SQL says. Statements that are not a single query are refused before they
- * reach the database, with a message that says so.
+ * {@code query_database}: one read-only statement, run in a read-only transaction with the statement timeout, a row
+ * limit and a byte limit, as the project's own read-only role through a security-definer function (see the project
+ * migrations), so it can read its own schema only, whatever the SQL says. That role and the read-only transaction are
+ * the confinement; the check here is a courtesy that refuses what is plainly not a single query with a clear message
+ * before it reaches the database, reading the SQL with PostgreSQL's own lexical rules ({@link SqlLexer}).
+ * <p>
+ * Parameters are never written into the SQL: {@code $n} placeholders become references to one text-array parameter
+ * PostgreSQL binds ({@code $1[n]}, cast by the value's JSON type), so a value is data whatever it holds.
+ * <p>
+ * What comes back is capped inside the database, before it is sent: each value longer than {@code maxValueChars} is cut
+ * to that many characters, and rows stop before their JSON would pass {@code maxBytes}; the result says which cut.
  */
 public final class ReadOnlyQueries {
 
-    /** Rows as JSON objects (column order kept), and whether the limit cut them. */
-    public record Result(List<String> rowsJson, boolean truncated) {
+    /** Total bytes of row JSON a query may return. */
+    public static final int MAX_BYTES = 1_048_576;
+    /** Characters of one value (a column of a row) a query may return; longer values are cut to this. */
+    public static final int MAX_VALUE_CHARS = 65_536;
+
+    /**
+     * Rows as JSON objects (column order kept), and what cut them.
+     *
+     * @param truncatedBy {@code null}, {@code "rows"} (the row limit) or {@code "bytes"} (the byte limit)
+     * @param valuesCut   whether some value was longer than the value limit and was cut
+     */
+    public record Result(List<String> rowsJson, String truncatedBy, boolean valuesCut) {
+
+        /** @return whether rows were left out, by the row or the byte limit */
+        public boolean truncated() {
+            return truncatedBy != null;
+        }
+    }
+
+    /** A parameter that is JSON (an object or a list): bound as {@code jsonb}. */
+    public record JsonParam(String json) {
     }
 
     private static final Set<String> QUERY_STARTS = Set.of("select", "with", "values", "table");
@@ -35,26 +61,128 @@ public final class ReadOnlyQueries {
         this.registry = registry;
     }
 
-    /**
-     * @param schema  the project's schema
-     * @param sql     one SELECT / WITH / VALUES / TABLE query, parameters already bound as literals
-     * @param maxRows row limit
-     */
+    /** A query without parameters, with the default byte and value limits. */
     public Result run(String schema, String sql, int maxRows) {
+        return run(schema, sql, List.of(), maxRows);
+    }
+
+    /** A query with {@code $1}, {@code $2} ... bound to the values, with the default byte and value limits. */
+    public Result run(String schema, String sql, List<?> params, int maxRows) {
+        return run(schema, sql, params, maxRows, MAX_BYTES, MAX_VALUE_CHARS);
+    }
+
+    /**
+     * @param schema        the project's schema
+     * @param sql           one SELECT / WITH / VALUES / TABLE query, with {@code $1}, {@code $2} ... for the params
+     * @param params        values: null, Boolean, Number, String or {@link JsonParam}
+     * @param maxRows       row limit
+     * @param maxBytes      limit on the bytes of all rows' JSON
+     * @param maxValueChars limit on the characters of one value
+     */
+    public Result run(String schema, String sql, List<?> params, int maxRows, int maxBytes, int maxValueChars) {
         String query = check(sql);
+        Bound bound = bind(query, params == null ? List.of() : params);
         try {
             return registry.inReadOnlyTransaction(schema, tx -> {
-                List<String> rows = new ArrayList<>(tx.query("SELECT r::text FROM {s}.run_readonly_query(?, ?) AS r", r -> r.string(1), query,
-                        maxRows + 1));
-                boolean truncated = rows.size() > maxRows;
-                if (truncated) {
-                    rows.remove(rows.size() - 1);
+                List<String[]> rows = tx.query("SELECT r.out_row::text, r.out_cut FROM {s}.run_readonly_query(?, ?::text[], ?, ?, ?) AS r",
+                        r -> new String[] {r.string(1), r.string(2)}, bound.sql(), bound.values(), maxRows, maxBytes, maxValueChars);
+                List<String> json = new ArrayList<>(rows.size());
+                String truncatedBy = null;
+                boolean valuesCut = false;
+                for (String[] row : rows) {
+                    if (row[0] == null) {
+                        truncatedBy = row[1];
+                    } else {
+                        json.add(row[0]);
+                        valuesCut |= "value".equals(row[1]);
+                    }
                 }
-                return new Result(rows, truncated);
+                return new Result(json, truncatedBy, valuesCut);
             });
         } catch (DataAccessException e) {
-            throw callersError(e, query).orElseThrow(() -> e);
+            throw callersError(e, bound).orElseThrow(() -> e);
         }
+    }
+
+    /**
+     * The query with each {@code $n} (found as PostgreSQL's lexer finds parameters: not in a literal, a quoted name, a
+     * comment or a name like {@code a$1}) turned into a reference to element n of the one array parameter, and the
+     * values as that array's text.
+     *
+     * @param shifts where the SQL sent differs in length from the caller's, to map PostgreSQL's error positions back
+     */
+    record Bound(String query, String sql, String[] values, List<int[]> shifts) {
+
+        /** @return the caller's position (1-based) for a position (1-based) in the SQL sent */
+        int callersPosition(int sentPosition) {
+            int position = sentPosition;
+            for (int[] shift : shifts) {
+                int sentStart = shift[0];
+                int delta = shift[1];
+                int length = shift[2];
+                if (sentPosition > sentStart + length) {
+                    position -= delta;
+                } else if (sentPosition > sentStart) {
+                    // inside the reference a parameter became: the parameter itself
+                    return sentStart + 1 - (sentPosition - position);
+                }
+            }
+            return position;
+        }
+    }
+
+    static Bound bind(String query, List<?> params) {
+        List<SqlLexer.Parameter> found = SqlLexer.scan(query).parameters();
+        StringBuilder out = new StringBuilder(query.length() + 16 * found.size());
+        List<int[]> shifts = new ArrayList<>();
+        int last = 0;
+        for (SqlLexer.Parameter p : found) {
+            if (p.number() < 1 || p.number() > params.size()) {
+                throw new StoreRuleException("query uses " + p.text() + " but " + params.size() + " parameter(s) were given");
+            }
+            out.append(query, last, p.start());
+            String reference = "($1[" + p.number() + "]" + cast(params.get(p.number() - 1)) + ")";
+            shifts.add(new int[] {out.length(), reference.length() - p.length(), reference.length()});
+            out.append(reference);
+            last = p.start() + p.length();
+        }
+        out.append(query.substring(last));
+        String[] values = new String[params.size()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = text(params.get(i));
+        }
+        return new Bound(query, out.toString(), values, shifts);
+    }
+
+    /** @return the cast that gives a parameter its JSON type ({@code text} for strings and null needs none) */
+    private static String cast(Object value) {
+        if (value instanceof Boolean) {
+            return "::boolean";
+        }
+        if (value instanceof Long || value instanceof Integer || value instanceof Short || value instanceof java.math.BigInteger bi
+                && bi.bitLength() < 64) {
+            return "::bigint";
+        }
+        if (value instanceof Number) {
+            return "::numeric";
+        }
+        if (value instanceof JsonParam) {
+            return "::jsonb";
+        }
+        return "";
+    }
+
+    private static String text(Object value) {
+        if (value == null) {
+            return null;
+        }
+        if (value instanceof JsonParam j) {
+            return j.json();
+        }
+        if (value instanceof Number n && !n.toString().matches("-?\\d+(\\.\\d+)?([eE][-+]?\\d+)?")) {
+            throw new StoreRuleException("parameter " + n + " is not a plain number");
+        }
+        return value.toString();
     }
 
     /**
@@ -63,14 +191,15 @@ public final class ReadOnlyQueries {
      * permission denied), 0A not supported, 54 program limits, P0 raised by a function it called.
      */
     private static final Set<String> CALLERS_CLASSES = Set.of("21", "22", "25", "2F", "38", "39", "42", "0A", "54", "P0");
-    /** Length of {@code SELECT to_json(q) FROM (} before the query in the function's EXECUTE (see the project migration). */
-    private static final int WRAPPER_PREFIX = "SELECT to_json(q) FROM (".length();
+    /** Length of {@code SELECT to_json(q) AS j FROM (} before the query in the function's EXECUTE (see the project migration). */
+    private static final int WRAPPER_PREFIX = "SELECT to_json(q) AS j FROM (".length();
 
     /**
      * @return the failure as the caller's error, with PostgreSQL's own message, SQLSTATE, where in the query and its
      *         hint, and not the wrapper function's SQL; empty when the error is the service's (connection lost, a bug)
      */
-    private Optional<StoreRuleException> callersError(DataAccessException e, String query) {
+    private Optional<StoreRuleException> callersError(DataAccessException e, Bound bound) {
+        String query = bound.query();
         String state = e.sqlState();
         if (state == null) {
             return Optional.empty();
@@ -84,7 +213,8 @@ public final class ReadOnlyQueries {
         if (!CALLERS_CLASSES.contains(state.substring(0, 2))) {
             return Optional.empty();
         }
-        int position = server == null ? 0 : server.getInternalPosition() - WRAPPER_PREFIX;
+        int sent = server == null ? 0 : server.getInternalPosition() - WRAPPER_PREFIX;
+        int position = sent <= 0 ? 0 : sent > bound.sql().length() ? query.length() + 1 : bound.callersPosition(sent);
         if (position > query.length() && message.startsWith("syntax error at or near")) {
             // the parser met the wrapper's closing parenthesis: the query itself ended too early
             message = "syntax error at end of input";
@@ -105,58 +235,6 @@ public final class ReadOnlyQueries {
     }
 
     /**
-     * Like {@link #run(String, String, int)}, with {@code $1}, {@code $2} ... placeholders bound to the values as SQL
-     * literals (strings dollar-quoted with a tag the value does not contain, numbers and booleans checked).
-     */
-    public Result run(String schema, String sql, List<?> params, int maxRows) {
-        return run(schema, bind(sql, params), maxRows);
-    }
-
-    static String bind(String sql, List<?> params) {
-        if (params == null || params.isEmpty()) {
-            return sql;
-        }
-        String code = stripLiteralsAndComments(sql);
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\$(\\d+)").matcher(code);
-        StringBuilder out = new StringBuilder();
-        int last = 0;
-        while (m.find()) {
-            String digits = m.group(1);
-            int index = digits.length() > 9 ? Integer.MAX_VALUE : Integer.parseInt(digits);
-            if (index < 1 || index > params.size()) {
-                throw new StoreRuleException("query uses $" + digits + " but " + params.size() + " parameter(s) were given");
-            }
-            out.append(sql, last, m.start()).append(literal(params.get(index - 1)));
-            last = m.end();
-        }
-        out.append(sql.substring(last));
-        return out.toString();
-    }
-
-    static String literal(Object value) {
-        if (value == null) {
-            return "NULL";
-        }
-        if (value instanceof Boolean b) {
-            return b ? "TRUE" : "FALSE";
-        }
-        if (value instanceof Number n) {
-            String text = n.toString();
-            if (!text.matches("-?\\d+(\\.\\d+)?([eE][-+]?\\d+)?")) {
-                throw new StoreRuleException("parameter " + text + " is not a plain number");
-            }
-            return text;
-        }
-        String text = value.toString();
-        String tag = "$p$";
-        int i = 0;
-        while (text.contains(tag)) {
-            tag = "$p" + (i++) + "$";
-        }
-        return tag + text + tag;
-    }
-
-    /**
      * Refuses anything but a single query.
      *
      * @return the query without a trailing semicolon
@@ -165,7 +243,7 @@ public final class ReadOnlyQueries {
         if (sql == null || sql.isBlank()) {
             throw new StoreRuleException("query must not be empty");
         }
-        String code = stripLiteralsAndComments(sql).strip();
+        String code = SqlLexer.scan(sql).code().strip();
         while (code.endsWith(";")) {
             code = code.substring(0, code.length() - 1).strip();
         }
@@ -196,57 +274,5 @@ public final class ReadOnlyQueries {
     private static boolean isSetStatementLike(String code) {
         // "set" inside a query is otherwise only UPDATE ... SET (already refused) or a name; refuse SET ROLE and friends
         return code.toLowerCase(Locale.ROOT).matches("(?s).*\\bset\\s+(role|session|local|search_path|transaction)\\b.*");
-    }
-
-    /** Blanks out string literals, quoted identifiers, dollar-quoted strings and comments, keeping positions. */
-    static String stripLiteralsAndComments(String sql) {
-        StringBuilder out = new StringBuilder(sql.length());
-        int i = 0;
-        int n = sql.length();
-        while (i < n) {
-            char c = sql.charAt(i);
-            if (c == '-' && i + 1 < n && sql.charAt(i + 1) == '-') {
-                int end = sql.indexOf('\n', i);
-                end = end < 0 ? n : end;
-                out.append(" ".repeat(end - i));
-                i = end;
-            } else if (c == '/' && i + 1 < n && sql.charAt(i + 1) == '*') {
-                int end = sql.indexOf("*/", i + 2);
-                end = end < 0 ? n : end + 2;
-                out.append(" ".repeat(end - i));
-                i = end;
-            } else if (c == '\'' || c == '"') {
-                int j = i + 1;
-                while (j < n) {
-                    if (sql.charAt(j) == c) {
-                        if (j + 1 < n && sql.charAt(j + 1) == c) {
-                            j += 2;
-                            continue;
-                        }
-                        break;
-                    }
-                    j++;
-                }
-                int end = Math.min(n, j + 1);
-                out.append(c == '"' ? "x" : "'").append(" ".repeat(Math.max(0, end - i - 1)));
-                i = end;
-            } else if (c == '$') {
-                int close = sql.indexOf('$', i + 1);
-                String tag = close > 0 ? sql.substring(i, close + 1) : null;
-                if (tag != null && tag.matches("\\$[A-Za-z_]*\\$")) {
-                    int end = sql.indexOf(tag, close + 1);
-                    end = end < 0 ? n : end + tag.length();
-                    out.append("'").append(" ".repeat(end - i - 1));
-                    i = end;
-                } else {
-                    out.append(c);
-                    i++;
-                }
-            } else {
-                out.append(c);
-                i++;
-            }
-        }
-        return out.toString();
     }
 }

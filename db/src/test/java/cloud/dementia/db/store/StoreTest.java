@@ -179,4 +179,59 @@ class StoreTest {
             assertTrue(limited.truncated());
         }
     }
+
+    /**
+     * #9 defects 6 and 3: the database reads queries as the checker does, parameters are bound by PostgreSQL (a value
+     * holding a dollar tag or SQL stays data), and what comes back is capped in bytes and per value.
+     */
+    @Test
+    void queriesAreReadAsPostgresqlReadsThemAndParametersAreBound() {
+        try (StoreFixture f = new StoreFixture()) {
+            String a = f.projects.open("lexing").schema();
+            // a $1 inside a dollar-quoted string with a digit in its tag is text, not a parameter
+            assertEquals(List.of("{\"t\":\" $1 \"}"), f.queries.run(a, "SELECT $a1$ $1 $a1$ AS t", List.of("zz"), 10).rowsJson());
+            // a value holding the old outer tag and a statement is bound as data
+            String sneaky = "$p$ ; DROP TABLE context_locks; $p$";
+            assertThat(f.queries.run(a, "SELECT $1 AS v", List.of(sneaky), 10).rowsJson().get(0), containsString("DROP TABLE"));
+            assertEquals(1, f.queries.run(a, "SELECT count(*) FROM context_locks", 10).rowsJson().size(), "the table is still there");
+            // typed by their JSON type
+            assertEquals("{\"n\":42,\"b\":false,\"d\":2.5,\"j\":\"y\"}", f.queries.run(a, "SELECT $1 + 1 AS n, NOT $2 AS b, $3 * 1 AS d, $4->>'x' AS j",
+                    List.of(41L, true, new java.math.BigDecimal("2.5"), new ReadOnlyQueries.JsonParam("{\"x\":\"y\"}")), 10).rowsJson().get(0));
+            assertThat(f.queries.run(a, "SELECT $1::timestamptz < now() AS past", List.of("2020-01-01T00:00:00Z"), 10).rowsJson().get(0),
+                    containsString("true"));
+            // nested comments are comments to PostgreSQL too
+            assertEquals(1, f.queries.run(a, "SELECT 1 AS one /* a /* b */ ; DROP TABLE context_locks */", 10).rowsJson().size());
+            // an error position is the caller's, not the rewritten SQL's
+            StoreRuleException e = assertThrows(StoreRuleException.class, () -> f.queries.run(a, "SELECT $1, $2, nope", List.of(1L, "x"), 10));
+            assertThat(e.getMessage(), containsString("column \"nope\" does not exist (SQLSTATE 42703) at character 16"));
+            StoreRuleException cast = assertThrows(StoreRuleException.class, () -> f.queries.run(a, "SELECT $1::int", List.of("x"), 10));
+            assertThat(cast.getMessage(), containsString("invalid input syntax for type integer: \"x\" (SQLSTATE 22P02)"));
+        }
+    }
+
+    @Test
+    void queryResultsAreCappedInBytesAndPerValueInsideTheDatabase() {
+        try (StoreFixture f = new StoreFixture()) {
+            String a = f.projects.open("capped").schema();
+            ReadOnlyQueries.Result huge = f.queries.run(a, "SELECT g, repeat('x', 2000000) AS big FROM generate_series(1, 20) g", 100);
+            assertEquals("bytes", huge.truncatedBy());
+            assertTrue(huge.valuesCut());
+            long bytes = huge.rowsJson().stream().mapToLong(j -> j.getBytes(java.nio.charset.StandardCharsets.UTF_8).length).sum();
+            assertTrue(bytes <= ReadOnlyQueries.MAX_BYTES, bytes + " bytes");
+            assertThat(huge.rowsJson().get(0), containsString("{\"g\":1,\"big\":\"xxx"));
+            assertEquals(ReadOnlyQueries.MAX_VALUE_CHARS + "{\"g\":1,\"big\":\"\"}".length(), huge.rowsJson().get(0).length(),
+                    "the value is cut to the limit, the row keeps its columns in order");
+            // small limits, to see each cut on its own
+            ReadOnlyQueries.Result values = f.queries.run(a, "SELECT 'abcdef' AS s, 12345678 AS n", List.of(), 10, 1000, 4);
+            assertEquals("{\"s\":\"abcd\",\"n\":\"1234\"}", values.rowsJson().get(0));
+            assertFalse(values.truncated());
+            ReadOnlyQueries.Result bytesCut = f.queries.run(a, "SELECT g FROM generate_series(1, 100) g", List.of(), 100, 40, 100);
+            assertEquals(List.of("{\"g\":1}", "{\"g\":2}", "{\"g\":3}", "{\"g\":4}", "{\"g\":5}"), bytesCut.rowsJson());
+            assertEquals("bytes", bytesCut.truncatedBy());
+            ReadOnlyQueries.Result rowsCut = f.queries.run(a, "SELECT g FROM generate_series(1, 100) g", List.of(), 3, 1000, 100);
+            assertEquals("rows", rowsCut.truncatedBy());
+            assertEquals(3, rowsCut.rowsJson().size());
+            assertEquals("rows", f.queries.run(a, "SELECT g FROM generate_series(1, 10) g", 3).truncatedBy());
+        }
+    }
 }

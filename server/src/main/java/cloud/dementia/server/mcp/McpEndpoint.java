@@ -18,7 +18,8 @@ import cloud.dementia.server.tools.ToolInvoker;
  * the {@link ToolInvoker} registered as an MCP tool. Before the extension handles a request, the MCP session id it
  * belongs to (the {@code Mcp-Session-Id} header the extension assigned at {@code initialize}, or the {@code sessionId}
  * query parameter of the older SSE transport's {@code /mcp/message}) is put into the request context, where
- * {@link McpSpecTool} reads it.
+ * {@link McpSpecTool} reads it, and a {@code POST} that is not a JSON-RPC request the extension can serve is answered
+ * plainly ({@link McpRequestGate}).
  */
 public final class McpEndpoint implements HttpFeature {
 
@@ -54,6 +55,9 @@ public final class McpEndpoint implements HttpFeature {
     }
 
     private static void rememberSessionId(ServerRequest req, ServerResponse res) {
+        if (!McpRequestGate.admit(req, res)) {
+            return;
+        }
         sessionIdOf(req).ifPresent(id -> req.context().register(SESSION_ID, id));
         res.next();
     }

@@ -48,7 +48,9 @@ final class DatabaseTools {
         return List.of(
                 new ToolSpec("query_database", "Query the project database",
                         "Run one read-only SELECT on the project's own tables (sessions, context_locks, context_archives, memory_entries, "
-                                + "audit_trail), at most " + MAX_ROWS + " rows, under the statement timeout. $1, $2 ... take values from params.",
+                                + "audit_trail), at most " + MAX_ROWS + " rows and " + ReadOnlyQueries.MAX_BYTES / 1024 + " KiB (values cut at "
+                                + ReadOnlyQueries.MAX_VALUE_CHARS + " characters), under the statement timeout. $1, $2 ... take values from params, "
+                                + "bound by PostgreSQL: strings as text, whole numbers as bigint, other numbers as numeric, booleans, lists and objects as jsonb; cast for other types ($1::timestamptz).",
                         InputSchema.object().string("query", "One SELECT / WITH / VALUES / TABLE query", true)
                                 .any("params", "Values for $1, $2 ... (a list)")
                                 .choice("format", "Output format", "table", "table", "json", "csv", "markdown").project().build(),
@@ -71,7 +73,7 @@ final class DatabaseTools {
             }
             for (JsonNode v : p) {
                 params.add(v.isNull() ? null : v.isBoolean() ? v.booleanValue() : v.isNumber() ? v.numberValue() : v.isTextual() ? v.asText()
-                        : Json.compact(v));
+                        : new ReadOnlyQueries.JsonParam(Json.compact(v)));
             }
         });
         ProjectResolver.Resolved r = resolver.resolve(call);
@@ -87,6 +89,12 @@ final class DatabaseTools {
         rows.forEach(data::add);
         structured.put("row_count", rows.size());
         structured.put("truncated", result.truncated());
+        if (result.truncated()) {
+            structured.put("truncated_by", result.truncatedBy());
+        }
+        if (result.valuesCut()) {
+            structured.put("values_cut", true);
+        }
         if (format.equals("json")) {
             return ToolOutput.json(structured);
         }
@@ -95,8 +103,13 @@ final class DatabaseTools {
             case "markdown" -> markdown(columns, rows);
             default -> table(columns, rows);
         };
-        if (result.truncated()) {
+        if ("rows".equals(result.truncatedBy())) {
             text += "\n(only the first " + MAX_ROWS + " rows)";
+        } else if ("bytes".equals(result.truncatedBy())) {
+            text += "\n(only the first " + rows.size() + " rows: the result is limited to " + ReadOnlyQueries.MAX_BYTES + " bytes)";
+        }
+        if (result.valuesCut()) {
+            text += "\n(values longer than " + ReadOnlyQueries.MAX_VALUE_CHARS + " characters are cut)";
         }
         return ToolOutput.text(text);
     }

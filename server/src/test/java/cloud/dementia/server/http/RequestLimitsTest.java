@@ -38,7 +38,7 @@ class RequestLimitsTest {
         assertEquals(200, small.statusCode(), "under the limit");
         HttpResponse<String> big = server.post("/execute", echoOf(70_000));
         assertEquals(413, big.statusCode(), big.body());
-        HttpResponse<String> mcp = server.send(server.request("/mcp").header("Accept", "application/json, text/event-stream")
+        HttpResponse<String> mcp = server.send(server.request("/mcp").header("Accept", "application/json, text/event-stream").header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"pad\":\"" + "x".repeat(70_000) + "\"}")));
         assertEquals(413, mcp.statusCode(), mcp.body());
         assertEquals(200, server.post("/execute", echoOf(10)).statusCode(), "the server serves on after refusing");

@@ -1,0 +1,131 @@
+package cloud.dementia.server.mcp;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Set;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import io.helidon.common.media.type.MediaTypes;
+import io.helidon.http.HeaderValues;
+import io.helidon.http.Method;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+
+import cloud.dementia.server.tools.Json;
+
+/**
+ * What a {@code POST /mcp} must be before the MCP extension reads it, answered at once and plainly when it is not
+ * (the extension answers these with 500 "OutputStream already obtained", or -32600 for everything it does not know):
+ * <ul>
+ * <li>{@code Content-Type: application/json}, else 415;</li>
+ * <li>an {@code Accept} that takes JSON or an event stream (or no {@code Accept}), else 406;</li>
+ * <li>a body that is one JSON object or a batch of at most {@value #MAX_BATCH}, in valid UTF-8, nested at most
+ * {@value #MAX_DEPTH} deep, with each key once and nothing after it, else 400 with JSON-RPC's parse error -32700 or
+ * invalid request -32600 and a message that says what is wrong;</li>
+ * <li>a request for a method the server does not serve gets -32601 "Method not found", as JSON-RPC says.</li>
+ * </ul>
+ * The body was already limited in size ({@code DEMENTIA_MAX_BODY_BYTES}); it is buffered here, so the extension reads
+ * the same bytes again.
+ */
+final class McpRequestGate {
+
+    static final int MAX_DEPTH = 64;
+    static final int MAX_BATCH = 50;
+    /** The request methods the MCP extension serves for this server (no resources, no prompts). */
+    static final Set<String> METHODS = Set.of("initialize", "ping", "tools/list", "tools/call", "logging/setLevel", "completion/complete",
+            "session/disconnect");
+
+    private static final int PARSE_ERROR = -32700;
+    private static final int INVALID_REQUEST = -32600;
+    private static final int METHOD_NOT_FOUND = -32601;
+
+    private static final ObjectMapper STRICT = JsonMapper.builder(JsonFactory.builder()
+                    .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_DEPTH).build())
+                    .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                    .build())
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .build();
+
+    private McpRequestGate() {
+    }
+
+    /** @return whether the request goes on to the extension; when not, the answer has been sent */
+    static boolean admit(ServerRequest req, ServerResponse res) {
+        if (req.prologue().method() != Method.POST) {
+            return true;
+        }
+        if (!req.headers().testContentType(MediaTypes.APPLICATION_JSON)) {
+            String given = req.headers().contentType().map(Object::toString).orElse("none");
+            refuse(res, Status.UNSUPPORTED_MEDIA_TYPE_415, INVALID_REQUEST,
+                    "Content-Type must be application/json (got " + given + ")");
+            return false;
+        }
+        if (!req.headers().isAccepted(MediaTypes.APPLICATION_JSON) && !req.headers().isAccepted(MediaTypes.TEXT_EVENT_STREAM)) {
+            refuse(res, Status.NOT_ACCEPTABLE_406, INVALID_REQUEST, "Accept must include application/json and text/event-stream (got "
+                    + req.headers().first(io.helidon.http.HeaderNames.ACCEPT).orElse("") + ")");
+            return false;
+        }
+        if (!req.content().hasEntity()) {
+            refuse(res, Status.BAD_REQUEST_400, PARSE_ERROR, "the body is empty: send one JSON-RPC request");
+            return false;
+        }
+        JsonNode body;
+        try {
+            req.content().buffer();
+            try (InputStream in = req.content().inputStream()) {
+                body = STRICT.readTree(in);
+            }
+        } catch (JsonProcessingException e) {
+            refuse(res, Status.BAD_REQUEST_400, PARSE_ERROR, "the body is not valid JSON: " + e.getOriginalMessage());
+            return false;
+        } catch (IOException | RuntimeException e) {
+            refuse(res, Status.BAD_REQUEST_400, PARSE_ERROR, "the body could not be read: " + e.getMessage());
+            return false;
+        }
+        if (body == null || body.isMissingNode()) {
+            refuse(res, Status.BAD_REQUEST_400, PARSE_ERROR, "the body is empty: send one JSON-RPC request");
+            return false;
+        }
+        if (body.isArray()) {
+            if (body.isEmpty() || body.size() > MAX_BATCH) {
+                refuse(res, Status.BAD_REQUEST_400, INVALID_REQUEST, "a batch holds 1 to " + MAX_BATCH + " messages (got " + body.size() + ")");
+                return false;
+            }
+            return true;
+        }
+        if (!body.isObject()) {
+            refuse(res, Status.BAD_REQUEST_400, INVALID_REQUEST, "the body must be a JSON-RPC object (got " + body.getNodeType().name().toLowerCase(java.util.Locale.ROOT) + ")");
+            return false;
+        }
+        JsonNode method = body.get("method");
+        if (method != null && method.isTextual() && body.has("id") && !METHODS.contains(method.textValue())) {
+            ObjectNode answer = error(METHOD_NOT_FOUND, "Method not found: " + method.textValue());
+            answer.set("id", body.get("id"));
+            res.status(Status.OK_200).header(HeaderValues.CONTENT_TYPE_JSON).send(Json.bytes(answer));
+            return false;
+        }
+        return true;
+    }
+
+    private static void refuse(ServerResponse res, Status status, int code, String message) {
+        res.status(status).header(HeaderValues.CONTENT_TYPE_JSON).send(Json.bytes(error(code, message)));
+    }
+
+    private static ObjectNode error(int code, String message) {
+        ObjectNode o = Json.object();
+        o.put("jsonrpc", "2.0");
+        o.putNull("id");
+        o.putObject("error").put("code", code).put("message", message);
+        return o;
+    }
+}
