@@ -22,6 +22,7 @@ import cloud.dementia.db.pool.PoolSuspendedException;
 import cloud.dementia.db.pool.PoolTimeoutException;
 import cloud.dementia.db.pool.UnknownPoolException;
 import cloud.dementia.db.store.AdminAudit;
+import cloud.dementia.db.store.ApiKeyStore;
 
 /**
  * {@code /admin/api}: the console's reads and actions as JSON, for scripts (HTTP Basic as the admin user) and for the
@@ -58,6 +59,10 @@ final class Api implements HttpService {
                 .post("/physical/{action}", this::physicalAction)
                 .post("/cleanup/run", this::cleanupRun)
                 .post("/cleanup/settings", this::cleanupSettings)
+                .get("/keys", (req, res) -> safely(res, () -> send(res, Status.OK_200,
+                        Map.of("keys", operations.keys().stream().map(Operations::keyValues).toList()))))
+                .post("/keys", this::createKey)
+                .post("/keys/{name}/revoke", this::revokeKey)
                 .any(this::notFound);
     }
 
@@ -247,6 +252,31 @@ final class Api implements HttpService {
         });
     }
 
+    private void createKey(ServerRequest req, ServerResponse res) {
+        Actor who = req.context().get(Actor.class).orElseThrow();
+        Fields f = req.context().get(Fields.class).orElse(Fields.empty());
+        safely(res, () -> {
+            Operations.KeyChange change = operations.createKey(who, f);
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("done", change.done());
+            body.put("key", change.secret());
+            body.put("record", Operations.keyValues(change.key()));
+            send(res, Status.CREATED_201, body);
+        });
+    }
+
+    private void revokeKey(ServerRequest req, ServerResponse res) {
+        Actor who = req.context().get(Actor.class).orElseThrow();
+        String name = req.path().pathParameters().get("name");
+        safely(res, () -> {
+            Operations.KeyChange change = operations.revokeKey(who, name);
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("done", change.done());
+            body.put("record", Operations.keyValues(change.key()));
+            send(res, Status.OK_200, body);
+        });
+    }
+
     private void notFound(ServerRequest req, ServerResponse res) {
         error(res, Status.NOT_FOUND_404, "no " + req.prologue().method().text() + " " + req.path().absolute().path()
                 + " in the console API: see README.md, section Console API");
@@ -260,6 +290,8 @@ final class Api implements HttpService {
             action.run();
         } catch (UnknownPoolException e) {
             error(res, Status.NOT_FOUND_404, e.getMessage());
+        } catch (ApiKeyStore.KeyNameTakenException e) {
+            error(res, Status.CONFLICT_409, "refused: " + e.getMessage());
         } catch (IllegalArgumentException e) {
             error(res, Status.BAD_REQUEST_400, "refused: " + e.getMessage());
         } catch (PoolTimeoutException e) {

@@ -2,7 +2,9 @@ package cloud.dementia.admin;
 
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -15,6 +17,7 @@ import cloud.dementia.db.pool.PoolStats;
 import cloud.dementia.db.pool.UnknownPoolException;
 import cloud.dementia.db.schema.ControlSchema;
 import cloud.dementia.db.store.AdminAudit;
+import cloud.dementia.db.store.ApiKeyStore;
 
 /**
  * The operator's actions, the same for a console form and an {@code /admin/api} call: each one calls the pool
@@ -55,14 +58,115 @@ final class Operations {
     record CleanupChange(String done, CleanupReport report) {
     }
 
+    /** A key created or revoked; {@code secret} is the key in clear text, only when it was just created. */
+    record KeyChange(String done, ApiKeyStore.ApiKey key, String secret) {
+    }
+
     private final PoolRegistry registry;
     private final IdleCleanup cleanup;
     private final AdminAudit audit;
+    private final ApiKeyStore keys;
 
     Operations(PoolRegistry registry, IdleCleanup cleanup, AdminAudit audit) {
         this.registry = registry;
         this.cleanup = cleanup;
         this.audit = audit;
+        this.keys = new ApiKeyStore(registry);
+    }
+
+    /** @return every scoped API key, revoked ones too, newest first */
+    List<ApiKeyStore.ApiKey> keys() {
+        return keys.list();
+    }
+
+    /**
+     * Creates a scoped API key from the fields {@code name}, {@code projects} (names or prefixes ending in {@code *},
+     * comma-separated or a JSON list; empty or absent for every project), {@code readOnly} ({@code true}/{@code on})
+     * and {@code expiresInDays} or {@code expiresAt} (ISO date or instant; absent: never).
+     */
+    KeyChange createKey(Actor who, Fields f) {
+        String name = f.text("name").map(String::strip).orElseThrow(() -> new IllegalArgumentException("name is required"));
+        List<String> projects = projectList(f.text("projects").orElse(""));
+        boolean readOnly = switch (f.text("readOnly").map(v -> v.strip().toLowerCase(java.util.Locale.ROOT)).orElse("false")) {
+            case "true", "on", "1", "yes" -> true;
+            case "false", "off", "0", "no", "" -> false;
+            default -> throw new IllegalArgumentException("readOnly must be true or false, got `" + f.text("readOnly").orElse("") + "`");
+        };
+        java.time.Instant expiresAt = expiry(f);
+        ApiKeyStore.Created created = keys.create(name, projects, readOnly, expiresAt, who.toString());
+        record(who, "create key", "key:" + name, null, keyValues(created.key()));
+        String done = "created key `" + name + "` (" + (readOnly ? "read-only" : "read-write") + ", "
+                + (created.key().projects().isEmpty() ? "every project" : String.join(", ", created.key().projects()))
+                + (expiresAt == null ? "" : ", expires " + expiresAt) + "): copy it now, it is not shown again";
+        LOG.info(() -> "console: " + who + " create key name=" + name);
+        return new KeyChange(done, created.key(), created.secret());
+    }
+
+    /** Revokes a key for good: refused from the next request on, on every replica. */
+    KeyChange revokeKey(Actor who, String name) {
+        ApiKeyStore.ApiKey before = keys.revoke(name, who.toString()).orElseThrow(() -> new IllegalArgumentException(
+                keys.find(name).isPresent() ? "key `" + name + "` is revoked already" : "no key named `" + name + "`"));
+        ApiKeyStore.ApiKey after = keys.find(name).orElse(before);
+        record(who, "revoke key", "key:" + name, keyValues(before), keyValues(after));
+        LOG.info(() -> "console: " + who + " revoke key name=" + name);
+        return new KeyChange("revoked key `" + name + "`: it is refused from the next request on", after, null);
+    }
+
+    private static List<String> projectList(String text) {
+        String t = text.strip();
+        if (t.isEmpty()) {
+            return List.of();
+        }
+        if (t.startsWith("[")) {
+            com.fasterxml.jackson.databind.JsonNode node = Json.read(t);
+            List<String> out = new java.util.ArrayList<>();
+            node.forEach(n -> {
+                if (!n.isTextual()) {
+                    throw new IllegalArgumentException("projects must be a list of project names or prefixes (strings)");
+                }
+                out.add(n.asText());
+            });
+            return out;
+        }
+        return java.util.Arrays.stream(t.split(",")).map(String::strip).filter(p -> !p.isEmpty()).toList();
+    }
+
+    private static java.time.Instant expiry(Fields f) {
+        Optional<Integer> days = f.optionalWholeNumber("expiresInDays");
+        if (days.isPresent()) {
+            if (days.get() < 1 || days.get() > 3650) {
+                throw new IllegalArgumentException("expiresInDays must be between 1 and 3650, got " + days.get());
+            }
+            return java.time.Instant.now().plus(Duration.ofDays(days.get()));
+        }
+        Optional<String> at = f.text("expiresAt").map(String::strip).filter(v -> !v.isEmpty());
+        if (at.isEmpty()) {
+            return null;
+        }
+        try {
+            return at.get().length() == 10 ? java.time.LocalDate.parse(at.get()).atStartOfDay(java.time.ZoneOffset.UTC).toInstant()
+                    : java.time.Instant.parse(at.get());
+        } catch (java.time.format.DateTimeParseException e) {
+            throw new IllegalArgumentException("expiresAt must be a date (2027-01-31) or an instant (2027-01-31T12:00:00Z), got `" + at.get() + "`");
+        }
+    }
+
+    /** The values of a key an operator compares before and after (never the key or its hash). */
+    static Map<String, Object> keyValues(ApiKeyStore.ApiKey k) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", k.name());
+        m.put("hint", k.hint());
+        m.put("allProjects", k.projects().isEmpty());
+        m.put("projects", k.projects());
+        m.put("readOnly", k.readOnly());
+        m.put("createdAt", String.valueOf(k.createdAt()));
+        m.put("createdBy", k.createdBy());
+        m.put("expiresAt", k.expiresAt() == null ? null : k.expiresAt().toString());
+        m.put("lastUsedAt", k.lastUsedAt() == null ? null : k.lastUsedAt().toString());
+        m.put("revokedAt", k.revokedAt() == null ? null : k.revokedAt().toString());
+        m.put("revokedBy", k.revokedBy());
+        m.put("active", k.active(java.time.Instant.now()));
+        return m;
     }
 
     /**

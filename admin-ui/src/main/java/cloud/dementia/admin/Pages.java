@@ -59,6 +59,9 @@ final class Pages implements HttpService {
                 .post("/cleanup/run", this::cleanupRun)
                 .post("/cleanup/settings", this::cleanupSettings)
                 .get("/audit", this::audit)
+                .get("/keys", this::keys)
+                .post("/keys", this::createKey)
+                .post("/keys/{name}/revoke", this::revokeKey)
                 .post("/logout", this::logout)
                 .any(this::notFound);
     }
@@ -289,6 +292,42 @@ final class Pages implements HttpService {
         m.put("paged", before != Long.MAX_VALUE);
         m.put("maxRead", AdminAudit.MAX_READ);
         render(req, res, Status.OK_200, "audit", m);
+    }
+
+    private void keys(ServerRequest req, ServerResponse res) {
+        Session s = session(req);
+        Map<String, Object> m = page("keys", s, req);
+        try {
+            m.put("keys", operations.keys().stream().map(Operations::keyValues).toList());
+        } catch (PoolException e) {
+            error(req, res, s, Status.SERVICE_UNAVAILABLE_503, "The API keys could not be read", e.getMessage());
+            return;
+        }
+        m.put("revealed", live(req) ? null : s.takeRevealed());
+        render(req, res, Status.OK_200, "keys", m);
+    }
+
+    private void createKey(ServerRequest req, ServerResponse res) {
+        Session s = session(req);
+        try {
+            Operations.KeyChange change = operations.createKey(new Actor(s.user(), "console", Access.address(req)), fields(req));
+            s.reveal(change.secret());
+            s.notice(Notice.done(change.done()));
+        } catch (IllegalArgumentException | PoolException e) {
+            s.notice(Notice.refused("Refused: " + e.getMessage()));
+        }
+        redirect(res, "/admin/keys");
+    }
+
+    private void revokeKey(ServerRequest req, ServerResponse res) {
+        Session s = session(req);
+        try {
+            s.notice(Notice.done(operations.revokeKey(new Actor(s.user(), "console", Access.address(req)),
+                    req.path().pathParameters().get("name")).done()));
+        } catch (IllegalArgumentException | PoolException e) {
+            s.notice(Notice.refused("Refused: " + e.getMessage()));
+        }
+        redirect(res, "/admin/keys");
     }
 
     private void notFound(ServerRequest req, ServerResponse res) {

@@ -12,6 +12,7 @@ final class Session {
     private final Instant createdAt;
     private volatile Instant lastSeen;
     private final AtomicReference<Notice> notice = new AtomicReference<>();
+    private final AtomicReference<String> revealed = new AtomicReference<>();
 
     Session(String key, String user, String csrf, Instant createdAt) {
         this.key = key;
@@ -49,6 +50,16 @@ final class Session {
 
     void notice(Notice n) {
         notice.set(n);
+    }
+
+    /** Keeps a key just created for the next page, which shows it once. */
+    void reveal(String secret) {
+        revealed.set(secret);
+    }
+
+    /** @return the key just created, once */
+    String takeRevealed() {
+        return revealed.getAndSet(null);
     }
 
     /** @return the pending notice, once */

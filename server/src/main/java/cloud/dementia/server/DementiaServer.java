@@ -34,10 +34,13 @@ import cloud.dementia.db.EmbeddedDatabase;
 import cloud.dementia.db.pool.IdleCleanup;
 import cloud.dementia.db.pool.PoolRegistry;
 import cloud.dementia.db.schema.ControlSchema;
+import cloud.dementia.db.schema.Projects;
 import cloud.dementia.db.store.AdminAudit;
+import cloud.dementia.db.store.ApiKeyStore;
 import cloud.dementia.db.store.CredentialStore;
 import cloud.dementia.db.store.PoolSizeStore;
 import cloud.dementia.server.auth.Credentials;
+import cloud.dementia.server.auth.SessionGuard;
 import cloud.dementia.server.http.BearerAuth;
 import cloud.dementia.server.http.ExecuteService;
 import cloud.dementia.server.http.OriginCheck;
@@ -161,18 +164,19 @@ public final class DementiaServer {
             throw new StartupException("tools: the tool catalog cannot be built: " + rootMessage(e), 1, e);
         }
         IdleCleanup cleanup = new IdleCleanup(registry, settings.idleCleanupEvery(), settings.pools().idleMax());
-        IdleCleanupJob job = new IdleCleanupJob(cleanup, registry.housekeeper());
+        SessionGuard sessions = new SessionGuard(new Projects(registry), settings.sessionIdle());
+        IdleCleanupJob job = new IdleCleanupJob(cleanup, registry.housekeeper(), sessions::forgetIdle);
 
         List<HealthCheck> checks = List.of(new DatabaseHealthCheck(registry), HealthChecks.deadlockCheck());
         HealthObserver health = HealthObserver.builder().details(true).useSystemServices(false).healthChecks(checks).build();
-        BearerAuth auth = new BearerAuth(credentials, path -> isProtected(path, settings.metricsAuth()));
+        BearerAuth auth = new BearerAuth(credentials, new ApiKeyStore(registry), path -> isProtected(path, settings.metricsAuth()));
         OriginCheck origins = new OriginCheck(settings.allowedOrigins(), DementiaServer::isMcp);
         HttpRouting.Builder routing = HttpRouting.builder()
                 // filters run before every route, the MCP feature's included: origin first, then the key
                 .addFilter(origins)
                 .addFilter(auth)
-                .addFeature(new McpEndpoint(invoker, ProjectVersion.get()))
-                .register(new ExecuteService(invoker), new ToolsService(invoker))
+                .addFeature(new McpEndpoint(invoker, ProjectVersion.get(), sessions))
+                .register(new ExecuteService(invoker, sessions), new ToolsService(invoker))
                 .register("/metrics", observability)
                 .register("/observe/metrics", observability)
                 .get("/health", (req, res) -> health(checks, res))
@@ -209,11 +213,22 @@ public final class DementiaServer {
         return server;
     }
 
+    /**
+     * Deny by default: every path needs an API key except the ones listed here as public. The console ({@code /admin})
+     * has its own login, health is for load balancers, and metrics are public only when {@code DEMENTIA_METRICS_AUTH}
+     * is false. A new route is protected unless it is added here.
+     */
     static boolean isProtected(String path, boolean metricsAuth) {
-        if (path.equals("/metrics") || path.startsWith("/metrics/") || path.startsWith("/observe/metrics")) {
+        if (under(path, "/metrics") || under(path, "/observe/metrics")) {
             return metricsAuth;
         }
-        return isMcp(path) || path.equals(ExecuteService.PATH) || path.equals(ToolsService.PATH);
+        boolean isPublic = under(path, "/health") || under(path, "/observe/health") || under(path, "/admin");
+        return !isPublic;
+    }
+
+    /** @return whether the path is the given one or below it ({@code /admin}, {@code /admin/x}; not {@code /administrator}) */
+    private static boolean under(String path, String prefix) {
+        return path.equals(prefix) || path.startsWith(prefix + "/");
     }
 
     static boolean isMcp(String path) {

@@ -32,6 +32,7 @@ import cloud.dementia.db.pool.RegistrySettings;
  * @param idleCleanupEvery idle-cleanup interval
  * @param preparedStatements whether the driver may prepare statements on the server
  * @param maxBodyBytes     largest request body accepted (413 above it)
+ * @param sessionIdle      how long an unused session (its owner key and project) is remembered
  */
 public record Settings(int port,
                        Optional<String> databaseUrl,
@@ -45,7 +46,8 @@ public record Settings(int port,
                        RegistrySettings pools,
                        Duration idleCleanupEvery,
                        PreparedStatements preparedStatements,
-                       int maxBodyBytes) {
+                       int maxBodyBytes,
+                       Duration sessionIdle) {
 
     /** Whether the driver may prepare statements on the server ({@code DB_PREPARED_STATEMENTS}). */
     public enum PreparedStatements {
@@ -60,7 +62,7 @@ public record Settings(int port,
             "DEMENTIA_API_KEYS", "DEMENTIA_ADMIN_USER", "DEMENTIA_ADMIN_PASSWORD", "DEMENTIA_METRICS_AUTH",
             "DEMENTIA_ALLOWED_ORIGINS", "DB_APPLICATION_NAME", "DB_POOL_BUDGET", "DB_POOL_MAX_PER_SCHEMA", "DB_POOL_MIN_IDLE",
             "DB_POOL_ACQUIRE_TIMEOUT_MS", "DB_LEAK_THRESHOLD_MS", "DB_STATEMENT_TIMEOUT_MS", "DB_IDLE_CLEANUP_INTERVAL_S",
-            "DB_IDLE_MAX_S", "DB_PREPARED_STATEMENTS", "DEMENTIA_MAX_BODY_BYTES");
+            "DB_IDLE_MAX_S", "DB_PREPARED_STATEMENTS", "DEMENTIA_MAX_BODY_BYTES", "DEMENTIA_SESSION_IDLE_S");
 
     /**
      * Reads the settings.
@@ -136,8 +138,9 @@ public record Settings(int port,
             default -> throw new ConfigException("DB_PREPARED_STATEMENTS=" + prepared + " is not auto, on or off");
         };
         int maxBodyBytes = r.integer("DEMENTIA_MAX_BODY_BYTES", 1024, 1 << 30);
+        int sessionIdleS = r.integer("DEMENTIA_SESSION_IDLE_S", 60, 31_536_000);
         return new Settings(port, databaseUrl, dataDir, List.copyOf(keys), adminUser, adminPassword, metricsAuth, origins,
-                appName, pools, Duration.ofSeconds(cleanupS), preparedStatements, maxBodyBytes);
+                appName, pools, Duration.ofSeconds(cleanupS), preparedStatements, maxBodyBytes, Duration.ofSeconds(sessionIdleS));
     }
 
     /** @return where to connect when {@code DATABASE_URL} is set */

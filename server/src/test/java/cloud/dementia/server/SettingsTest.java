@@ -67,6 +67,7 @@ class SettingsTest {
         env.put("DB_IDLE_MAX_S", "120");
         env.put("DB_PREPARED_STATEMENTS", "off");
         env.put("DEMENTIA_MAX_BODY_BYTES", "1048576");
+        env.put("DEMENTIA_SESSION_IDLE_S", "3600");
         Settings s = Settings.load(env);
         assertEquals(9999, s.port());
         assertEquals("jdbc:postgresql://db.example:5433/app?sslmode=require", s.externalTarget().orElseThrow().jdbcUrl());
@@ -87,6 +88,7 @@ class SettingsTest {
         assertEquals(Duration.ofSeconds(120), s.pools().idleMax());
         assertEquals(Settings.PreparedStatements.OFF, s.preparedStatements());
         assertEquals(1048576, s.maxBodyBytes());
+        assertEquals(java.time.Duration.ofHours(1), s.sessionIdle());
         assertEquals(Settings.VARIABLES.size(), env.size());
     }
 

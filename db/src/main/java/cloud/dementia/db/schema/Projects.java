@@ -236,6 +236,39 @@ public final class Projects {
                         + "ON CONFLICT (session_id) DO UPDATE SET project = EXCLUDED.project, updated_at = now()", sessionId, project));
     }
 
+    /**
+     * Claims a session id for an owner (the key that opened it): a new id becomes the owner's, an id the owner holds
+     * stays its own (and counts as used now); an id another owner holds is not taken.
+     *
+     * @return whether the session is the owner's
+     */
+    public boolean claimSession(String sessionId, String owner) {
+        return registry.inStatement(ControlSchema.NAME, tx -> tx.queryOne(
+                "INSERT INTO {s}.mcp_sessions (session_id, owner, updated_at) VALUES (?, ?, now()) "
+                        + "ON CONFLICT (session_id) DO UPDATE SET owner = EXCLUDED.owner, updated_at = now() "
+                        + "WHERE {s}.mcp_sessions.owner IS NULL OR {s}.mcp_sessions.owner = EXCLUDED.owner RETURNING owner",
+                r -> r.string(1), sessionId, owner)).isPresent();
+    }
+
+    /** @return the owner of a session this service knows ({@code ""} when it has none yet), or empty for an unknown id */
+    public Optional<String> sessionOwner(String sessionId) {
+        return registry.inStatement(ControlSchema.NAME, tx -> tx.queryOne(
+                "SELECT coalesce(owner, '') FROM {s}.mcp_sessions WHERE session_id = ?", r -> r.string(1), sessionId));
+    }
+
+    /**
+     * Forgets sessions unused for {@code idle} (their owner and project), and, of each owner's sessions, all but the
+     * {@code keepPerOwner} most recently used.
+     *
+     * @return how many were forgotten
+     */
+    public long forgetIdleSessions(java.time.Duration idle, int keepPerOwner) {
+        return registry.inStatement(ControlSchema.NAME, tx -> tx.update(
+                "DELETE FROM {s}.mcp_sessions WHERE updated_at < now() - make_interval(secs => ?) OR session_id IN ("
+                        + "SELECT session_id FROM (SELECT session_id, row_number() OVER (PARTITION BY owner ORDER BY updated_at DESC) AS n "
+                        + "FROM {s}.mcp_sessions) ranked WHERE n > ?)", idle.toMillis() / 1000.0, keepPerOwner));
+    }
+
     /** @return the project the session switched to, if any */
     public Optional<String> sessionProject(String sessionId) {
         return registry.inStatement(ControlSchema.NAME, tx -> tx.queryOne(

@@ -67,11 +67,18 @@ public record Credentials(List<String> apiKeyHashes, String adminUser, String ad
 
     /** @return whether the presented bearer key is one of the accepted keys (every hash is compared) */
     public boolean acceptsApiKey(String presented) {
-        boolean match = false;
+        return matchingApiKeyHash(presented).isPresent();
+    }
+
+    /** @return the hash of the accepted key the presented one is (every hash is compared, in constant time each) */
+    public Optional<String> matchingApiKeyHash(String presented) {
+        String found = null;
         for (String hash : apiKeyHashes) {
-            match |= Secrets.apiKeyMatches(presented, hash);
+            if (Secrets.apiKeyMatches(presented, hash) && found == null) {
+                found = hash;
+            }
         }
-        return match;
+        return Optional.ofNullable(found);
     }
 
     /** @return whether user and password open the console */

@@ -12,6 +12,9 @@ import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
+import cloud.dementia.db.pool.PoolException;
+import cloud.dementia.server.auth.Caller;
+import cloud.dementia.server.auth.SessionGuard;
 import cloud.dementia.server.mcp.McpEndpoint;
 import cloud.dementia.server.tools.Json;
 import cloud.dementia.server.tools.ToolInvoker;
@@ -31,9 +34,11 @@ public final class ExecuteService implements HttpService {
     public static final String PATH = "/execute";
 
     private final ToolInvoker tools;
+    private final SessionGuard sessions;
 
-    public ExecuteService(ToolInvoker tools) {
+    public ExecuteService(ToolInvoker tools, SessionGuard sessions) {
         this.tools = tools;
+        this.sessions = sessions;
     }
 
     @Override
@@ -65,8 +70,23 @@ public final class ExecuteService implements HttpService {
             return;
         }
         Optional<String> sessionId = req.headers().first(McpEndpoint.SESSION_ID_HEADER).filter(id -> !id.isBlank());
+        Caller caller = BearerAuth.caller(req.context());
+        if (sessionId.isPresent()) {
+            SessionGuard.Verdict verdict;
+            try {
+                verdict = sessions.execute(sessionId.get(), caller);
+            } catch (PoolException e) {
+                res.header(HeaderNames.RETRY_AFTER, "1");
+                refuse(res, Status.SERVICE_UNAVAILABLE_503, "the session could not be checked: " + e.getMessage());
+                return;
+            }
+            if (verdict != SessionGuard.Verdict.OWN) {
+                refuse(res, Status.FORBIDDEN_403, "the session `" + sessionId.get() + "` belongs to another API key: use a session id of your own");
+                return;
+            }
+        }
         long start = System.nanoTime();
-        ToolOutcome outcome = tools.invoke(spec.get(), arguments.isObject() ? (ObjectNode) arguments : Json.object(), sessionId);
+        ToolOutcome outcome = tools.invoke(spec.get(), arguments.isObject() ? (ObjectNode) arguments : Json.object(), sessionId, caller);
         long latencyMs = (System.nanoTime() - start) / 1_000_000;
 
         ObjectNode answer = Json.object();

@@ -19,11 +19,16 @@ public final class IdleCleanupJob implements AutoCloseable {
 
     private final IdleCleanup cleanup;
     private final ScheduledExecutorService executor;
+    private final Runnable alongside;
     private FixedRate task;
 
-    public IdleCleanupJob(IdleCleanup cleanup, ScheduledExecutorService executor) {
+    /**
+     * @param alongside what else runs on the same schedule (forgetting idle sessions)
+     */
+    public IdleCleanupJob(IdleCleanup cleanup, ScheduledExecutorService executor, Runnable alongside) {
         this.cleanup = cleanup;
         this.executor = executor;
+        this.alongside = alongside;
         cleanup.onChange(c -> schedule());
         schedule();
     }
@@ -50,6 +55,11 @@ public final class IdleCleanupJob implements AutoCloseable {
             cleanup.runNow("schedule");
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "idle cleanup failed: " + e.getMessage(), e);
+        }
+        try {
+            alongside.run();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "forgetting idle sessions failed: " + e.getMessage(), e);
         }
     }
 

@@ -117,7 +117,7 @@ final class McpRequestGate {
         return true;
     }
 
-    private static void refuse(ServerResponse res, Status status, int code, String message) {
+    static void refuse(ServerResponse res, Status status, int code, String message) {
         res.status(status).header(HeaderValues.CONTENT_TYPE_JSON).send(Json.bytes(error(code, message)));
     }
 

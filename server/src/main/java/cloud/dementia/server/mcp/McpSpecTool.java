@@ -15,6 +15,7 @@ import io.helidon.extensions.mcp.server.McpToolResult;
 import io.helidon.json.JsonObject;
 import io.helidon.json.JsonValue;
 
+import cloud.dementia.server.http.BearerAuth;
 import cloud.dementia.server.tools.Json;
 import cloud.dementia.server.tools.ToolHints;
 import cloud.dementia.server.tools.ToolInvoker;
@@ -81,7 +82,7 @@ final class McpSpecTool implements McpTool {
             return error("arguments of " + spec.name() + " must be a JSON object");
         }
         Optional<String> sessionId = request.requestContext().get(McpEndpoint.SESSION_ID, String.class);
-        ToolOutcome outcome = invoker.invoke(spec, arguments.get(), sessionId);
+        ToolOutcome outcome = invoker.invoke(spec, arguments.get(), sessionId, BearerAuth.caller(request.requestContext()));
         return switch (outcome) {
             case ToolOutcome.Success success -> result(success.output());
             case ToolOutcome.Failure failure -> error(failure.message());

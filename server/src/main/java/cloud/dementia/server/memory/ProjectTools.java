@@ -63,6 +63,7 @@ final class ProjectTools {
     private ToolOutput create(ToolCall call) {
         String name = call.string("name");
         ProjectName project = ProjectName.of(validName(name));
+        ProjectResolver.checkScope(call, name);
         boolean created;
         try {
             created = projects.create(name);
@@ -90,6 +91,9 @@ final class ProjectTools {
         ObjectNode o = Json.object();
         ArrayNode list = o.putArray("projects");
         for (Projects.ProjectCounts p : projects.listWithCounts()) {
+            if (!call.caller().mayReach(p.project().name())) {
+                continue;
+            }
             ObjectNode item = list.addObject();
             item.put("name", p.project().name());
             item.put("schema", p.project().schema());
@@ -105,7 +109,7 @@ final class ProjectTools {
 
     private ToolOutput info(ToolCall call) {
         ProjectResolver.Resolved r = call.optionalString("name").filter(s -> !s.isBlank())
-                .map(n -> existing(n)).orElseGet(() -> resolver.resolve(call));
+                .map(n -> existing(call, n)).orElseGet(() -> resolver.resolve(call));
         ObjectNode o = Json.object();
         o.put("project", r.name());
         o.put("schema", r.schema());
@@ -122,16 +126,18 @@ final class ProjectTools {
         return ToolOutput.json(o);
     }
 
-    private ProjectResolver.Resolved existing(String name) {
+    private ProjectResolver.Resolved existing(ToolCall call, String name) {
         validName(name);
+        ProjectResolver.checkScope(call, name);
         if (projects.find(name).isEmpty()) {
             throw new ToolError("no project `" + name + "`: list_projects shows the existing ones");
         }
-        return new ProjectResolver.Resolved(resolver.open(name, "name"), "argument");
+        return new ProjectResolver.Resolved(resolver.open(call, name, "name"), "argument");
     }
 
     private ToolOutput delete(ToolCall call) {
         String name = validName(call.string("name"));
+        ProjectResolver.checkScope(call, name);
         boolean confirm = call.bool("confirm", false);
         Optional<Projects.Project> found = projects.find(name);
         if (found.isEmpty()) {
@@ -160,7 +166,7 @@ final class ProjectTools {
         String session = call.sessionId().orElseThrow(() -> new ToolError(
                 "switch_project binds a project to an MCP session and this call has none: pass project=... on each call, "
                         + "or send the Mcp-Session-Id header"));
-        ProjectName project = resolver.open(name, "name");
+        ProjectName project = resolver.open(call, name, "name");
         projects.bindSession(session, project.name());
         ObjectNode o = Json.object();
         o.put("project", project.name());

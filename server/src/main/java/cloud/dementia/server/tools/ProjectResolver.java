@@ -31,17 +31,40 @@ public final class ProjectResolver {
     public Resolved resolve(ToolCall call) {
         Optional<String> explicit = call.optionalString("project").filter(s -> !s.isBlank());
         if (explicit.isPresent()) {
-            return new Resolved(open(explicit.get(), "project"), "argument");
+            return new Resolved(open(call, explicit.get(), "project"), "argument");
         }
         Optional<String> bound = call.sessionId().flatMap(projects::sessionProject);
         if (bound.isPresent()) {
-            return new Resolved(open(bound.get(), "project"), "session");
+            return new Resolved(open(call, bound.get(), "project"), "session");
         }
-        return new Resolved(open(ProjectName.DEFAULT, "project"), "default");
+        if (!call.caller().mayReach(ProjectName.DEFAULT)) {
+            throw new ToolForbiddenException("the API key `" + call.caller().keyName() + "` reaches " + call.caller().scope()
+                    + ", not the default project: pass project=... or call switch_project first");
+        }
+        return new Resolved(open(call, ProjectName.DEFAULT, "project"), "default");
     }
 
-    /** Opens (creating on first use) a named project; a bad name is a bad argument. */
-    public ProjectName open(String name, String argument) {
+    /**
+     * Refuses a project outside the caller's key's scope, before anything is opened or created.
+     *
+     * @throws ToolForbiddenException when the key does not reach the project
+     */
+    public static void checkScope(ToolCall call, String name) {
+        if (!call.caller().mayReach(name)) {
+            throw new ToolForbiddenException("the API key `" + call.caller().keyName() + "` does not reach project `" + name + "` (it reaches "
+                    + call.caller().scope() + ")");
+        }
+    }
+
+    /**
+     * Opens a named project for a call: refused outside the key's scope; created on first use, except for a read-only
+     * key, which opens existing projects only; a bad name is a bad argument.
+     */
+    public ProjectName open(ToolCall call, String name, String argument) {
+        checkScope(call, name);
+        if (call.caller().readOnly() && projects.find(name).isEmpty()) {
+            throw new ToolError("no project `" + name + "` (a read-only key does not create projects): list_projects shows the existing ones");
+        }
         try {
             return projects.open(name);
         } catch (ProjectName.InvalidProjectNameException | Projects.ProjectNameTakenException e) {

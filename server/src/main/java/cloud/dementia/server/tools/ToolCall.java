@@ -10,6 +10,8 @@ import java.util.Set;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import cloud.dementia.server.auth.Caller;
+
 /**
  * One invocation: the arguments and the MCP session it came from (none for {@code /execute} without a session).
  * The accessors validate as they read, so a bad argument becomes a {@link ToolArgumentException} naming it.
@@ -17,8 +19,15 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * @param tool      tool name
  * @param arguments the arguments object
  * @param sessionId the MCP session id, if the call came over MCP
+ * @param caller    whose API key the call came with
  */
-public record ToolCall(String tool, ObjectNode arguments, Optional<String> sessionId) {
+public record ToolCall(String tool, ObjectNode arguments, Optional<String> sessionId, Caller caller) {
+
+    /** A call from inside the process ({@link Caller#TRUSTED}). */
+    public ToolCall(String tool, ObjectNode arguments, Optional<String> sessionId) {
+        this(tool, arguments, sessionId, Caller.TRUSTED);
+    }
+
 
     /** A required, non-blank string. */
     public String string(String name) {
@@ -130,6 +139,6 @@ public record ToolCall(String tool, ObjectNode arguments, Optional<String> sessi
 
     /** A view of one item of an array argument, validated the same way. */
     public ToolCall item(String name, int index, ObjectNode item) {
-        return new ToolCall(tool + ":" + name + "[" + index + "]", item, sessionId);
+        return new ToolCall(tool + ":" + name + "[" + index + "]", item, sessionId, caller);
     }
 }

@@ -19,6 +19,7 @@ import cloud.dementia.db.pool.PoolException;
 import cloud.dementia.db.pool.PoolSuspendedException;
 import cloud.dementia.db.pool.PoolTimeoutException;
 import cloud.dementia.db.store.StoreRuleException;
+import cloud.dementia.server.auth.Caller;
 
 /**
  * Runs tools by name for every transport: validates nothing itself (tools read their arguments through
@@ -37,6 +38,12 @@ public final class ToolInvoker {
     /** One tool's latency timer and its invocation counters by outcome. */
     private record ToolMeters(Timer latency, Map<String, Counter> byStatus) {
     }
+
+    /**
+     * Tools that change nothing but counters and session state, which a read-only key may call: reading a context
+     * counts the read, {@code switch_project} changes only the session's project.
+     */
+    public static final java.util.Set<String> READS_THAT_COUNT = java.util.Set.of("recall_context", "batch_recall_contexts", "switch_project");
 
     public ToolInvoker(Collection<ToolSpec> specs, MeterRegistry meters) {
         for (ToolSpec spec : specs) {
@@ -65,11 +72,27 @@ public final class ToolInvoker {
      * @return the outcome, never an exception
      */
     public ToolOutcome invoke(ToolSpec spec, ObjectNode arguments, Optional<String> sessionId) {
+        return invoke(spec, arguments, sessionId, Caller.TRUSTED);
+    }
+
+    /**
+     * Invokes a known tool for a caller: a read-only key may call only the tools that change nothing (and
+     * {@link #READS_THAT_COUNT}); the projects a call reaches are checked where they are resolved ({@link ProjectResolver}).
+     *
+     * @return the outcome, never an exception
+     */
+    public ToolOutcome invoke(ToolSpec spec, ObjectNode arguments, Optional<String> sessionId, Caller caller) {
         long start = System.nanoTime();
         ToolOutcome outcome;
         try {
+            if (caller.readOnly() && !spec.readOnly() && !READS_THAT_COUNT.contains(spec.name())) {
+                throw new ToolForbiddenException("the API key `" + caller.keyName() + "` is read-only and " + spec.name()
+                        + " changes data: use a read-write key");
+            }
             StorableText.check(arguments);
-            outcome = new ToolOutcome.Success(spec.handler().call(new ToolCall(spec.name(), arguments, sessionId)));
+            outcome = new ToolOutcome.Success(spec.handler().call(new ToolCall(spec.name(), arguments, sessionId, caller)));
+        } catch (ToolForbiddenException e) {
+            outcome = new ToolOutcome.Failure(ToolOutcome.Kind.FORBIDDEN, e.getMessage(), 0);
         } catch (ToolArgumentException e) {
             outcome = new ToolOutcome.Failure(ToolOutcome.Kind.BAD_ARGUMENT, e.getMessage(), 0);
         } catch (ToolError | StoreRuleException e) {

@@ -19,6 +19,8 @@ public sealed interface ToolOutcome {
         BAD_ARGUMENT("bad_argument", 400),
         /** the tool could not do it, for a reason the caller can act on (HTTP 200, success false) */
         TOOL_ERROR("error", 200),
+        /** the caller's API key does not reach the project, or may not change anything (HTTP 403) */
+        FORBIDDEN("forbidden", 403),
         /** no database connection in time, or the project's pool is suspended (HTTP 503 + Retry-After) */
         UNAVAILABLE("unavailable", 503),
         /** a bug or an unexpected database error (HTTP 500) */

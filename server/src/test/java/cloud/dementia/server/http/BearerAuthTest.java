@@ -75,4 +75,18 @@ class BearerAuthTest {
         assertTrue(init.headers().firstValue("Mcp-Session-Id").isPresent(), "initialize opened a session");
         assertThat(init.body(), containsString("\"protocolVersion\":\"2025-06-18\""));
     }
+
+    /** #9: route protection is deny-by-default; only health, the console (its own login) and, when allowed, metrics are public. */
+    @Test
+    void everyPathNeedsAKeyUnlessListedAsPublic() throws Exception {
+        for (String path : new String[] {"/", "/nothing-here", "/observe/config", "/executes", "/mcp-other", "/administrator", "/healthz"}) {
+            HttpResponse<String> res = server.send(server.bare(path).GET());
+            assertEquals(401, res.statusCode(), path + " -> " + res.body());
+        }
+        assertEquals(404, server.send(server.request("/nothing-here").GET()).statusCode(), "with a key an unknown path is 404");
+        assertEquals(200, server.send(server.bare("/health").GET()).statusCode());
+        assertEquals(200, server.send(server.bare("/observe/health/live").GET()).statusCode());
+        assertEquals(303, server.send(server.bare("/admin").GET()).statusCode(), "the console's own login");
+        assertEquals(401, server.send(server.bare("/metrics").GET()).statusCode(), "metrics need the key by default");
+    }
 }

@@ -28,7 +28,7 @@ class IdleCleanupJobTest {
              PoolRegistry registry = new PoolRegistry(db.target(), RegistrySettings.defaults(), new SimpleMeterRegistry())) {
             registry.inStatement("busy", tx -> tx.queryOne("SELECT 1", r -> r.integer(1)));
             IdleCleanup cleanup = new IdleCleanup(registry, Duration.ofHours(1), Duration.ofHours(1));
-            try (IdleCleanupJob job = new IdleCleanupJob(cleanup, registry.housekeeper())) {
+            try (IdleCleanupJob job = new IdleCleanupJob(cleanup, registry.housekeeper(), () -> { })) {
                 Instant next = cleanup.nextRun().orElseThrow();
                 assertTrue(next.isAfter(Instant.now().plus(Duration.ofMinutes(59))), "next run one interval away");
 
