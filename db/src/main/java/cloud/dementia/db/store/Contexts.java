@@ -176,13 +176,34 @@ public final class Contexts {
      * the text, best match first.
      */
     public List<Hit> relevantTo(String schema, String text, int limit) {
+        String words = distinctWords(text, MAX_RELEVANCE_WORDS);
         return registry.inStatement(schema, tx -> tx.query(
                 "WITH q AS (SELECT nullif(replace(plainto_tsquery('english', ?)::text, ' & ', ' | '), '')::tsquery AS tsq), "
                         + "latest AS (SELECT DISTINCT ON (label) * FROM {s}.context_locks ORDER BY label, locked_at DESC, minor DESC) "
                         + "SELECT " + prefixed("l") + ", coalesce(ts_rank_cd(l.search, q.tsq), 0) AS rank FROM latest l, q "
                         + "WHERE l.priority = 'always_check' OR (q.tsq IS NOT NULL AND l.search @@ q.tsq) "
                         + "ORDER BY (l.priority = 'always_check') DESC, rank DESC, l.label LIMIT ?",
-                r -> new Hit(Context.map(r), r.doubleValue(14)), text, limit));
+                r -> new Hit(Context.map(r), r.doubleValue(14)), words, limit));
+    }
+
+    /**
+     * Words of a text a relevance query ORs together, at most this many: PostgreSQL builds the OR of every word as a
+     * tree, and a 200,000-character text ran it out of stack ({@code stack depth limit exceeded}).
+     */
+    static final int MAX_RELEVANCE_WORDS = 200;
+
+    /** @return the first {@code max} distinct words of the text, separated by spaces */
+    static String distinctWords(String text, int max) {
+        java.util.Set<String> words = new java.util.LinkedHashSet<>();
+        for (String w : text.split("[^\\p{L}\\p{N}_]+")) {
+            if (!w.isEmpty()) {
+                words.add(w.toLowerCase(java.util.Locale.ROOT));
+                if (words.size() == max) {
+                    break;
+                }
+            }
+        }
+        return String.join(" ", words);
     }
 
     /** @return every label with its latest version, ordered by label */

@@ -22,6 +22,8 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
 import cloud.dementia.server.tools.Json;
+import cloud.dementia.server.tools.StorableText;
+import cloud.dementia.server.tools.ToolArgumentException;
 
 /**
  * What a {@code POST /mcp} must be before the MCP extension reads it, answered at once and plainly when it is not
@@ -32,6 +34,8 @@ import cloud.dementia.server.tools.Json;
  * <li>a body that is one JSON object or a batch of at most {@value #MAX_BATCH}, in valid UTF-8, nested at most
  * {@value #MAX_DEPTH} deep, with each key once and nothing after it, else 400 with JSON-RPC's parse error -32700 or
  * invalid request -32600 and a message that says what is wrong;</li>
+ * <li>no string (or key) holds an unpaired surrogate, which the extension's parser cannot read, else -32602 "invalid
+ * params" naming the argument, as the answer to that request (the session goes on);</li>
  * <li>a request for a method the server does not serve gets -32601 "Method not found", as JSON-RPC says.</li>
  * </ul>
  * The body was already limited in size ({@code DEMENTIA_MAX_BODY_BYTES}); it is buffered here, so the extension reads
@@ -48,6 +52,7 @@ final class McpRequestGate {
     private static final int PARSE_ERROR = -32700;
     private static final int INVALID_REQUEST = -32600;
     private static final int METHOD_NOT_FOUND = -32601;
+    private static final int INVALID_PARAMS = -32602;
 
     private static final ObjectMapper STRICT = JsonMapper.builder(JsonFactory.builder()
                     .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_DEPTH).build())
@@ -95,6 +100,22 @@ final class McpRequestGate {
         if (body == null || body.isMissingNode()) {
             refuse(res, Status.BAD_REQUEST_400, PARSE_ERROR, "the body is empty: send one JSON-RPC request");
             return false;
+        }
+        if (body.isObject()) {
+            // the MCP library's own JSON parser fails on an unpaired surrogate escape (-32603 "Low surrogate must follow
+            // the high surrogate"): answer the request itself, naming the argument, and the session goes on
+            JsonNode params = body.path("params");
+            try {
+                if ("tools/call".equals(body.path("method").asText()) && params.path("arguments").isObject()) {
+                    StorableText.checkSurrogates("", params.path("arguments"));
+                }
+                StorableText.checkSurrogates("params", params);
+            } catch (ToolArgumentException e) {
+                ObjectNode answer = error(INVALID_PARAMS, e.getMessage());
+                answer.set("id", body.has("id") ? body.get("id") : com.fasterxml.jackson.databind.node.NullNode.getInstance());
+                res.status(body.has("id") ? Status.OK_200 : Status.BAD_REQUEST_400).header(HeaderValues.CONTENT_TYPE_JSON).send(Json.bytes(answer));
+                return false;
+            }
         }
         if (body.isArray()) {
             if (body.isEmpty() || body.size() > MAX_BATCH) {

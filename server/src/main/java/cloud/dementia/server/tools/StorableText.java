@@ -12,7 +12,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * escape with no partner; it would reach the database as {@code ?}). Every string in the arguments is checked, at
  * any depth, and the refusal names the argument by its path ({@code contexts[1].tags[0]}).
  */
-final class StorableText {
+public final class StorableText {
 
     private StorableText() {
     }
@@ -20,37 +20,54 @@ final class StorableText {
     static void check(ObjectNode arguments) {
         for (Iterator<Map.Entry<String, JsonNode>> it = arguments.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> field = it.next();
-            check(field.getKey(), field.getValue());
+            check(field.getKey(), field.getValue(), true);
         }
     }
 
-    private static void check(String path, JsonNode node) {
+    /**
+     * Checks a whole JSON value for unpaired surrogates only (what the MCP library's own parser cannot read).
+     *
+     * @param path the name of the value, or {@code ""} to name the fields of an object by themselves
+     * @throws ToolArgumentException naming the path of the first bad string
+     */
+    public static void checkSurrogates(String path, JsonNode node) {
+        if (path.isEmpty() && node.isObject()) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> field = it.next();
+                check(field.getKey(), field.getValue(), false);
+            }
+        } else {
+            check(path, node, false);
+        }
+    }
+
+    private static void check(String path, JsonNode node, boolean nul) {
         if (node.isTextual()) {
-            String problem = problem(node.textValue());
+            String problem = problem(node.textValue(), nul);
             if (problem != null) {
                 throw new ToolArgumentException(path, problem);
             }
         } else if (node.isArray()) {
             for (int i = 0; i < node.size(); i++) {
-                check(path + "[" + i + "]", node.get(i));
+                check(path + "[" + i + "]", node.get(i), nul);
             }
         } else if (node.isObject()) {
             for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> field = it.next();
-                String key = problem(field.getKey());
+                String key = problem(field.getKey(), nul);
                 if (key != null) {
                     throw new ToolArgumentException(path, "has a key that " + key);
                 }
-                check(path + "." + field.getKey(), field.getValue());
+                check(path + "." + field.getKey(), field.getValue(), nul);
             }
         }
     }
 
     /** @return what is wrong with the text, or null */
-    private static String problem(String text) {
+    private static String problem(String text, boolean nul) {
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
-            if (c == '\u0000') {
+            if (nul && c == '\u0000') {
                 return "contains a NUL character (\\u0000) at position " + i + ", which PostgreSQL cannot store";
             }
             if (Character.isHighSurrogate(c)) {

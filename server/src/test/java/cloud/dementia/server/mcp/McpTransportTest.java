@@ -128,4 +128,17 @@ class McpTransportTest {
         assertEquals(200, ping.statusCode(), ping.body());
         assertThat(ping.body(), containsString("\"result\""));
     }
+
+    /** #9 defect 8: an unpaired surrogate escape made the MCP library's parser fail with -32603; it is -32602 naming the argument. */
+    @Test
+    void anUnpairedSurrogateIsInvalidParamsNamingTheArgument() throws Exception {
+        HttpResponse<String> init = server.initializeMcp(server.request("/mcp"));
+        String session = init.headers().firstValue("Mcp-Session-Id").orElseThrow();
+        HttpResponse<String> res = server.send(server.request("/mcp").header("Content-Type", "application/json")
+                .header("Accept", "application/json, text/event-stream").header("Mcp-Session-Id", session)
+                .POST(HttpRequest.BodyPublishers.ofString("{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{\"name\":\"echo\","
+                        + "\"arguments\":{\"text\":\"a\\ud800b\"}}}")));
+        assertError(res, 200, -32602, "argument `text` contains an unpaired surrogate (\\ud800)");
+        assertEquals(5, Json.parse(res.body()).path("id").asInt());
+    }
 }
