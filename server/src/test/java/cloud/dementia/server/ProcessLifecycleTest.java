@@ -109,4 +109,63 @@ class ProcessLifecycleTest {
             assertEquals(0, db.backends(), "no backend with our application name is left");
         }
     }
+
+    /**
+     * #9: SIGTERM while writers are busy: every call that got an answer got 200 or 503 (the ones after the stop are
+     * refused at the door), the exit code is 0, no backend is left, and every acknowledged write is stored.
+     */
+    @Test
+    void sigtermUnderLoadFinishesOrRefusesCleanlyAndExitsZero() throws Exception {
+        try (TestDatabase.Fresh db = TestDatabase.get().freshDatabase()) {
+            Map<String, String> env = new HashMap<>();
+            env.put("PORT", "0");
+            env.put("DATABASE_URL", db.jdbcUrl());
+            env.put("DB_APPLICATION_NAME", db.target().applicationName());
+            env.put("DEMENTIA_API_KEY", TestServer.KEY);
+            java.util.List<cloud.dementia.server.faults.Load.Call> calls;
+            java.util.Set<String> acknowledged;
+            try (ServerProcess p = ServerProcess.start(env)) {
+                p.awaitReady(START);
+                cloud.dementia.server.faults.Load load = new cloud.dementia.server.faults.Load(p.url(), "shutdown", 6);
+                Thread.sleep(2000);
+                assertEquals(0, p.terminate(STOP), "exit code after SIGTERM under load");
+                load.close();
+                calls = load.snapshot();
+                acknowledged = load.acknowledged;
+                assertThat(p.stdout(), containsString("pool registry closed"));
+            }
+            for (cloud.dementia.server.faults.Load.Call c : calls) {
+                assertTrue(c.status() == 200 || c.status() == 503 || c.status() == 0, "an answer during shutdown: " + c);
+                if (c.status() == 0) {
+                    // no HTTP answer: the server had stopped listening; the call never started
+                    assertThat(c.error(), not(containsString("HttpTimeoutException")));
+                }
+            }
+            assertTrue(acknowledged.size() > 20, "writes before the stop: " + acknowledged.size());
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (db.backends() > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertEquals(0, db.backends(), "no backend with our application name is left");
+            java.util.Properties props = new java.util.Properties();
+            props.setProperty("user", db.target().user() == null ? System.getProperty("user.name") : db.target().user());
+            if (db.target().password() != null) {
+                props.setProperty("password", db.target().password());
+            }
+            try (java.sql.Connection c = java.sql.DriverManager.getConnection(db.jdbcUrl(), props);
+                 java.sql.Statement st = c.createStatement();
+                 java.sql.ResultSet rs = st.executeQuery("SELECT label FROM " + cloud.dementia.db.schema.ProjectName.of("shutdown").schema()
+                         + ".context_locks")) {
+                java.util.Set<String> stored = new java.util.HashSet<>();
+                while (rs.next()) {
+                    stored.add(rs.getString(1));
+                }
+                java.util.Set<String> lost = new java.util.HashSet<>(acknowledged);
+                lost.removeAll(stored);
+                assertTrue(lost.isEmpty(), lost.size() + " acknowledged writes are missing after SIGTERM");
+            }
+            System.out.println("ProcessLifecycleTest.sigtermUnderLoad: " + calls.size() + " calls, " + acknowledged.size() + " acknowledged, "
+                    + calls.stream().filter(c -> c.status() == 0).count() + " refused at the door after the stop");
+        }
+    }
 }

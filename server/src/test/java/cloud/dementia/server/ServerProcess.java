@@ -77,6 +77,11 @@ final class ServerProcess implements AutoCloseable {
         return process.exitValue();
     }
 
+    /** @return {@code http://localhost:<port>}, once ready */
+    String url() {
+        return "http://localhost:" + port;
+    }
+
     /** Sends SIGTERM and waits for the exit code. */
     int terminate(Duration limit) throws InterruptedException, IOException {
         process.destroy();

@@ -92,6 +92,26 @@ public final class TestServer implements AutoCloseable {
     @Override
     public void close() {
         server.stop();
-        db.close();
+        if (db != null) {
+            db.close();
+        }
+    }
+
+    /**
+     * A server on a database the test provides (a private PostgreSQL, a pooler, a proxy), which the test closes.
+     *
+     * @param databaseUrl     {@code DATABASE_URL}
+     * @param applicationName {@code DB_APPLICATION_NAME}
+     */
+    public static TestServer startOn(String databaseUrl, String applicationName, Map<String, String> env,
+                                     Function<PoolRegistry, List<ToolSpec>> tools) {
+        Map<String, String> all = new HashMap<>();
+        all.put("PORT", "0");
+        all.put("DATABASE_URL", databaseUrl);
+        all.put("DB_APPLICATION_NAME", applicationName);
+        all.put("DEMENTIA_API_KEY", KEY);
+        all.put("DEMENTIA_ADMIN_PASSWORD", "a-good-password");
+        all.putAll(env);
+        return new TestServer(null, DementiaServer.start(Settings.load(all), tools));
     }
 }

@@ -50,11 +50,13 @@ final class PhysicalPool implements AutoCloseable {
     /**
      * @param statementTimeoutMs the statement timeout to give every connection as its session default when it opens, or
      *                           0 to leave the session alone (behind a pooler)
+     * @param socketTimeoutS     how long a read on a connection may wait for the server: past it the connection is
+     *                           taken as lost, so a network that stops answering cannot hold a call for ever
      */
-    PhysicalPool(ConnectionTarget target, Budget budget, int minIdle, long acquireTimeoutMs, long statementTimeoutMs,
+    PhysicalPool(ConnectionTarget target, Budget budget, int minIdle, long acquireTimeoutMs, long statementTimeoutMs, int socketTimeoutS,
                  ScheduledExecutorService housekeeper, ThreadFactory threads, MeterRegistry meters) {
         this.budget = budget;
-        this.source = new Source(target, budget, acquireTimeoutMs, statementTimeoutMs, housekeeper);
+        this.source = new Source(target, budget, acquireTimeoutMs, statementTimeoutMs, socketTimeoutS, housekeeper);
         HikariConfig config = hikariConfig(budget.total(), minIdle, acquireTimeoutMs);
         config.setDataSource(source);
         config.setScheduledExecutor(housekeeper);
@@ -220,10 +222,14 @@ final class PhysicalPool implements AutoCloseable {
         private final Set<Backend> open = ConcurrentHashMap.newKeySet();
         private volatile boolean closing;
 
-        Source(ConnectionTarget target, Budget budget, long permitWaitMs, long statementTimeoutMs, ScheduledExecutorService timer) {
+        Source(ConnectionTarget target, Budget budget, long permitWaitMs, long statementTimeoutMs, int socketTimeoutS,
+               ScheduledExecutorService timer) {
             this.target = target;
             this.timer = timer;
             this.properties = target.driverProperties();
+            if (socketTimeoutS > 0 && !properties.containsKey("socketTimeout") && !target.jdbcUrl().contains("socketTimeout=")) {
+                properties.setProperty("socketTimeout", String.valueOf(socketTimeoutS));
+            }
             if (statementTimeoutMs > 0) {
                 // sent in the start-up packet: the server applies it to every statement of the session, at no cost per statement
                 properties.setProperty("options", "-c statement_timeout=" + statementTimeoutMs);

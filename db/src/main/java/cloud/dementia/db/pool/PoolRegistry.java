@@ -52,6 +52,9 @@ import cloud.dementia.db.ConnectionTarget;
  */
 public final class PoolRegistry implements AutoCloseable {
 
+    /** Seconds a read waits for the server beyond the statement timeout before the connection counts as lost. */
+    static final int SOCKET_TIMEOUT_MARGIN_S = 5;
+
     private static final Logger LOG = Logger.getLogger(PoolRegistry.class.getName());
     /** An admitted caller always gets at least this long to take its physical connection (one may be opening). */
     private static final long MIN_PHYSICAL_WAIT_MS = 100;
@@ -103,8 +106,11 @@ public final class PoolRegistry implements AutoCloseable {
         // per statement; behind a pooler, set on each statement by the driver, which cancels it when the time is up.
         this.timeoutPerStatement = !target.direct() || target.jdbcUrl().contains("options=");
         // HikariCP's connection adder and closer run on virtual threads: no platform threads beyond the housekeeper
+        // a read waits for the server at most the statement timeout and a margin: after that the network, not the
+        // statement, is what failed (the server cancels a statement at its timeout and answers at once)
+        int socketTimeoutS = (int) Math.min(Integer.MAX_VALUE, settings.statementTimeout().toSeconds() + SOCKET_TIMEOUT_MARGIN_S);
         this.physical = new PhysicalPool(target, budget, settings.minIdle(), settings.acquireTimeout().toMillis(),
-                timeoutPerStatement ? 0 : settings.statementTimeout().toMillis(), housekeeper,
+                timeoutPerStatement ? 0 : settings.statementTimeout().toMillis(), socketTimeoutS, housekeeper,
                 Thread.ofVirtual().name("dementia-pool-", 0).factory(), registry);
         this.admission = new Admission(settings.budget());
         this.leaks = new LeakWatch(settings.leakThreshold(), physical::backends);

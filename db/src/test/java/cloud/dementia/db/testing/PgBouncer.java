@@ -60,7 +60,7 @@ public final class PgBouncer implements AutoCloseable {
     private static final Pattern JDBC_HOST = Pattern.compile("^jdbc:postgresql://([^/?]*)([^?]*)(?:\\?(.*))?$");
 
     private final Path dir;
-    private final Process process;
+    private volatile Process process;
     private final int port;
     private final int defaultPoolSize;
     private final String user;
@@ -79,8 +79,8 @@ public final class PgBouncer implements AutoCloseable {
         this.version = version;
         // a test JVM that dies without closing the fixture must not leave a pgbouncer behind
         this.reaper = new Thread(() -> {
-            process.descendants().forEach(ProcessHandle::destroyForcibly);
-            process.destroyForcibly();
+            this.process.descendants().forEach(ProcessHandle::destroyForcibly);
+            this.process.destroyForcibly();
         }, "pgbouncer-reaper");
         Runtime.getRuntime().addShutdownHook(reaper);
     }
@@ -168,6 +168,21 @@ public final class PgBouncer implements AutoCloseable {
     /** @return PgBouncer's log so far (for assertion messages) */
     public String log() {
         return readLog(dir);
+    }
+
+    /**
+     * Stops PgBouncer (SIGTERM: its immediate shutdown, every client connection dropped), stays down for {@code down},
+     * and starts it again on the same port with the same configuration.
+     */
+    public void restart(java.time.Duration down) {
+        stop(process);
+        sleep(down.toMillis());
+        Path binary = findBinary();
+        Server server = Server.of(TestDatabase.get().admin());
+        Process next = launch(binary, isRoot() ? osUserFor() : null, dir, server, port, defaultPoolSize, version(binary));
+        awaitReady(next, dir, port);
+        process = next;
+        LOG.info(() -> "pgbouncer restarted on 127.0.0.1:" + port + " after " + down.toMillis() + " ms down");
     }
 
     /** Stops the process (SIGTERM, then a forced kill after 5 s) and deletes its directory. */
