@@ -379,11 +379,34 @@ class ConsoleBrowserTest implements ScreenshotOnFailure.HasBrowser {
         driver.get(s.url("/admin/audit"));
         script("console.error('the check sees errors')");
         assertThat(String.join("\n", browser.consoleErrors()), containsString("the check sees errors"));
-        for (String path : List.of("/admin", "/admin?sort=max&dir=asc", "/admin/pools/clean", "/admin/physical", "/admin/cleanup", "/admin/audit")) {
+        for (String path : List.of("/admin", "/admin?sort=max&dir=asc", "/admin/pools/clean", "/admin/physical", "/admin/cleanup", "/admin/audit",
+                "/admin/keys")) {
             driver.get(s.url(path));
             ConsoleServer.sleep(2700);
             assertEquals(List.of(), browser.consoleErrors(), path + " after a refresh cycle");
         }
+    }
+
+    /** #9: a key is created from the form, shown once, listed with its scope, and revoked with its button. */
+    @Test
+    void anApiKeyIsCreatedShownOnceListedAndRevoked() {
+        driver.get(s.url("/admin/keys"));
+        driver.findElement(By.id("key-name")).sendKeys("browser-made");
+        driver.findElement(By.id("key-projects")).sendKeys("alpha, team-*");
+        driver.findElement(By.id("key-read-only")).click();
+        driver.findElement(By.id("create-key-button")).click();
+        assertThat(notice(), startsWith("created key `browser-made` (read-only, alpha, team-*)"));
+        String key = text("revealed-key");
+        assertThat(key, startsWith("dmk_"));
+        assertEquals(47, key.length());
+        assertThat(shown("#key-browser-made"), containsString("alpha, team-*"));
+        assertThat(shown("#key-browser-made"), containsString("read-only"));
+        driver.get(s.url("/admin/keys"));
+        assertFalse(present("#revealed-key"), "shown once");
+        driver.findElement(By.id("revoke-browser-made")).click();
+        assertThat(notice(), startsWith("revoked key `browser-made`"));
+        assertThat(shown("#key-browser-made"), containsString("revoked"));
+        assertFalse(present("#revoke-browser-made"));
     }
 
     @Test
