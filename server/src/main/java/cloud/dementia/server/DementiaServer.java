@@ -171,11 +171,14 @@ public final class DementiaServer {
         HealthObserver health = HealthObserver.builder().details(true).useSystemServices(false).healthChecks(checks).build();
         BearerAuth auth = new BearerAuth(credentials, new ApiKeyStore(registry), path -> isProtected(path, settings.metricsAuth()));
         OriginCheck origins = new OriginCheck(settings.allowedOrigins(), DementiaServer::isMcp);
+        McpEndpoint mcp = new McpEndpoint(invoker, ProjectVersion.get(), sessions);
         HttpRouting.Builder routing = HttpRouting.builder()
                 // filters run before every route, the MCP feature's included: origin first, then the key
                 .addFilter(origins)
                 .addFilter(auth)
-                .addFeature(new McpEndpoint(invoker, ProjectVersion.get(), sessions))
+                // then the MCP checks, which need the caller the key filter found
+                .addFilter(mcp.filter())
+                .addFeature(mcp)
                 .register(new ExecuteService(invoker, sessions), new ToolsService(invoker))
                 .register("/metrics", observability)
                 .register("/observe/metrics", observability)

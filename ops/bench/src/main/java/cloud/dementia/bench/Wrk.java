@@ -36,7 +36,7 @@ final class Wrk {
                 local calls = 0
                 request = function()
                   calls = calls + 1
-                  local body = '{"jsonrpc":"2.0","id":' .. calls .. ',"method":"tools/call","params":{"name":"recall_context","arguments":{"project":"'
+                  local body = '{"jsonrpc":"2.0","id":' .. (calls * 64 + id) .. ',"method":"tools/call","params":{"name":"recall_context","arguments":{"project":"'
                     .. pick_project() .. '","topic":"topic-' .. math.random(1, TOPICS) .. '"}}}'
                   return mcp_post(SESSIONS[(calls %% #SESSIONS) + 1], body)
                 end
@@ -49,7 +49,7 @@ final class Wrk {
                 local calls = 0
                 request = function()
                   calls = calls + 1
-                  return mcp_post(SESSIONS[1], '{"jsonrpc":"2.0","id":' .. calls .. ',"method":"ping"}')
+                  return mcp_post(SESSIONS[1], '{"jsonrpc":"2.0","id":' .. (calls * 64 + id) .. ',"method":"ping"}')
                 end
                 """, List.of(session));
     }

@@ -2,15 +2,20 @@ package cloud.dementia.server.mcp;
 
 import java.util.Optional;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import io.helidon.extensions.mcp.server.McpServerConfig;
 import io.helidon.extensions.mcp.server.McpServerFeature;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
+import io.helidon.webserver.http.Filter;
+import io.helidon.webserver.http.FilterChain;
 import io.helidon.webserver.http.HttpFeature;
 import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.RoutingRequest;
+import io.helidon.webserver.http.RoutingResponse;
 import io.helidon.webserver.http.ServerRequest;
-import io.helidon.webserver.http.ServerResponse;
 
 import cloud.dementia.db.pool.PoolException;
 import cloud.dementia.server.auth.Caller;
@@ -24,7 +29,8 @@ import cloud.dementia.server.tools.ToolInvoker;
  * belongs to (the {@code Mcp-Session-Id} header the extension assigned at {@code initialize}, or the {@code sessionId}
  * query parameter of the older SSE transport's {@code /mcp/message}) is put into the request context, where
  * {@link McpSpecTool} reads it, and a {@code POST} that is not a JSON-RPC request the extension can serve is answered
- * plainly ({@link McpRequestGate}).
+ * plainly ({@link McpRequestGate}). A filter does this around the extension's handling: it checks that the session is
+ * the caller's key's, and that no other request with the same id is in progress in it.
  */
 public final class McpEndpoint implements HttpFeature {
 
@@ -44,6 +50,8 @@ public final class McpEndpoint implements HttpFeature {
 
     private final McpServerFeature mcp;
     private final SessionGuard sessions;
+    /** Requests in progress, by session and JSON-RPC id. */
+    private final java.util.Set<String> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     public McpEndpoint(ToolInvoker tools, String version, SessionGuard sessions) {
         this.sessions = sessions;
@@ -57,10 +65,7 @@ public final class McpEndpoint implements HttpFeature {
 
     @Override
     public void setup(HttpRouting.Builder routing) {
-        // routes run in the order they were added: these two come before the extension's own and pass on with next()
-        routing.any(PATH, this::beforeMcp)
-                .any(PATH + "/message", this::beforeMcp)
-                .addFeature(mcp);
+        routing.addFeature(mcp);
     }
 
     /**
@@ -68,8 +73,22 @@ public final class McpEndpoint implements HttpFeature {
      * key's: 403; unknown or forgotten: 404, so the client opens a new one, as Streamable HTTP says). A request without
      * a session id that opens one ({@code initialize}) records the new id as this key's once the extension answered.
      */
-    private void beforeMcp(ServerRequest req, ServerResponse res) {
-        if (!McpRequestGate.admit(req, res)) {
+    /**
+     * What runs before the extension on {@code /mcp}: a filter, not a route, so it runs around the extension's handling
+     * and knows when a request is done. Register it after the API key's filter, which finds the caller it checks.
+     */
+    public Filter filter() {
+        return this::filter;
+    }
+
+    private void filter(FilterChain chain, RoutingRequest req, RoutingResponse res) {
+        String path = req.path().path();
+        if (!path.equals(PATH) && !path.equals(PATH + "/message")) {
+            chain.proceed();
+            return;
+        }
+        JsonNode body = McpRequestGate.admit(req, res);
+        if (body == McpRequestGate.REFUSED) {
             return;
         }
         Caller caller = BearerAuth.caller(req.context());
@@ -94,7 +113,23 @@ public final class McpEndpoint implements HttpFeature {
                 }
                 case OWN -> req.context().register(SESSION_ID, sessionId.get());
             }
-            res.next();
+            if (body.isObject() && body.hasNonNull("id") && body.has("method")) {
+                // the extension keys a session's requests by their id: two at once with one id answer each other's
+                // connection (500 "OutputStream already obtained"); JSON-RPC wants ids unique while outstanding
+                String key = sessionId.get() + '\u0000' + body.get("id");
+                if (!inFlight.add(key)) {
+                    McpRequestGate.refuse(res, Status.CONFLICT_409, -32600, "request id " + body.get("id")
+                            + " is already in progress in this session: an id must be unique while its request is outstanding");
+                    return;
+                }
+                try {
+                    chain.proceed();
+                } finally {
+                    inFlight.remove(key);
+                }
+                return;
+            }
+            chain.proceed();
             return;
         }
         // the extension is about to answer: a new session's id is in its response headers
@@ -105,7 +140,7 @@ public final class McpEndpoint implements HttpFeature {
                 LOG.warning("session " + id + " could not be recorded as its key's: " + e.getMessage());
             }
         }));
-        res.next();
+        chain.proceed();
     }
 
     private static Optional<String> sessionIdOf(ServerRequest req) {

@@ -64,25 +64,31 @@ final class McpRequestGate {
     private McpRequestGate() {
     }
 
-    /** @return whether the request goes on to the extension; when not, the answer has been sent */
-    static boolean admit(ServerRequest req, ServerResponse res) {
+    /** What was refused: the answer has been sent. */
+    static final JsonNode REFUSED = com.fasterxml.jackson.databind.node.NullNode.getInstance();
+
+    /**
+     * @return the request's body when it goes on to the extension ({@code MissingNode} for a request without one, a
+     *         GET or DELETE), or {@link #REFUSED} when the answer has been sent
+     */
+    static JsonNode admit(ServerRequest req, ServerResponse res) {
         if (req.prologue().method() != Method.POST) {
-            return true;
+            return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
         }
         if (!req.headers().testContentType(MediaTypes.APPLICATION_JSON)) {
             String given = req.headers().contentType().map(Object::toString).orElse("none");
             refuse(res, Status.UNSUPPORTED_MEDIA_TYPE_415, INVALID_REQUEST,
                     "Content-Type must be application/json (got " + given + ")");
-            return false;
+            return REFUSED;
         }
         if (!req.headers().isAccepted(MediaTypes.APPLICATION_JSON) && !req.headers().isAccepted(MediaTypes.TEXT_EVENT_STREAM)) {
             refuse(res, Status.NOT_ACCEPTABLE_406, INVALID_REQUEST, "Accept must include application/json and text/event-stream (got "
                     + req.headers().first(io.helidon.http.HeaderNames.ACCEPT).orElse("") + ")");
-            return false;
+            return REFUSED;
         }
         if (!req.content().hasEntity()) {
             refuse(res, Status.BAD_REQUEST_400, PARSE_ERROR, "the body is empty: send one JSON-RPC request");
-            return false;
+            return REFUSED;
         }
         JsonNode body;
         try {
@@ -92,14 +98,14 @@ final class McpRequestGate {
             }
         } catch (JsonProcessingException e) {
             refuse(res, Status.BAD_REQUEST_400, PARSE_ERROR, "the body is not valid JSON: " + e.getOriginalMessage());
-            return false;
+            return REFUSED;
         } catch (IOException | RuntimeException e) {
             refuse(res, Status.BAD_REQUEST_400, PARSE_ERROR, "the body could not be read: " + e.getMessage());
-            return false;
+            return REFUSED;
         }
         if (body == null || body.isMissingNode()) {
             refuse(res, Status.BAD_REQUEST_400, PARSE_ERROR, "the body is empty: send one JSON-RPC request");
-            return false;
+            return REFUSED;
         }
         if (body.isObject()) {
             // the MCP library's own JSON parser fails on an unpaired surrogate escape (-32603 "Low surrogate must follow
@@ -114,28 +120,28 @@ final class McpRequestGate {
                 ObjectNode answer = error(INVALID_PARAMS, e.getMessage());
                 answer.set("id", body.has("id") ? body.get("id") : com.fasterxml.jackson.databind.node.NullNode.getInstance());
                 res.status(body.has("id") ? Status.OK_200 : Status.BAD_REQUEST_400).header(HeaderValues.CONTENT_TYPE_JSON).send(Json.bytes(answer));
-                return false;
+                return REFUSED;
             }
         }
         if (body.isArray()) {
             if (body.isEmpty() || body.size() > MAX_BATCH) {
                 refuse(res, Status.BAD_REQUEST_400, INVALID_REQUEST, "a batch holds 1 to " + MAX_BATCH + " messages (got " + body.size() + ")");
-                return false;
+                return REFUSED;
             }
-            return true;
+            return body;
         }
         if (!body.isObject()) {
             refuse(res, Status.BAD_REQUEST_400, INVALID_REQUEST, "the body must be a JSON-RPC object (got " + body.getNodeType().name().toLowerCase(java.util.Locale.ROOT) + ")");
-            return false;
+            return REFUSED;
         }
         JsonNode method = body.get("method");
         if (method != null && method.isTextual() && body.has("id") && !METHODS.contains(method.textValue())) {
             ObjectNode answer = error(METHOD_NOT_FOUND, "Method not found: " + method.textValue());
             answer.set("id", body.get("id"));
             res.status(Status.OK_200).header(HeaderValues.CONTENT_TYPE_JSON).send(Json.bytes(answer));
-            return false;
+            return REFUSED;
         }
-        return true;
+        return body;
     }
 
     static void refuse(ServerResponse res, Status status, int code, String message) {

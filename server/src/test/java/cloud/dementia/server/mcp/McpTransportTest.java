@@ -141,4 +141,36 @@ class McpTransportTest {
         assertError(res, 200, -32602, "argument `text` contains an unpaired surrogate (\\ud800)");
         assertEquals(5, Json.parse(res.body()).path("id").asInt());
     }
+
+    /**
+     * Two requests with one id in one session at once made the extension answer on the wrong connection (a socket
+     * closed, 500 "OutputStream already obtained" in the log); the second is now refused while the first is in progress.
+     */
+    @Test
+    void aRequestIdInProgressIsNotTakenTwice() throws Exception {
+        HttpResponse<String> init = server.initializeMcp(server.request("/mcp"));
+        String session = init.headers().firstValue("Mcp-Session-Id").orElseThrow();
+        String slow = "{\"jsonrpc\":\"2.0\",\"id\":77,\"method\":\"tools/call\",\"params\":{\"name\":\"db_sleep\",\"arguments\":{\"seconds\":1}}}";
+        java.util.concurrent.CompletableFuture<HttpResponse<String>> first = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return post(session, slow);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        Thread.sleep(300);
+        HttpResponse<String> second = post(session, "{\"jsonrpc\":\"2.0\",\"id\":77,\"method\":\"ping\"}");
+        assertError(second, 409, -32600, "request id 77 is already in progress in this session");
+        HttpResponse<String> done = first.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        assertEquals(200, done.statusCode(), done.body());
+        assertThat(done.body(), containsString("\"id\":77"));
+        // once answered, the id may be used again
+        assertEquals(200, post(session, "{\"jsonrpc\":\"2.0\",\"id\":77,\"method\":\"ping\"}").statusCode());
+    }
+
+    private static HttpResponse<String> post(String session, String body) throws Exception {
+        return server.send(server.request("/mcp").header("Content-Type", "application/json")
+                .header("Accept", "application/json, text/event-stream").header("Mcp-Session-Id", session)
+                .POST(HttpRequest.BodyPublishers.ofString(body)));
+    }
 }
