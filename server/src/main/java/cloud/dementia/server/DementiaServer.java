@@ -43,6 +43,7 @@ import cloud.dementia.server.auth.Credentials;
 import cloud.dementia.server.auth.SessionGuard;
 import cloud.dementia.server.http.BearerAuth;
 import cloud.dementia.server.http.ExecuteService;
+import cloud.dementia.server.http.HeaderDeadline;
 import cloud.dementia.server.http.OriginCheck;
 import cloud.dementia.server.http.ToolsService;
 import cloud.dementia.server.jobs.IdleCleanupJob;
@@ -172,6 +173,7 @@ public final class DementiaServer {
         BearerAuth auth = new BearerAuth(credentials, new ApiKeyStore(registry), path -> isProtected(path, settings.metricsAuth()));
         OriginCheck origins = new OriginCheck(settings.allowedOrigins(), DementiaServer::isMcp);
         McpEndpoint mcp = new McpEndpoint(invoker, ProjectVersion.get(), sessions);
+        HeaderDeadline headerDeadline = new HeaderDeadline(settings.headerTimeout(), registry.housekeeper());
         HttpRouting.Builder routing = HttpRouting.builder()
                 // filters run before every route, the MCP feature's included: origin first, then the key
                 .addFilter(origins)
@@ -195,7 +197,10 @@ public final class DementiaServer {
                     // a body above the limit is refused with 413 as its length is known or as it streams past it
                     .maxPayloadSize(settings.maxBodyBytes())
                     // an MCP request is checked before the extension reads it, so it is buffered: up to the same limit
-                    .addProtocol(Http1Config.builder().maxBufferedEntitySize(Size.create(settings.maxBodyBytes())).build())
+                    // and a request's line and headers must arrive within DEMENTIA_HEADER_TIMEOUT_MS (408 past it)
+                    .addProtocol(Http1Config.builder().maxBufferedEntitySize(Size.create(settings.maxBodyBytes()))
+                            .addReceiveListener(headerDeadline.receiveListener())
+                            .build())
                     .shutdownHook(false)
                     .shutdownGracePeriod(SHUTDOWN_GRACE)
                     .addFeature(ObserveFeature.builder().addObserver(health).observersDiscoverServices(false).build())

@@ -33,6 +33,7 @@ import cloud.dementia.db.pool.RegistrySettings;
  * @param preparedStatements whether the driver may prepare statements on the server
  * @param maxBodyBytes     largest request body accepted (413 above it)
  * @param sessionIdle      how long an unused session (its owner key and project) is remembered
+ * @param headerTimeout    how long a request's line and headers may take to arrive (408 past it)
  */
 public record Settings(int port,
                        Optional<String> databaseUrl,
@@ -47,7 +48,8 @@ public record Settings(int port,
                        Duration idleCleanupEvery,
                        PreparedStatements preparedStatements,
                        int maxBodyBytes,
-                       Duration sessionIdle) {
+                       Duration sessionIdle,
+                       Duration headerTimeout) {
 
     /** Whether the driver may prepare statements on the server ({@code DB_PREPARED_STATEMENTS}). */
     public enum PreparedStatements {
@@ -62,7 +64,7 @@ public record Settings(int port,
             "DEMENTIA_API_KEYS", "DEMENTIA_ADMIN_USER", "DEMENTIA_ADMIN_PASSWORD", "DEMENTIA_METRICS_AUTH",
             "DEMENTIA_ALLOWED_ORIGINS", "DB_APPLICATION_NAME", "DB_POOL_BUDGET", "DB_POOL_MAX_PER_SCHEMA", "DB_POOL_MIN_IDLE",
             "DB_POOL_ACQUIRE_TIMEOUT_MS", "DB_LEAK_THRESHOLD_MS", "DB_STATEMENT_TIMEOUT_MS", "DB_IDLE_CLEANUP_INTERVAL_S",
-            "DB_IDLE_MAX_S", "DB_PREPARED_STATEMENTS", "DEMENTIA_MAX_BODY_BYTES", "DEMENTIA_SESSION_IDLE_S");
+            "DB_IDLE_MAX_S", "DB_PREPARED_STATEMENTS", "DEMENTIA_MAX_BODY_BYTES", "DEMENTIA_SESSION_IDLE_S", "DEMENTIA_HEADER_TIMEOUT_MS");
 
     /**
      * Reads the settings.
@@ -139,8 +141,10 @@ public record Settings(int port,
         };
         int maxBodyBytes = r.integer("DEMENTIA_MAX_BODY_BYTES", 1024, 1 << 30);
         int sessionIdleS = r.integer("DEMENTIA_SESSION_IDLE_S", 60, 31_536_000);
+        int headerTimeoutMs = r.integer("DEMENTIA_HEADER_TIMEOUT_MS", 100, 600_000);
         return new Settings(port, databaseUrl, dataDir, List.copyOf(keys), adminUser, adminPassword, metricsAuth, origins,
-                appName, pools, Duration.ofSeconds(cleanupS), preparedStatements, maxBodyBytes, Duration.ofSeconds(sessionIdleS));
+                appName, pools, Duration.ofSeconds(cleanupS), preparedStatements, maxBodyBytes, Duration.ofSeconds(sessionIdleS),
+                Duration.ofMillis(headerTimeoutMs));
     }
 
     /** @return where to connect when {@code DATABASE_URL} is set */

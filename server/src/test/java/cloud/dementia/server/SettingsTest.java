@@ -68,6 +68,7 @@ class SettingsTest {
         env.put("DB_PREPARED_STATEMENTS", "off");
         env.put("DEMENTIA_MAX_BODY_BYTES", "1048576");
         env.put("DEMENTIA_SESSION_IDLE_S", "3600");
+        env.put("DEMENTIA_HEADER_TIMEOUT_MS", "5000");
         Settings s = Settings.load(env);
         assertEquals(9999, s.port());
         assertEquals("jdbc:postgresql://db.example:5433/app?sslmode=require", s.externalTarget().orElseThrow().jdbcUrl());
@@ -89,6 +90,7 @@ class SettingsTest {
         assertEquals(Settings.PreparedStatements.OFF, s.preparedStatements());
         assertEquals(1048576, s.maxBodyBytes());
         assertEquals(java.time.Duration.ofHours(1), s.sessionIdle());
+        assertEquals(java.time.Duration.ofSeconds(5), s.headerTimeout());
         assertEquals(Settings.VARIABLES.size(), env.size());
     }
 

@@ -116,15 +116,11 @@ class McpTransportTest {
     void anUnknownMethodIsMethodNotFound() throws Exception {
         HttpResponse<String> init = server.initializeMcp(server.request("/mcp"));
         String session = init.headers().firstValue("Mcp-Session-Id").orElseThrow();
-        HttpResponse<String> res = server.send(server.request("/mcp").header("Content-Type", "application/json")
-                .header("Accept", "application/json, text/event-stream").header("Mcp-Session-Id", session)
-                .POST(HttpRequest.BodyPublishers.ofString("{\"jsonrpc\":\"2.0\",\"id\":\"a-7\",\"method\":\"nothing/here\"}")));
+        HttpResponse<String> res = post(session, "{\"jsonrpc\":\"2.0\",\"id\":\"a-7\",\"method\":\"nothing/here\"}");
         assertError(res, 200, -32601, "Method not found: nothing/here");
         assertEquals("a-7", Json.parse(res.body()).path("id").asText(), "the answer carries the request's id");
         // the session serves on
-        HttpResponse<String> ping = server.send(server.request("/mcp").header("Content-Type", "application/json")
-                .header("Accept", "application/json, text/event-stream").header("Mcp-Session-Id", session)
-                .POST(HttpRequest.BodyPublishers.ofString("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}")));
+        HttpResponse<String> ping = post(session, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}");
         assertEquals(200, ping.statusCode(), ping.body());
         assertThat(ping.body(), containsString("\"result\""));
     }
@@ -134,10 +130,8 @@ class McpTransportTest {
     void anUnpairedSurrogateIsInvalidParamsNamingTheArgument() throws Exception {
         HttpResponse<String> init = server.initializeMcp(server.request("/mcp"));
         String session = init.headers().firstValue("Mcp-Session-Id").orElseThrow();
-        HttpResponse<String> res = server.send(server.request("/mcp").header("Content-Type", "application/json")
-                .header("Accept", "application/json, text/event-stream").header("Mcp-Session-Id", session)
-                .POST(HttpRequest.BodyPublishers.ofString("{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{\"name\":\"echo\","
-                        + "\"arguments\":{\"text\":\"a\\ud800b\"}}}")));
+        HttpResponse<String> res = post(session, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{\"name\":\"echo\","
+                        + "\"arguments\":{\"text\":\"a\\ud800b\"}}}");
         assertError(res, 200, -32602, "argument `text` contains an unpaired surrogate (\\ud800)");
         assertEquals(5, Json.parse(res.body()).path("id").asInt());
     }
@@ -168,6 +162,7 @@ class McpTransportTest {
         assertEquals(200, post(session, "{\"jsonrpc\":\"2.0\",\"id\":77,\"method\":\"ping\"}").statusCode());
     }
 
+    /** A JSON-RPC message on the session, sent as Streamable HTTP wants it. */
     private static HttpResponse<String> post(String session, String body) throws Exception {
         return server.send(server.request("/mcp").header("Content-Type", "application/json")
                 .header("Accept", "application/json, text/event-stream").header("Mcp-Session-Id", session)
