@@ -8,9 +8,9 @@ import java.util.logging.Logger;
 import cloud.dementia.db.schema.Projects;
 
 /**
- * A session belongs to the API key that opened it: an MCP session to the key that sent {@code initialize}, an
- * {@code /execute} session id to the first key that used it. Another key presenting the id is refused, so no key can
- * act as another's session or switch its project. Ownership is kept in the control schema (every replica sees it)
+ * A session belongs to the API key that opened it: an MCP session to the key that sent {@code initialize} (another key
+ * presenting its id is refused); an {@code /execute} session id is in its key's own namespace. So no key can act as
+ * another's session or switch its project. Ownership is kept in the control schema (every replica sees it)
  * and cached here (it never changes once set); a session unused for {@code DEMENTIA_SESSION_IDLE_S} is forgotten, and
  * each key keeps at most {@value #KEEP_PER_OWNER} sessions, so invented ids cannot pile up.
  */
@@ -60,10 +60,35 @@ public final class SessionGuard {
     }
 
     /**
-     * An {@code /execute} session id: the caller's own, or new (then it becomes the caller's), never another key's.
+     * An {@code /execute} session id, in the caller's key's own namespace: the id of an MCP session the key opened is
+     * that session (so {@code /execute} and MCP share its project); any other id is the key's own
+     * ({@code <owner>/<id>}), so two keys using the same id never meet, and no key reaches another's session.
+     *
+     * @return the session id the tools see
      */
-    public Verdict execute(String sessionId, Caller caller) {
-        return check(sessionId, caller, true);
+    public String execute(String sessionId, Caller caller) {
+        if (isOwn(sessionId, caller)) {
+            return sessionId;
+        }
+        String own = caller.owner() + "/" + sessionId;
+        if (check(own, caller, true) != Verdict.OWN) {
+            throw new IllegalStateException("the namespaced session " + own + " is not the caller's");
+        }
+        return own;
+    }
+
+    /** @return whether the id is a session the caller's key holds (known here or in the control schema), without claiming it */
+    private boolean isOwn(String sessionId, Caller caller) {
+        Known k = known.get(sessionId);
+        if (k != null && System.nanoTime() - k.touchedNanos() < idle.toNanos()) {
+            return k.owner().equals(caller.owner());
+        }
+        Optional<String> owner = projects.sessionOwner(sessionId);
+        if (owner.isPresent() && owner.get().equals(caller.owner())) {
+            remember(sessionId, caller.owner());
+            return true;
+        }
+        return false;
     }
 
     private Verdict check(String sessionId, Caller caller, boolean claimNew) {

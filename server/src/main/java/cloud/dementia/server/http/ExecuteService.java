@@ -72,16 +72,11 @@ public final class ExecuteService implements HttpService {
         Optional<String> sessionId = req.headers().first(McpEndpoint.SESSION_ID_HEADER).filter(id -> !id.isBlank());
         Caller caller = BearerAuth.caller(req.context());
         if (sessionId.isPresent()) {
-            SessionGuard.Verdict verdict;
             try {
-                verdict = sessions.execute(sessionId.get(), caller);
+                sessionId = Optional.of(sessions.execute(sessionId.get(), caller));
             } catch (PoolException e) {
                 res.header(HeaderNames.RETRY_AFTER, "1");
                 refuse(res, Status.SERVICE_UNAVAILABLE_503, "the session could not be checked: " + e.getMessage());
-                return;
-            }
-            if (verdict != SessionGuard.Verdict.OWN) {
-                refuse(res, Status.FORBIDDEN_403, "the session `" + sessionId.get() + "` belongs to another API key: use a session id of your own");
                 return;
             }
         }

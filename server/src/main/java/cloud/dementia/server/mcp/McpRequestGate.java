@@ -97,7 +97,7 @@ final class McpRequestGate {
                 body = STRICT.readTree(in);
             }
         } catch (JsonProcessingException e) {
-            refuse(res, Status.BAD_REQUEST_400, PARSE_ERROR, "the body is not valid JSON: " + e.getOriginalMessage());
+            refuse(res, Status.BAD_REQUEST_400, PARSE_ERROR, "the body: " + Json.problem(e));
             return REFUSED;
         } catch (IOException | RuntimeException e) {
             refuse(res, Status.BAD_REQUEST_400, PARSE_ERROR, "the body could not be read: " + e.getMessage());

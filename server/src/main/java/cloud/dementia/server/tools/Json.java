@@ -59,7 +59,7 @@ public final class Json {
             JsonNode node = MAPPER.readTree(in);
             return node == null ? com.fasterxml.jackson.databind.node.MissingNode.getInstance() : node;
         } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("not valid JSON: " + e.getOriginalMessage(), e);
+            throw new IllegalArgumentException(problem(e), e);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException("reading the request body: " + e.getMessage(), e);
         }
@@ -69,8 +69,27 @@ public final class Json {
         try {
             return MAPPER.readTree(text);
         } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("not valid JSON: " + e.getOriginalMessage(), e);
+            throw new IllegalArgumentException(problem(e), e);
         }
+    }
+
+    /**
+     * What is wrong with a body, and where: {@code argument `text`: not valid JSON: Invalid UTF-8 start byte 0xff} when
+     * the parser was inside a tool's arguments ({@code /arguments/...} of {@code /execute}, {@code /params/arguments/...}
+     * of MCP), else the path of the value it was reading.
+     */
+    public static String problem(JsonProcessingException e) {
+        String what = "not valid JSON: " + e.getOriginalMessage();
+        if (!(e.getProcessor() instanceof com.fasterxml.jackson.core.JsonParser parser)) {
+            return what;
+        }
+        String pointer = parser.getParsingContext().pathAsPointer().toString();
+        for (String prefix : new String[] {"/params/arguments/", "/arguments/"}) {
+            if (pointer.startsWith(prefix)) {
+                return "argument `" + pointer.substring(prefix.length()).replace('/', '.') + "`: " + what;
+            }
+        }
+        return pointer.isEmpty() ? what : what + " (at " + pointer + ")";
     }
 
     public static JsonNode valueToTree(Object value) {

@@ -194,13 +194,18 @@ class ScopedKeysTest {
         HttpResponse<String> stolen = mcp(b, session, toolCall("switch_project", "{\"name\":\"b-project\"}"));
         assertEquals(403, stolen.statusCode(), stolen.body());
         assertThat(stolen.body(), containsString("belongs to another API key"));
+        // on /execute an id is in the key's own namespace: B's "session" with A's id is B's own, not A's
         HttpResponse<String> viaExecute = execute(b, "switch_project", "{\"name\":\"b-project\"}", session);
-        assertEquals(403, viaExecute.statusCode(), viaExecute.body());
+        assertEquals(200, viaExecute.statusCode(), viaExecute.body());
+        assertThat(viaExecute.body(), containsString("\"session\":\"key:owner-b/" + session + "\""));
         HttpResponse<String> active = execute(a, "get_active_project", "{}", session);
         assertThat(active.body(), containsString("\"project\":\"a-project\""));
-        // an /execute session id is the first key's; an invented MCP session id is unknown (404), not stored
-        assertEquals(200, execute(b, "switch_project", "{\"name\":\"b-project\"}", "b-own-session").statusCode());
-        assertEquals(403, execute(a, "get_active_project", "{}", "b-own-session").statusCode());
+        // A's MCP session is the same session on /execute, for A
+        assertThat(active.body(), containsString("\"session\":\"" + session + "\""));
+        // two keys using one /execute id never meet
+        assertEquals(200, execute(b, "switch_project", "{\"name\":\"b-project\"}", "shared-id").statusCode());
+        assertThat(execute(a, "get_active_project", "{}", "shared-id").body(), containsString("\"source\":\"default\""));
+        assertThat(execute(b, "get_active_project", "{}", "shared-id").body(), containsString("\"project\":\"b-project\""));
         HttpResponse<String> invented = mcp(a, "invented-0000", toolCall("list_projects", "{}"));
         assertEquals(404, invented.statusCode(), invented.body());
         assertFalse(new Projects(s.registry()).sessionOwner("invented-0000").isPresent(), "an invented MCP session id is not stored");
@@ -211,10 +216,12 @@ class ScopedKeysTest {
         Projects projects = new Projects(s.registry());
         SessionGuard guard = new SessionGuard(projects, Duration.ofMillis(200));
         Caller caller = new Caller("key:forgetful", "forgetful", List.of(), false);
-        assertEquals(SessionGuard.Verdict.OWN, guard.execute("forget-me", caller));
+        String id = guard.execute("forget-me", caller);
+        assertEquals("key:forgetful/forget-me", id);
+        assertTrue(projects.sessionOwner(id).isPresent());
         Thread.sleep(400);
         guard.forgetIdle();
-        assertFalse(projects.sessionOwner("forget-me").isPresent(), "forgotten after the idle time");
+        assertFalse(projects.sessionOwner(id).isPresent(), "forgotten after the idle time");
         for (int i = 0; i < 5; i++) {
             projects.claimSession("many-" + i, "key:many");
             Thread.sleep(5);

@@ -61,7 +61,8 @@ class ExecuteServiceTest {
         HttpResponse<String> res = server.send(server.request("/execute").header("Mcp-Session-Id", "session-from-header")
                 .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"tool\":\"echo\",\"arguments\":{\"text\":\"x\"}}")));
         assertEquals(200, res.statusCode(), res.body());
-        assertEquals("session-from-header", body(res).path("result").path("session").asText());
+        // in the key's own namespace (#9): <owner>/<id>, the owner of an environment key being env:<its hash's first characters>
+        assertTrue(body(res).path("result").path("session").asText().matches("env:[0-9a-f]{12}/session-from-header"), res.body());
     }
 
     @Test
@@ -149,6 +150,7 @@ class ExecuteServiceTest {
             HttpResponse<String> res = server.send(server.request("/execute").POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(body)));
             assertEquals(400, res.statusCode(), java.util.HexFormat.of().formatHex(bad) + " -> " + res.body());
             assertThat(res.body(), containsString("UTF-8"));
+            assertThat("the message names the argument", res.body(), containsString("argument `text`"));
         }
     }
 

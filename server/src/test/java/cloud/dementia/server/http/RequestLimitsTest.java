@@ -51,4 +51,13 @@ class RequestLimitsTest {
         HttpResponse<String> res = server.send(server.request("/execute").POST(chunked));
         assertEquals(413, res.statusCode(), res.body());
     }
+
+    /** Nesting deeper than the reader allows (1,000 levels on /execute, 64 on /mcp) is 400 at once, not a stack overflow. */
+    @Test
+    void deepNestingIs400() throws Exception {
+        String deep = "{\"tool\":\"echo\",\"arguments\":{\"text\":" + "[".repeat(5000) + "]".repeat(5000) + "}}";
+        HttpResponse<String> res = server.post("/execute", deep);
+        assertEquals(400, res.statusCode(), res.body());
+        org.hamcrest.MatcherAssert.assertThat(res.body(), org.hamcrest.Matchers.containsString("nesting depth"));
+    }
 }

@@ -106,6 +106,11 @@ class McpTransportTest {
         body[prefix.length + 4] = '}';
         assertError(post("application/json", "application/json, text/event-stream", HttpRequest.BodyPublishers.ofByteArray(body)), 400, -32700,
                 "Invalid UTF-8");
+        // inside a tool's arguments, the message names the argument
+        byte[] call = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"echo\",\"arguments\":{\"text\":\"\u00ff\"}}}"
+                .getBytes(StandardCharsets.ISO_8859_1);
+        assertError(post("application/json", "application/json, text/event-stream", HttpRequest.BodyPublishers.ofByteArray(call)), 400, -32700,
+                "argument `text`: not valid JSON: Invalid UTF-8");
         assertError(post("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"method\":\"tools/call\"}"), 400, -32700, "Duplicate field 'method'");
         assertError(post("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"} trailing"), 400, -32700, "not valid JSON");
         assertError(post("[]"), 400, -32600, "a batch holds 1 to " + McpRequestGate.MAX_BATCH);
