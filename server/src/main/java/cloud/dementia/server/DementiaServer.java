@@ -37,6 +37,7 @@ import cloud.dementia.db.schema.ControlSchema;
 import cloud.dementia.db.schema.Projects;
 import cloud.dementia.db.store.AdminAudit;
 import cloud.dementia.db.store.ApiKeyStore;
+import cloud.dementia.db.store.Contexts;
 import cloud.dementia.db.store.CredentialStore;
 import cloud.dementia.db.store.PoolSizeStore;
 import cloud.dementia.server.auth.Credentials;
@@ -172,7 +173,7 @@ public final class DementiaServer {
         HealthObserver health = HealthObserver.builder().details(true).useSystemServices(false).healthChecks(checks).build();
         BearerAuth auth = new BearerAuth(credentials, new ApiKeyStore(registry), path -> isProtected(path, settings.metricsAuth()));
         OriginCheck origins = new OriginCheck(settings.allowedOrigins(), DementiaServer::isMcp);
-        McpEndpoint mcp = new McpEndpoint(invoker, ProjectVersion.get(), sessions);
+        McpEndpoint mcp = new McpEndpoint(invoker, ProjectVersion.get(), sessions, new Projects(registry), new Contexts(registry));
         HeaderDeadline headerDeadline = new HeaderDeadline(settings.headerTimeout(), registry.housekeeper());
         HttpRouting.Builder routing = HttpRouting.builder()
                 // filters run before every route, the MCP feature's included: origin first, then the key

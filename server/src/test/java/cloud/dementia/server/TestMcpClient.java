@@ -47,6 +47,11 @@ public final class TestMcpClient implements AutoCloseable {
         return client.callTool(new McpSchema.CallToolRequest(tool, arguments));
     }
 
+    /** The SDK client itself, for prompts and resources. */
+    public McpSyncClient sdk() {
+        return client;
+    }
+
     /** The text of the result's single text content. */
     public static String text(McpSchema.CallToolResult result) {
         return result.content().stream()

@@ -28,9 +28,13 @@ public final class Contexts {
     public record Hit(Context context, double rank) {
     }
 
-    /** A label with its latest version and how many versions it has. */
+    /**
+     * A label with its latest version and how many versions it has.
+     *
+     * @param size the latest version's content in bytes (UTF-8)
+     */
     public record LabelSummary(String label, String latestVersion, int versions, String priority, String preview, Instant lockedAt,
-                               Instant lastAccessed, int accessCount) {
+                               Instant lastAccessed, int accessCount, int size) {
     }
 
     /** The latest version of a label, found and counted in the one statement. */
@@ -210,9 +214,10 @@ public final class Contexts {
     public List<LabelSummary> labels(String schema) {
         return registry.inStatement(schema, tx -> tx.query(
                 "SELECT DISTINCT ON (label) label, version, count(*) OVER (PARTITION BY label), priority, preview, locked_at, "
-                        + "last_accessed, sum(access_count) OVER (PARTITION BY label) FROM {s}.context_locks ORDER BY label, locked_at DESC, minor DESC",
+                        + "last_accessed, sum(access_count) OVER (PARTITION BY label), octet_length(content) FROM {s}.context_locks "
+                        + "ORDER BY label, locked_at DESC, minor DESC",
                 r -> new LabelSummary(r.string(1), r.string(2), r.integer(3), r.string(4), r.string(5), r.instant(6), r.instant(7),
-                        r.integer(8))));
+                        r.integer(8), r.integer(9))));
     }
 
     /** Latest versions not recalled (or, never recalled, not locked) within {@link #STALE_DAYS} days. */

@@ -18,6 +18,8 @@ import io.helidon.webserver.http.RoutingResponse;
 import io.helidon.webserver.http.ServerRequest;
 
 import cloud.dementia.db.pool.PoolException;
+import cloud.dementia.db.schema.Projects;
+import cloud.dementia.db.store.Contexts;
 import cloud.dementia.server.auth.Caller;
 import cloud.dementia.server.auth.SessionGuard;
 import cloud.dementia.server.http.BearerAuth;
@@ -50,16 +52,31 @@ public final class McpEndpoint implements HttpFeature {
 
     private final McpServerFeature mcp;
     private final SessionGuard sessions;
+    private final McpResources resources;
     /** Requests in progress, by session and JSON-RPC id. */
     private final java.util.Set<String> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     public McpEndpoint(ToolInvoker tools, String version, SessionGuard sessions) {
+        this(tools, version, sessions, null);
+    }
+
+    /**
+     * @param resources the contexts as resources, or {@code null} when the tools have none to recall
+     */
+    public McpEndpoint(ToolInvoker tools, String version, SessionGuard sessions, Projects projects, Contexts contexts) {
+        this(tools, version, sessions, tools.find("recall_context").isPresent() ? new McpResources(tools, projects, contexts) : null);
+    }
+
+    private McpEndpoint(ToolInvoker tools, String version, SessionGuard sessions, McpResources resources) {
         this.sessions = sessions;
+        this.resources = resources;
         McpServerConfig.Builder config = McpServerFeature.builder()
                 .path(PATH)
                 .name(SERVER_NAME)
-                .version(version);
+                .version(version)
+                .instructions(McpPrompts.INSTRUCTIONS);
         tools.tools().forEach(spec -> config.addTool(new McpSpecTool(spec, tools)));
+        McpPrompts.create(tools).forEach(config::addPrompt);
         this.mcp = config.build();
     }
 
@@ -113,6 +130,11 @@ public final class McpEndpoint implements HttpFeature {
                 }
                 case OWN -> req.context().register(SESSION_ID, sessionId.get());
             }
+            String method = body.path("method").asText("");
+            if (McpResources.METHODS.contains(method) && body.hasNonNull("id")) {
+                answerResources(res, body, method, caller, sessionId);
+                return;
+            }
             if (body.isObject() && body.hasNonNull("id") && body.has("method")) {
                 // the extension keys a session's requests by their id: two at once with one id answer each other's
                 // connection (500 "OutputStream already obtained"); JSON-RPC wants ids unique while outstanding
@@ -141,6 +163,25 @@ public final class McpEndpoint implements HttpFeature {
             }
         }));
         chain.proceed();
+    }
+
+    /** Answers {@code resources/*} itself: the extension has no resources of its own (see {@link McpResources}). */
+    private void answerResources(RoutingResponse res, JsonNode body, String method, Caller caller, Optional<String> sessionId) {
+        com.fasterxml.jackson.databind.node.ObjectNode answer = cloud.dementia.server.tools.Json.object();
+        answer.put("jsonrpc", "2.0");
+        answer.set("id", body.get("id"));
+        if (resources == null) {
+            answer.putObject("error").put("code", -32601).put("message", "Method not found: " + method);
+        } else {
+            try {
+                answer.set("result", resources.answer(method, body.path("params"), caller, sessionId));
+            } catch (McpResources.Refusal e) {
+                answer.putObject("error").put("code", e.code).put("message", e.getMessage());
+            } catch (PoolException e) {
+                answer.putObject("error").put("code", -32603).put("message", "the database did not answer in time: " + e.getMessage() + "; retry");
+            }
+        }
+        res.status(Status.OK_200).header(io.helidon.http.HeaderValues.CONTENT_TYPE_JSON).send(cloud.dementia.server.tools.Json.bytes(answer));
     }
 
     private static Optional<String> sessionIdOf(ServerRequest req) {

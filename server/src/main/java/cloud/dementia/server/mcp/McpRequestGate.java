@@ -45,9 +45,9 @@ final class McpRequestGate {
 
     static final int MAX_DEPTH = 64;
     static final int MAX_BATCH = 50;
-    /** The request methods the MCP extension serves for this server (no resources, no prompts). */
-    static final Set<String> METHODS = Set.of("initialize", "ping", "tools/list", "tools/call", "logging/setLevel", "completion/complete",
-            "session/disconnect");
+    /** The request methods this server serves: the MCP extension's, and {@code resources/*} ({@link McpResources}). */
+    static final Set<String> METHODS = Set.of("initialize", "ping", "tools/list", "tools/call", "prompts/list", "prompts/get", "resources/list",
+            "resources/templates/list", "resources/read", "logging/setLevel", "completion/complete", "session/disconnect");
 
     private static final int PARSE_ERROR = -32700;
     private static final int INVALID_REQUEST = -32600;
