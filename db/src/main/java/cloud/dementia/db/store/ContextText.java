@@ -20,8 +20,13 @@ public final class ContextText {
     public static final String REFERENCE = "reference";
     public static final Set<String> PRIORITIES = Set.of(ALWAYS_CHECK, IMPORTANT, REFERENCE);
 
-    private static final Pattern ALWAYS = Pattern.compile("\\b(always|never|must)\\b", Pattern.CASE_INSENSITIVE);
-    private static final Pattern IMPORTANT_WORDS = Pattern.compile("\\b(important|critical|required)\\b", Pattern.CASE_INSENSITIVE);
+    /**
+     * Explicit markers of a rule to check every time: ALWAYS or NEVER in capitals, "must always" / "must never", or a rule
+     * (the text, or one of its lines or bullets) that starts with "always" or "never".
+     */
+    private static final Pattern ALWAYS = Pattern.compile(
+            "\\b(ALWAYS|NEVER)\\b|(?i:\\bmust\\s+(always|never)\\b)|(?im:^\\s*(?:[-*+•]|\\d+[.)])?\\s*(always|never)\\b)");
+    private static final Pattern IMPORTANT_WORDS = Pattern.compile("\\b(important|critical|required|must)\\b", Pattern.CASE_INSENSITIVE);
     private static final Pattern WORD = Pattern.compile("[A-Za-z][A-Za-z0-9_\\-]{3,}");
     private static final Set<String> STOP = Set.of("this", "that", "with", "from", "have", "will", "would", "should", "could", "must",
             "never", "always", "when", "then", "than", "they", "them", "their", "there", "here", "what", "which", "where", "your",
@@ -33,7 +38,10 @@ public final class ContextText {
     private ContextText() {
     }
 
-    /** always/never/must -> always_check; important/critical/required -> important; else reference. */
+    /**
+     * Conservative: {@code always_check} only for explicit markers (see {@link #ALWAYS}); important, critical, required or
+     * must anywhere -> {@code important}; else {@code reference}. A caller who knows better passes {@code priority}.
+     */
     public static String detectPriority(String content) {
         if (ALWAYS.matcher(content).find()) {
             return ALWAYS_CHECK;

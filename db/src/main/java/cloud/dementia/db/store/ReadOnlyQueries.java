@@ -231,6 +231,10 @@ public final class ReadOnlyQueries {
         if (server != null && server.getHint() != null) {
             out.append("; hint: ").append(server.getHint());
         }
+        if (state.equals("42703") || state.equals("42P01")) {
+            // an unknown column or table: say where the right names are
+            out.append("; the tables and their columns: inspect_database(mode=\"schema\")");
+        }
         return Optional.of(new StoreRuleException(out.toString()));
     }
 

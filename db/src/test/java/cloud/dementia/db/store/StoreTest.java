@@ -90,7 +90,7 @@ class StoreTest {
     void lockRecallUnlockWithArchiveAndPriorityRules() {
         try (StoreFixture f = new StoreFixture()) {
             String schema = f.projects.open("default").schema();
-            Context v0 = f.contexts.lock(schema, ctx("style", "We always use tabs."), "s1");
+            Context v0 = f.contexts.lock(schema, ctx("style", "ALWAYS use tabs."), "s1");
             assertEquals("1.0", v0.version());
             assertEquals("always_check", v0.priority());
             Context v1 = f.contexts.lock(schema, ctx("style", "Indentation is important: four spaces."), "s1");
@@ -98,7 +98,7 @@ class StoreTest {
             assertEquals("important", v1.priority());
             assertEquals("1.1", f.contexts.recall(schema, "style", "latest", false).orElseThrow().version());
             Context old = f.contexts.recall(schema, "style", "v1.0", false).orElseThrow();
-            assertEquals("We always use tabs.", old.content());
+            assertEquals("ALWAYS use tabs.", old.content());
             assertEquals(1, old.accessCount());
             Context preview = f.contexts.recall(schema, "style", "1.0", true).orElseThrow();
             assertEquals("", preview.content());

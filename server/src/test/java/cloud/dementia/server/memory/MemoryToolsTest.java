@@ -99,8 +99,8 @@ class MemoryToolsTest {
         assertEquals("1.0", locked.get("version").asText());
         assertEquals("reference", locked.get("priority").asText());
         assertEquals(2, locked.get("tags").size());
-        structured(call("lock_context", "{\"topic\":\"api\",\"content\":\"Endpoints must return JSON.\"," + p + "}", "s1"));
-        assertEquals("Endpoints must return JSON.", structured(call("recall_context", "{\"topic\":\"api\"," + p + "}", "s1")).get("content").asText());
+        structured(call("lock_context", "{\"topic\":\"api\",\"content\":\"Endpoints must always return JSON.\"," + p + "}", "s1"));
+        assertEquals("Endpoints must always return JSON.", structured(call("recall_context", "{\"topic\":\"api\"," + p + "}", "s1")).get("content").asText());
         assertEquals("Endpoints return JSON.", structured(call("recall_context", "{\"topic\":\"api\",\"version\":\"v1.0\"," + p + "}", "s1"))
                 .get("content").asText());
         ToolOutcome.Failure missing = failure(call("recall_context", "{\"topic\":\"api\",\"version\":\"1.7\"," + p + "}", "s1"));
@@ -189,6 +189,20 @@ class MemoryToolsTest {
             assertThat(e.getKey(), f.message(), containsString(e.getValue()));
             assertFalse(f.message().contains("run_readonly_query") || f.message().contains("to_json"), "no wrapper SQL: " + f.message());
         }
+    }
+
+    /** #10: `select topic from context_locks` failed (the column is `label`) and the error did not say where to look. */
+    @Test
+    void queryDatabaseKnowsTopicsAndPointsToTheSchemaWhenANameIsWrong() {
+        String p = "\"project\":\"topics\"";
+        call("lock_context", "{\"topic\":\"naming\",\"content\":\"snake_case\"," + p + "}", "s");
+        assertThat(text(call("query_database", "{\"query\":\"select topic, version from context_locks\"," + p + "}", "s")),
+                containsString("naming"));
+        ToolOutcome.Failure f = failure(call("query_database", "{\"query\":\"select title from context_locks\"," + p + "}", "s"));
+        assertThat(f.message(), containsString("column \"title\" does not exist"));
+        assertThat(f.message(), containsString("inspect_database(mode=\"schema\")"));
+        assertThat(failure(call("query_database", "{\"query\":\"select * from contexts\"," + p + "}", "s")).message(),
+                containsString("inspect_database(mode=\"schema\")"));
     }
 
     @Test
