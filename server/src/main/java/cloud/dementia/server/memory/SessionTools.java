@@ -12,14 +12,18 @@ import cloud.dementia.db.store.Sessions;
 import cloud.dementia.server.tools.InputSchema;
 import cloud.dementia.server.tools.Json;
 import cloud.dementia.server.tools.ProjectResolver;
+import cloud.dementia.server.tools.ToolArgumentException;
 import cloud.dementia.server.tools.ToolCall;
 import cloud.dementia.server.tools.ToolOutput;
 import cloud.dementia.server.tools.ToolSpec;
 
-/** wake_up, sleep, get_last_handover, memory_status. */
+/** wake_up, sleep, record_progress, get_last_handover, memory_status. */
 final class SessionTools {
 
     static final String HANDOVER = "handover";
+    static final String PROGRESS = "progress";
+    private static final int MAX_TEXT = 4000;
+    private static final int MAX_ITEMS = 50;
 
     private final ProjectResolver resolver;
     private final Contexts contexts;
@@ -38,8 +42,18 @@ final class SessionTools {
                                 + "and memory health of the project.",
                         InputSchema.object().project().build(), false, false, this::wakeUp),
                 new ToolSpec("sleep", "Sleep",
-                        "End of a conversation: store a handover (what this session locked and did) for the next one.",
-                        InputSchema.object().project().build(), false, false, this::sleep),
+                        "End of a conversation: store the handover for the next one. Write it: summary (what was done), open_items, "
+                                + "next_steps, decisions; the server adds the contexts this session locked, the tools it used and how long it ran. "
+                                + "The next wake_up shows it first.",
+                        InputSchema.object().string("summary", "What this session did, in a few sentences", false)
+                                .stringList("open_items", "What is unfinished or broken (a list; a string is one item)", false)
+                                .stringList("next_steps", "What to do first next time (a list; a string is one item)", false)
+                                .stringList("decisions", "What was agreed (lock lasting ones with lock_context too)", false)
+                                .project().build(), false, false, this::sleep),
+                new ToolSpec("record_progress", "Record progress",
+                        "Note progress during a session (a step done, a finding); the handover lists this session's notes.",
+                        InputSchema.object().string("note", "What was done or found, in a sentence or two", true).project().build(),
+                        false, false, this::recordProgress),
                 new ToolSpec("get_last_handover", "Last handover", "The latest handover of the project, with its age.",
                         InputSchema.object().project().build(), true, false, this::lastHandover),
                 new ToolSpec("memory_status", "Memory status",
@@ -54,6 +68,8 @@ final class SessionTools {
         List<Contexts.LabelSummary> labels = contexts.labels(r.schema());
         ObjectNode o = Json.object();
         o.put("project", r.name());
+        // what the last session left first: it is what the assistant needs to pick up the work
+        sessions.latest(r.schema(), HANDOVER).ifPresent(h -> o.set("last_handover", handover(h)));
         o.putObject("session").put("id", session.id()).put("started_at", session.startedAt().toString()).put("calls", session.calls());
         ObjectNode byPriority = o.putObject("contexts");
         byPriority.put("total", labels.size());
@@ -69,7 +85,6 @@ final class SessionTools {
         }
         ArrayNode stale = o.putArray("stale");
         contexts.stale(r.schema()).forEach(l -> stale.add(l.label() + " v" + l.latestVersion()));
-        o.set("last_handover", sessions.latest(r.schema(), HANDOVER).map(SessionTools::handover).orElse(null));
         Sessions.Stats stats = sessions.stats(r.schema(), contexts);
         ObjectNode health = Views.stats(stats);
         health.put("status", stale.size() > Math.max(5, labels.size() / 2) ? "needs_review" : "healthy");
@@ -78,33 +93,95 @@ final class SessionTools {
     }
 
     private ToolOutput sleep(ToolCall call) {
+        String written = call.optionalString("summary").map(String::strip).filter(t -> !t.isEmpty()).orElse(null);
+        if (written != null && written.length() > MAX_TEXT) {
+            throw new ToolArgumentException("summary", "is " + written.length() + " characters; at most " + MAX_TEXT);
+        }
+        List<String> openItems = items(call, "open_items");
+        List<String> nextSteps = items(call, "next_steps");
+        List<String> decisions = items(call, "decisions");
         ProjectResolver.Resolved r = resolver.resolve(call);
         String sessionId = call.sessionId().orElse(MemoryTools.NO_SESSION);
         Sessions.Session session = sessions.touch(r.schema(), sessionId);
-        ObjectNode h = Json.object();
-        h.put("session_id", sessionId);
-        h.put("project", r.name());
-        h.put("session_started_at", session.startedAt().toString());
-        ArrayNode locked = h.putArray("contexts_locked");
-        sessions.lockedBy(r.schema(), sessionId).forEach(locked::add);
-        ArrayNode activity = h.putArray("recent_activity");
-        for (Sessions.Activity a : sessions.activity(r.schema(), sessionId, 20)) {
-            activity.addObject().put("action", a.action()).put("target", a.target()).put("at", a.at().toString());
+        List<String> locked = sessions.lockedBy(r.schema(), sessionId);
+        java.util.Map<String, Integer> toolsUsed = new java.util.TreeMap<>();
+        for (Sessions.Activity a : sessions.activity(r.schema(), sessionId, 200)) {
+            toolsUsed.merge(a.action(), 1, Integer::sum);
         }
-        ArrayNode progress = h.putArray("recent_progress");
-        sessions.since(r.schema(), "progress", session.startedAt(), 20).forEach(e -> progress.add(e.content()));
-        ArrayNode open = h.putArray("open_items");
-        sessions.since(r.schema(), "open_item", session.startedAt(), 20).forEach(e -> open.add(e.content()));
-        String summary = "Session " + sessionId + " in project " + r.name() + ": locked " + locked.size() + " context(s)"
-                + (locked.isEmpty() ? "" : " (" + String.join(", ", locked.valueStream().map(JsonNode::asText).toList()) + ")")
-                + ", " + activity.size() + " recorded action(s).";
+        List<String> progress = sessions.since(r.schema(), PROGRESS, session.startedAt(), 20).stream().map(Sessions.Entry::content).toList();
+        long seconds = java.time.Duration.between(session.startedAt(), java.time.Instant.now()).toSeconds();
+        String summary = written != null ? written
+                : "Locked " + locked.size() + " context(s)" + (locked.isEmpty() ? "" : " (" + String.join(", ", locked) + ")") + "; "
+                        + toolsUsed.values().stream().mapToInt(Integer::intValue).sum() + " recorded action(s).";
+        ObjectNode h = Json.object();
         h.put("summary", summary);
+        putList(h, "open_items", openItems);
+        putList(h, "next_steps", nextSteps);
+        putList(h, "decisions", decisions);
+        putList(h, "progress", progress);
+        putList(h, "contexts_locked", locked);
+        if (!toolsUsed.isEmpty()) {
+            ObjectNode used = h.putObject("tools_used");
+            toolsUsed.forEach(used::put);
+        }
+        h.put("duration_s", seconds);
+        h.put("session_id", sessionId);
         Sessions.Entry entry = sessions.addEntry(r.schema(), HANDOVER, summary, Json.compact(h), sessionId);
         ObjectNode o = Json.object();
         o.put("project", r.name());
-        o.put("message", "Handover stored. The next wake_up will show it.");
+        o.put("message", "Handover stored. The next wake_up shows it first.");
         o.set("handover", handover(entry));
         return ToolOutput.json(o);
+    }
+
+    private ToolOutput recordProgress(ToolCall call) {
+        String note = call.string("note").strip();
+        if (note.isEmpty() || note.length() > MAX_TEXT) {
+            throw new ToolArgumentException("note", note.isEmpty() ? "must not be empty" : "is " + note.length() + " characters; at most " + MAX_TEXT);
+        }
+        ProjectResolver.Resolved r = resolver.resolve(call);
+        String sessionId = call.sessionId().orElse(MemoryTools.NO_SESSION);
+        sessions.touch(r.schema(), sessionId);
+        sessions.addEntry(r.schema(), PROGRESS, note, "{}", sessionId);
+        return ToolOutput.json(Json.object().put("project", r.name()).put("message", "Noted; the handover will list it."));
+    }
+
+    /** A list argument of free text: a string is one item (commas and all), a list its items; at most {@value #MAX_ITEMS}. */
+    private static List<String> items(ToolCall call, String name) {
+        Optional<JsonNode> v = call.raw(name).filter(n -> !n.isNull());
+        if (v.isEmpty()) {
+            return List.of();
+        }
+        List<String> out = new java.util.ArrayList<>();
+        if (v.get().isTextual()) {
+            out.add(v.get().asText());
+        } else if (v.get().isArray()) {
+            for (JsonNode item : v.get()) {
+                if (!item.isTextual()) {
+                    throw new ToolArgumentException(name, "must be a list of strings");
+                }
+                out.add(item.asText());
+            }
+        } else {
+            throw new ToolArgumentException(name, "must be a list of strings or one string");
+        }
+        List<String> kept = out.stream().map(String::strip).filter(t -> !t.isEmpty()).toList();
+        if (kept.size() > MAX_ITEMS) {
+            throw new ToolArgumentException(name, "holds " + kept.size() + " items; at most " + MAX_ITEMS);
+        }
+        for (String t : kept) {
+            if (t.length() > MAX_TEXT) {
+                throw new ToolArgumentException(name, "has an item of " + t.length() + " characters; at most " + MAX_TEXT);
+            }
+        }
+        return kept;
+    }
+
+    private static void putList(ObjectNode o, String name, List<String> values) {
+        if (!values.isEmpty()) {
+            ArrayNode a = o.putArray(name);
+            values.forEach(a::add);
+        }
     }
 
     private ToolOutput lastHandover(ToolCall call) {
@@ -129,14 +206,22 @@ final class SessionTools {
         return ToolOutput.json(o);
     }
 
+    /**
+     * A handover as the next session reads it: its age, then what the assistant wrote and what the server added, only
+     * the fields that hold something (no project or session repeated, no nulls).
+     */
     static ObjectNode handover(Sessions.Entry e) {
         ObjectNode o = Json.object();
-        o.put("created_at", e.createdAt().toString());
         o.put("age", Views.age(e.createdAt()));
-        o.put("age_seconds", java.time.Duration.between(e.createdAt(), java.time.Instant.now()).toSeconds());
-        o.put("session_id", e.sessionId());
+        o.put("created_at", e.createdAt().toString());
+        JsonNode details = Json.parse(e.metadataJson());
         o.put("summary", e.content());
-        o.set("details", Json.parse(e.metadataJson()));
+        for (String field : List.of("open_items", "next_steps", "decisions", "progress", "contexts_locked", "tools_used", "duration_s")) {
+            JsonNode v = details.get(field);
+            if (v != null && !v.isNull() && !(v.isContainerNode() && v.isEmpty())) {
+                o.set(field, v);
+            }
+        }
         return o;
     }
 }

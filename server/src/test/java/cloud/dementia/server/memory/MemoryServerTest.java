@@ -71,7 +71,9 @@ class MemoryServerTest {
             Set<String> expected = new TreeSet<>(List.of("create_project", "list_projects", "get_project_info", "delete_project",
                     "switch_project", "get_active_project", "wake_up", "sleep", "get_last_handover", "memory_status", "lock_context",
                     "recall_context", "unlock_context", "batch_lock_contexts", "batch_recall_contexts", "explore_context_tree",
-                    "search_contexts", "check_contexts", "context_dashboard", "query_database", "inspect_database"));
+                    "search_contexts", "check_contexts", "context_dashboard", "query_database", "inspect_database",
+                    // added by #10: progress notes for the handover
+                    "record_progress"));
             assertEquals(expected, names);
             McpSchema.Tool search = tools.stream().filter(t -> t.name().equals("search_contexts")).findFirst().orElseThrow();
             assertEquals(Boolean.TRUE, search.annotations().readOnlyHint());

@@ -131,12 +131,38 @@ class MemoryToolsTest {
         structured(call("wake_up", "{" + p + "}", "conv-1"));
         call("lock_context", "{\"topic\":\"decision\",\"content\":\"We chose PostgreSQL.\"," + p + "}", "conv-1");
         JsonNode slept = structured(call("sleep", "{" + p + "}", "conv-1"));
-        assertThat(slept.get("handover").get("summary").asText(), containsString("decision v1.0"));
+        assertThat("without a summary the server writes one", slept.get("handover").get("summary").asText(), containsString("decision v1.0"));
         JsonNode woke = structured(call("wake_up", "{" + p + "}", "conv-2"));
-        assertEquals("conv-1", woke.get("last_handover").get("session_id").asText());
-        assertEquals("decision v1.0", woke.get("last_handover").get("details").get("contexts_locked").get(0).asText());
+        assertEquals("decision v1.0", woke.get("last_handover").get("contexts_locked").get(0).asText());
         assertThat(woke.get("contexts").get("reference").toString(), containsString("decision v1.0"));
         assertFalse(structured(call("get_last_handover", "{" + p + "}", "conv-2")).get("handover").isNull());
+    }
+
+    /** #10: the handover was thin (a mechanical summary; open_items and recent_progress always empty). */
+    @Test
+    void theAssistantWritesTheHandoverAndTheNextWakeUpShowsItFirst() {
+        String p = "\"project\":\"handover2\"";
+        structured(call("wake_up", "{" + p + "}", "conv-a"));
+        call("lock_context", "{\"topic\":\"db\",\"content\":\"PostgreSQL 17.\"," + p + "}", "conv-a");
+        structured(call("record_progress", "{\"note\":\"migrated the users table\"," + p + "}", "conv-a"));
+        JsonNode slept = structured(call("sleep", "{\"summary\":\"Moved users to PostgreSQL, tests green.\",\"open_items\":\"the export still reads MySQL, "
+                + "which is slow\",\"next_steps\":[\"port the export\",\"drop MySQL\"],\"decisions\":[\"PostgreSQL 17 everywhere\"]," + p + "}", "conv-a"));
+        JsonNode h = slept.get("handover");
+        assertEquals("Moved users to PostgreSQL, tests green.", h.get("summary").asText());
+        assertEquals(List.of("the export still reads MySQL, which is slow"), List.of(h.get("open_items").get(0).asText()), "one string is one item");
+        assertEquals(2, h.get("next_steps").size());
+        assertEquals("migrated the users table", h.get("progress").get(0).asText());
+        assertEquals("db v1.0", h.get("contexts_locked").get(0).asText());
+        assertTrue(h.get("tools_used").get("lock_context").asInt() >= 1, h.toString());
+        assertTrue(h.has("duration_s"));
+        assertFalse(h.has("session_id") || h.has("project") || h.has("details"), "nothing repeated: " + h);
+        JsonNode woke = structured(call("wake_up", "{" + p + "}", "conv-b"));
+        assertEquals("last_handover", woke.fieldNames().hasNext() ? java.util.stream.StreamSupport.stream(
+                java.util.Spliterators.spliteratorUnknownSize(woke.fieldNames(), 0), false).skip(1).findFirst().orElse("") : "",
+                "the handover comes first, right after the project");
+        assertEquals("Moved users to PostgreSQL, tests green.", woke.get("last_handover").get("summary").asText());
+        ToolOutcome.Failure tooMany = failure(call("sleep", "{\"next_steps\":" + Json.compact(java.util.Collections.nCopies(51, "x")) + "," + p + "}", "conv-b"));
+        assertThat(tooMany.message(), containsString("argument `next_steps` holds 51 items; at most 50"));
     }
 
     @Test
