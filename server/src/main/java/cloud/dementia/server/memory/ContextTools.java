@@ -58,7 +58,8 @@ final class ContextTools {
                         "Recall the latest version of a topic, or a named version (1.2 or v1.2). preview_only returns preview and metadata.",
                         InputSchema.object().string("topic", "Topic to recall", true)
                                 .string("version", "latest (default), 1.2 or v1.2", false)
-                                .bool("preview_only", "Return preview and metadata only", false).project().build(),
+                                .bool("preview_only", "Return preview and metadata only", false)
+                                .bool("include_hash", "Also return the content hash and key concepts", false).project().build(),
                         false, false, this::recall),
                 new ToolSpec("unlock_context", "Unlock context",
                         "Delete one version or all versions of a topic, archiving them first by default. always_check contexts need force=true.",
@@ -92,7 +93,9 @@ final class ContextTools {
                         true, false, this::search),
                 new ToolSpec("check_contexts", "Check contexts",
                         "The contexts relevant to a piece of text (a plan, a diff, a question): always_check rules first.",
-                        InputSchema.object().string("text", "The text to check", true).project().build(), true, false, this::check),
+                        InputSchema.object().string("text", "The text to check", true)
+                                .integer("max_chars", "Largest answer in characters: rules first, long texts shortened, the rest left out (with a note)",
+                                        Budget.DEFAULT_MAX_CHARS, Budget.MIN_MAX_CHARS, Budget.MAX_MAX_CHARS).project().build(), true, false, this::check),
                 new ToolSpec("context_dashboard", "Context dashboard",
                         "Counts by priority, sizes, most and least accessed, stale and versioned topics.",
                         InputSchema.object().project().build(), true, false, this::dashboard));
@@ -113,8 +116,12 @@ final class ContextTools {
         Contexts.NewContext c = newContext(call);
         ProjectResolver.Resolved r = resolver.resolve(call);
         Context locked = contexts.lock(r.schema(), c, session(call));
-        ObjectNode o = Views.context(locked, false);
+        // what the assistant just sent is not sent back: where it went, under which version and priority
+        ObjectNode o = Json.object();
         o.put("project", r.name());
+        o.put("topic", locked.label());
+        o.put("version", locked.version());
+        o.put("priority", locked.priority());
         o.put("message", "Locked `" + locked.label() + "` as v" + locked.version() + " (" + locked.priority() + ").");
         return ToolOutput.json(o);
     }
@@ -126,6 +133,9 @@ final class ContextTools {
         ProjectResolver.Resolved r = resolver.resolve(call);
         Context c = contexts.recall(r.schema(), topic, version, preview).orElseThrow(() -> notFound(r, topic, version));
         ObjectNode o = Views.context(c, !preview);
+        if (call.bool("include_hash", false)) {
+            Views.withHash(o, c);
+        }
         o.put("project", r.name());
         return ToolOutput.json(o);
     }
@@ -265,17 +275,30 @@ final class ContextTools {
 
     private ToolOutput check(ToolCall call) {
         String text = call.string("text");
+        int maxChars = call.integer("max_chars", Budget.DEFAULT_MAX_CHARS, Budget.MIN_MAX_CHARS, Budget.MAX_MAX_CHARS);
         ProjectResolver.Resolved r = resolver.resolve(call);
         ObjectNode o = Json.object();
         o.put("project", r.name());
         ArrayNode rules = o.putArray("always_check");
         ArrayNode relevant = o.putArray("relevant");
         for (Contexts.Hit hit : contexts.relevantTo(r.schema(), text, 20)) {
-            ObjectNode v = Views.context(hit.context(), hit.context().priority().equals(ContextText.ALWAYS_CHECK));
-            (hit.context().priority().equals(ContextText.ALWAYS_CHECK) ? rules : relevant).add(v);
+            boolean always = hit.context().priority().equals(ContextText.ALWAYS_CHECK);
+            ObjectNode v = Json.object().put("topic", hit.context().label()).put("version", hit.context().version());
+            if (always) {
+                v.put("content", hit.context().content());
+            } else {
+                v.put("priority", hit.context().priority()).put("preview", hit.context().preview());
+            }
+            (always ? rules : relevant).add(v);
         }
         o.put("count", rules.size() + relevant.size());
-        return ToolOutput.json(o);
+        // the rules first: relevant contexts are shortened, then dropped, before any rule is
+        Budget budget = new Budget(o, maxChars);
+        budget.shorten(relevant);
+        budget.dropFromEnd(relevant, "relevant contexts", "search_contexts finds them");
+        budget.shorten(rules);
+        budget.dropFromEnd(rules, "always_check rules", "explore_context_tree(flat=false) lists them");
+        return ToolOutput.json(budget.finish());
     }
 
     private ToolOutput dashboard(ToolCall call) {

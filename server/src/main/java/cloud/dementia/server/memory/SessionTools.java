@@ -40,7 +40,9 @@ final class SessionTools {
                 new ToolSpec("wake_up", "Wake up",
                         "Start of a conversation: the rules to always check, contexts by priority, stale contexts, the last handover "
                                 + "and memory health of the project.",
-                        InputSchema.object().project().build(), false, false, this::wakeUp),
+                        InputSchema.object().integer("max_chars", "Largest answer in characters: the handover and the rules first, the rest "
+                                        + "shortened or counted (with a note)", Budget.DEFAULT_MAX_CHARS, Budget.MIN_MAX_CHARS, Budget.MAX_MAX_CHARS)
+                                .project().build(), false, false, this::wakeUp),
                 new ToolSpec("sleep", "Sleep",
                         "End of a conversation: store the handover for the next one. Write it: summary (what was done), open_items, "
                                 + "next_steps, decisions; the server adds the contexts this session locked, the tools it used and how long it ran. "
@@ -62,6 +64,7 @@ final class SessionTools {
     }
 
     private ToolOutput wakeUp(ToolCall call) {
+        int maxChars = call.integer("max_chars", Budget.DEFAULT_MAX_CHARS, Budget.MIN_MAX_CHARS, Budget.MAX_MAX_CHARS);
         ProjectResolver.Resolved r = resolver.resolve(call);
         String sessionId = call.sessionId().orElse(MemoryTools.NO_SESSION);
         Sessions.Session session = sessions.touch(r.schema(), sessionId);
@@ -78,7 +81,12 @@ final class SessionTools {
         ArrayNode reference = byPriority.putArray("reference");
         for (Contexts.LabelSummary l : labels) {
             switch (l.priority()) {
-                case "always_check" -> always.addObject().put("topic", l.label()).put("version", l.latestVersion()).put("preview", l.preview());
+                case "always_check" -> {
+                    ObjectNode rule = always.addObject().put("topic", l.label()).put("version", l.latestVersion()).put("preview", l.preview());
+                    if (l.size() > l.preview().getBytes(java.nio.charset.StandardCharsets.UTF_8).length) {
+                        rule.put("cut", true);
+                    }
+                }
                 case "important" -> important.add(l.label() + " v" + l.latestVersion());
                 default -> reference.add(l.label() + " v" + l.latestVersion());
             }
@@ -89,7 +97,17 @@ final class SessionTools {
         ObjectNode health = Views.stats(stats);
         health.put("status", stale.size() > Math.max(5, labels.size() / 2) ? "needs_review" : "healthy");
         o.set("memory_health", health);
-        return ToolOutput.json(o);
+        // within the budget: counts instead of lists, least useful first, then shorter rules, then fewer
+        Budget budget = new Budget(o, maxChars);
+        if (!budget.fits()) {
+            o.put("memory_health", health.get("status").asText());
+        }
+        budget.count(byPriority, "reference", "explore_context_tree lists them");
+        budget.count(o, "stale", "context_dashboard lists them");
+        budget.count(byPriority, "important", "explore_context_tree(flat=false) lists them");
+        budget.shorten(always);
+        budget.dropFromEnd(always, "always_check rules", "explore_context_tree(flat=false) lists them");
+        return ToolOutput.json(budget.finish());
     }
 
     private ToolOutput sleep(ToolCall call) {

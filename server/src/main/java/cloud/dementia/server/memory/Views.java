@@ -17,6 +17,11 @@ final class Views {
     private Views() {
     }
 
+    /**
+     * A context as an assistant uses it: topic, version, priority, the content (or its preview when the content is not
+     * asked for, or the preview alone when it is the whole content), tags when there are any, when it was locked and
+     * how often it was read. No hash or key concepts unless asked ({@link #withHash}), no nulls.
+     */
     static ObjectNode context(Context c, boolean withContent) {
         ObjectNode o = Json.object();
         o.put("topic", c.label());
@@ -24,17 +29,30 @@ final class Views {
         o.put("priority", c.priority());
         if (withContent) {
             o.put("content", c.content());
+        } else {
+            o.put("preview", c.preview());
+            if (c.preview().length() < c.content().length()) {
+                o.put("cut", true);
+            }
         }
-        o.put("preview", c.preview());
-        o.put("content_hash", c.hash());
-        ArrayNode concepts = o.putArray("key_concepts");
-        c.keyConcepts().forEach(concepts::add);
-        ArrayNode tags = o.putArray("tags");
-        c.tags().forEach(tags::add);
+        if (!c.tags().isEmpty()) {
+            ArrayNode tags = o.putArray("tags");
+            c.tags().forEach(tags::add);
+        }
         o.put("locked_at", c.lockedAt().toString());
-        o.put("last_accessed", c.lastAccessed() == null ? null : c.lastAccessed().toString());
+        if (c.lastAccessed() != null) {
+            o.put("last_accessed", c.lastAccessed().toString());
+        }
         o.put("access_count", c.accessCount());
         return o;
+    }
+
+    /** Adds what only some callers ask for: the content hash and the key concepts. */
+    static ObjectNode withHash(ObjectNode view, Context c) {
+        view.put("content_hash", c.hash());
+        ArrayNode concepts = view.putArray("key_concepts");
+        c.keyConcepts().forEach(concepts::add);
+        return view;
     }
 
     static ObjectNode label(Contexts.LabelSummary l) {
@@ -45,7 +63,9 @@ final class Views {
         o.put("priority", l.priority());
         o.put("preview", l.preview());
         o.put("locked_at", l.lockedAt().toString());
-        o.put("last_accessed", l.lastAccessed() == null ? null : l.lastAccessed().toString());
+        if (l.lastAccessed() != null) {
+            o.put("last_accessed", l.lastAccessed().toString());
+        }
         o.put("access_count", l.accessCount());
         return o;
     }

@@ -98,7 +98,7 @@ class MemoryToolsTest {
         JsonNode locked = structured(call("lock_context", "{\"topic\":\"api\",\"content\":\"Endpoints return JSON.\",\"tags\":\"http, json\"," + p + "}", "s1"));
         assertEquals("1.0", locked.get("version").asText());
         assertEquals("reference", locked.get("priority").asText());
-        assertEquals(2, locked.get("tags").size());
+        assertEquals(2, structured(call("recall_context", "{\"topic\":\"api\"," + p + "}", "s1")).get("tags").size());
         structured(call("lock_context", "{\"topic\":\"api\",\"content\":\"Endpoints must always return JSON.\"," + p + "}", "s1"));
         assertEquals("Endpoints must always return JSON.", structured(call("recall_context", "{\"topic\":\"api\"," + p + "}", "s1")).get("content").asText());
         assertEquals("Endpoints return JSON.", structured(call("recall_context", "{\"topic\":\"api\",\"version\":\"v1.0\"," + p + "}", "s1"))
@@ -136,6 +136,49 @@ class MemoryToolsTest {
         assertEquals("decision v1.0", woke.get("last_handover").get("contexts_locked").get(0).asText());
         assertThat(woke.get("contexts").get("reference").toString(), containsString("decision v1.0"));
         assertFalse(structured(call("get_last_handover", "{" + p + "}", "conv-2")).get("handover").isNull());
+    }
+
+    /** #10: wake_up returned 27 KB and check_contexts 22.7 KB in a 60-context project; both have a budget now. */
+    @Test
+    void wakeUpAndCheckContextsStayWithinTheirBudgetAndSayWhatTheyLeftOut() {
+        String p = "\"project\":\"budgeted\"";
+        for (int i = 0; i < 60; i++) {
+            String content = (i % 3 == 0 ? "ALWAYS " : "") + "rule number " + i + " about errors and endpoints: " + "details ".repeat(60);
+            call("lock_context", "{\"topic\":\"rule-" + i + "\",\"content\":\"" + content + "\"," + p + "}", "s");
+        }
+        JsonNode woke = structured(call("wake_up", "{" + p + "}", "s"));
+        assertTrue(Json.compact(woke).length() <= 4000, Json.compact(woke).length() + " characters");
+        assertThat(woke.get("left_out").asText(), containsString("to stay within max_chars=4000"));
+        assertTrue(woke.get("contexts").get("always_check").size() > 0, "rules come first and stay");
+        JsonNode roomy = structured(call("wake_up", "{\"max_chars\":200000," + p + "}", "s"));
+        assertFalse(roomy.has("left_out"), "everything fits in 200,000");
+        assertEquals(20, roomy.get("contexts").get("always_check").size());
+        JsonNode checked = structured(call("check_contexts", "{\"text\":\"a new endpoint that returns errors\"," + p + "}", "s"));
+        assertTrue(Json.compact(checked).length() <= 4000, Json.compact(checked).length() + " characters");
+        assertThat(checked.get("left_out").asText(), containsString("recall_context(topic) reads one whole"));
+        JsonNode small = structured(call("check_contexts", "{\"text\":\"errors\",\"max_chars\":1500," + p + "}", "s"));
+        assertTrue(Json.compact(small).length() <= 1500, Json.compact(small).length() + " characters");
+        assertThat(failure(call("wake_up", "{\"max_chars\":10," + p + "}", "s")).message(), containsString("max_chars"));
+    }
+
+    /** #10: outputs repeated themselves (content and preview, hashes, key concepts, nulls). */
+    @Test
+    void resultsAreCompact() {
+        String p = "\"project\":\"compact\"";
+        JsonNode locked = structured(call("lock_context", "{\"topic\":\"short\",\"content\":\"Use UTC.\"," + p + "}", "s"));
+        assertEquals(List.of("project", "topic", "version", "priority", "message"), iterate(locked.fieldNames()));
+        JsonNode recalled = structured(call("recall_context", "{\"topic\":\"short\"," + p + "}", "s"));
+        assertEquals("Use UTC.", recalled.get("content").asText());
+        assertFalse(recalled.has("preview") || recalled.has("content_hash") || recalled.has("key_concepts") || recalled.has("tags"), recalled.toString());
+        assertFalse(recalled.toString().contains("null"), recalled.toString());
+        JsonNode hashed = structured(call("recall_context", "{\"topic\":\"short\",\"include_hash\":true," + p + "}", "s"));
+        assertTrue(hashed.has("content_hash") && hashed.has("key_concepts"), "hashes where asked");
+    }
+
+    private static List<String> iterate(java.util.Iterator<String> it) {
+        List<String> out = new java.util.ArrayList<>();
+        it.forEachRemaining(out::add);
+        return out;
     }
 
     /** #10: the handover was thin (a mechanical summary; open_items and recent_progress always empty). */
