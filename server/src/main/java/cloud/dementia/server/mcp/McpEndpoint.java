@@ -144,6 +144,8 @@ public final class McpEndpoint implements HttpFeature {
                             + " is already in progress in this session: an id must be unique while its request is outstanding");
                     return;
                 }
+                // free the id as the answer goes out: a client may reuse it as soon as it has the answer
+                res.beforeSend(() -> inFlight.remove(key));
                 try {
                     chain.proceed();
                 } finally {
