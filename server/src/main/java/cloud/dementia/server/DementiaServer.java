@@ -159,6 +159,7 @@ public final class DementiaServer {
         }
         ToolInvoker invoker;
         try {
+            cloud.dementia.server.search.MiniLmEmbedder.enabled(settings.embeddings());
             invoker = new ToolInvoker(tools.apply(registry), observability.registry());
         } catch (RuntimeException e) {
             registry.close();

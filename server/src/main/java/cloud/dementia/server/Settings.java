@@ -34,6 +34,7 @@ import cloud.dementia.db.pool.RegistrySettings;
  * @param maxBodyBytes     largest request body accepted (413 above it)
  * @param sessionIdle      how long an unused session (its owner key and project) is remembered
  * @param headerTimeout    how long a request's line and headers may take to arrive (408 past it)
+ * @param embeddings       whether search uses the embedding model (search by meaning)
  */
 public record Settings(int port,
                        Optional<String> databaseUrl,
@@ -49,7 +50,8 @@ public record Settings(int port,
                        PreparedStatements preparedStatements,
                        int maxBodyBytes,
                        Duration sessionIdle,
-                       Duration headerTimeout) {
+                       Duration headerTimeout,
+                       boolean embeddings) {
 
     /** Whether the driver may prepare statements on the server ({@code DB_PREPARED_STATEMENTS}). */
     public enum PreparedStatements {
@@ -64,7 +66,7 @@ public record Settings(int port,
             "DEMENTIA_API_KEYS", "DEMENTIA_ADMIN_USER", "DEMENTIA_ADMIN_PASSWORD", "DEMENTIA_METRICS_AUTH",
             "DEMENTIA_ALLOWED_ORIGINS", "DB_APPLICATION_NAME", "DB_POOL_BUDGET", "DB_POOL_MAX_PER_SCHEMA", "DB_POOL_MIN_IDLE",
             "DB_POOL_ACQUIRE_TIMEOUT_MS", "DB_LEAK_THRESHOLD_MS", "DB_STATEMENT_TIMEOUT_MS", "DB_IDLE_CLEANUP_INTERVAL_S",
-            "DB_IDLE_MAX_S", "DB_PREPARED_STATEMENTS", "DEMENTIA_MAX_BODY_BYTES", "DEMENTIA_SESSION_IDLE_S", "DEMENTIA_HEADER_TIMEOUT_MS");
+            "DB_IDLE_MAX_S", "DB_PREPARED_STATEMENTS", "DEMENTIA_MAX_BODY_BYTES", "DEMENTIA_SESSION_IDLE_S", "DEMENTIA_HEADER_TIMEOUT_MS", "DEMENTIA_EMBEDDINGS");
 
     /**
      * Reads the settings.
@@ -144,7 +146,15 @@ public record Settings(int port,
         int headerTimeoutMs = r.integer("DEMENTIA_HEADER_TIMEOUT_MS", 100, 600_000);
         return new Settings(port, databaseUrl, dataDir, List.copyOf(keys), adminUser, adminPassword, metricsAuth, origins,
                 appName, pools, Duration.ofSeconds(cleanupS), preparedStatements, maxBodyBytes, Duration.ofSeconds(sessionIdleS),
-                Duration.ofMillis(headerTimeoutMs));
+                Duration.ofMillis(headerTimeoutMs), embeddings(r.required("DEMENTIA_EMBEDDINGS")));
+    }
+
+    private static boolean embeddings(String value) {
+        return switch (value.strip().toLowerCase(java.util.Locale.ROOT)) {
+            case "on", "true" -> true;
+            case "off", "false" -> false;
+            default -> throw new ConfigException("DEMENTIA_EMBEDDINGS=" + value + " is not on or off");
+        };
     }
 
     /** @return where to connect when {@code DATABASE_URL} is set */

@@ -69,6 +69,7 @@ class SettingsTest {
         env.put("DEMENTIA_MAX_BODY_BYTES", "1048576");
         env.put("DEMENTIA_SESSION_IDLE_S", "3600");
         env.put("DEMENTIA_HEADER_TIMEOUT_MS", "5000");
+        env.put("DEMENTIA_EMBEDDINGS", "off");
         Settings s = Settings.load(env);
         assertEquals(9999, s.port());
         assertEquals("jdbc:postgresql://db.example:5433/app?sslmode=require", s.externalTarget().orElseThrow().jdbcUrl());
@@ -91,6 +92,7 @@ class SettingsTest {
         assertEquals(1048576, s.maxBodyBytes());
         assertEquals(java.time.Duration.ofHours(1), s.sessionIdle());
         assertEquals(java.time.Duration.ofSeconds(5), s.headerTimeout());
+        assertFalse(s.embeddings());
         assertEquals(Settings.VARIABLES.size(), env.size());
     }
 

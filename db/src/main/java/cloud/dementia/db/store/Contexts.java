@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
+import cloud.dementia.db.pool.DataAccessException;
 import cloud.dementia.db.pool.PoolRegistry;
 import cloud.dementia.db.pool.Tx;
 
@@ -44,9 +45,18 @@ public final class Contexts {
             + "WHERE label = ? AND version = ?";
 
     private final PoolRegistry registry;
+    private final Embedder embedder;
+    /** The schema pg_trgm's functions are in ("" when it is not available), found on first use. */
+    private volatile String trigramSchema;
 
     public Contexts(PoolRegistry registry) {
+        this(registry, null);
+    }
+
+    /** @param embedder the model for search by meaning, or {@code null} for none */
+    public Contexts(PoolRegistry registry, Embedder embedder) {
         this.registry = registry;
+        this.embedder = embedder;
     }
 
     /** Checks a context before anything is written; the message names the field and the rule. */
@@ -71,9 +81,27 @@ public final class Contexts {
     }
 
     /** Locks one context as the label's next version. */
+    /** @return the vector of a context as PostgreSQL text ({@code {0.1,...}}), or null without a model */
+    private String vector(String label, String content) {
+        return embedder == null ? null : arrayText(embedder.embed(label.replace('_', ' ') + ". " + content));
+    }
+
+    private static String arrayText(float[] v) {
+        StringBuilder sb = new StringBuilder(v.length * 10).append('{');
+        for (int i = 0; i < v.length; i++) {
+            if (i > 0) {
+                sb.append(',');
+            }
+            sb.append(v[i]);
+        }
+        return sb.append('}').toString();
+    }
+
     public Context lock(String schema, NewContext context, String sessionId) {
         validate(context);
-        return registry.inTransaction(schema, tx -> lock(tx, context, sessionId));
+        // the model runs before the transaction: no connection is held while it thinks
+        String vector = vector(context.label(), context.content());
+        return registry.inTransaction(schema, tx -> lock(tx, context, sessionId, vector));
     }
 
     /** Locks all or none: one transaction; any invalid item and nothing is stored. */
@@ -85,16 +113,20 @@ public final class Contexts {
                 throw new StoreRuleException("item " + i + ": " + e.getMessage() + " (nothing was stored)");
             }
         }
+        List<String> vectors = new ArrayList<>();
+        for (NewContext c : contexts) {
+            vectors.add(vector(c.label(), c.content()));
+        }
         return registry.inTransaction(schema, tx -> {
             List<Context> locked = new ArrayList<>();
-            for (NewContext c : contexts) {
-                locked.add(lock(tx, c, sessionId));
+            for (int i = 0; i < contexts.size(); i++) {
+                locked.add(lock(tx, contexts.get(i), sessionId, vectors.get(i)));
             }
             return locked;
         });
     }
 
-    private static Context lock(Tx tx, NewContext c, String sessionId) throws SQLException {
+    private static Context lock(Tx tx, NewContext c, String sessionId, String vector) throws SQLException {
         // versions of one label are minted one at a time; the lock ends with the transaction (pooler-safe)
         tx.queryOne("SELECT pg_advisory_xact_lock(hashtext(?), hashtext(?))", r -> 1, tx.schema(), c.label());
         int minor = tx.queryOne("SELECT coalesce(max(minor), -1) + 1 FROM {s}.context_locks WHERE label = ?", r -> r.integer(1), c.label())
@@ -104,12 +136,12 @@ public final class Contexts {
         List<String> concepts = ContextText.keyConcepts(c.content());
         String[] tags = c.tags().stream().map(String::strip).filter(t -> !t.isEmpty()).distinct().toArray(String[]::new);
         Context locked = tx.queryOne("INSERT INTO {s}.context_locks (label, version, minor, content, content_hash, preview, key_concepts, tags, "
-                        + "priority, session_id, search) VALUES (?, ?, ?, ?, ?, ?, ?::text[], ?::text[], ?, ?, "
+                        + "priority, session_id, search, embedding) VALUES (?, ?, ?, ?, ?, ?, ?::text[], ?::text[], ?, ?, "
                         + "setweight(to_tsvector('english', ?), 'A') || setweight(to_tsvector('english', ?), 'B') "
-                        + "|| setweight(to_tsvector('english', ?), 'C')) RETURNING " + Context.COLUMNS,
+                        + "|| setweight(to_tsvector('english', ?), 'C'), ?::real[]) RETURNING " + Context.COLUMNS,
                 Context::map, c.label(), version, minor, c.content(), ContextText.hash(c.content()), ContextText.preview(c.content()),
                 concepts.toArray(String[]::new), tags, priority, sessionId,
-                c.label().replace('_', ' '), String.join(" ", concepts) + " " + String.join(" ", tags), c.content()).orElseThrow();
+                c.label().replace('_', ' '), String.join(" ", concepts) + " " + String.join(" ", tags), c.content(), vector).orElseThrow();
         audit(tx, "lock_context", c.label(), "{\"version\":\"" + version + "\",\"priority\":\"" + priority + "\"}", sessionId);
         return locked;
     }
@@ -163,8 +195,11 @@ public final class Contexts {
         });
     }
 
-    /** Full-text search over the latest version of each label, best first. */
-    public List<Hit> search(String schema, String query, Optional<String> priority, List<String> tags, int limit) {
+    /**
+     * Full-text search alone (every word must match), over the latest version of each label, best first: the
+     * baseline {@link #search} is measured against.
+     */
+    public List<Hit> searchFullText(String schema, String query, Optional<String> priority, List<String> tags, int limit) {
         return registry.inStatement(schema, tx -> tx.query(
                 "WITH q AS (SELECT websearch_to_tsquery('english', ?) AS tsq), "
                         + "latest AS (SELECT DISTINCT ON (label) * FROM {s}.context_locks ORDER BY label, locked_at DESC, minor DESC) "
@@ -175,19 +210,157 @@ public final class Contexts {
                 tags.toArray(String[]::new), tags.toArray(String[]::new), limit));
     }
 
+    /** Weights of the combined rank (see {@link #search}). */
+    static final double W_MEANING = 0.7;
+    static final double W_WORDS = 0.2;
+    static final double W_TRIGRAMS = 0.1;
+    /** Cosines of all-MiniLM-L6-v2 below this are taken as unrelated; 0.5 above it as the same meaning. */
+    static final double COS_FLOOR = 0.1;
+    /** A result needs at least this combined rank (or every word of the query). */
+    static final double MIN_RANK = 0.1;
+
+    /**
+     * Hybrid search over the latest version of each label, best first. Three signals, each from 0 to 1:
+     * <ul>
+     * <li>words: PostgreSQL full-text rank of any word of the query ({@code ts_rank_cd}, divided by the best rank among
+     * the candidates), plus 0.25 when every word matches;</li>
+     * <li>trigrams: {@code word_similarity(query, topic + content)} from {@code pg_trgm}, for typos and parts of words
+     * (0 when the extension is not available);</li>
+     * <li>meaning: the cosine of the query's and the context's embeddings, rescaled from [0.1, 0.6] to [0, 1] (when
+     * there is a model).</li>
+     * </ul>
+     * The combined rank is {@code 0.7 meaning + 0.2 words + 0.1 trigrams} with a model, {@code 0.65 words + 0.35
+     * trigrams} without; a context is a result when its rank reaches {@value #MIN_RANK} or it matches every word. The
+     * weights were chosen on the evaluation set of SearchEvaluationTest (30 rules, 30 questions in other words).
+     */
+    public List<Hit> search(String schema, String text, Optional<String> priority, List<String> tags, int limit) {
+        float[] q = embedder == null ? null : embedder.embed(text);
+        // PostgreSQL builds the OR of every word as a tree: a very long query is read as its first distinct words
+        String query = text.length() > MAX_RELEVANCE_TEXT ? distinctWords(text, MAX_RELEVANCE_WORDS) : text;
+        String trgm = trigramSchema();
+        String similarity = trgm.isEmpty() ? "0::real" : Tx.identifier(trgm) + ".word_similarity(?, l.label || ' ' || l.content)";
+        List<Object> params = new ArrayList<>(List.of(query, query));
+        if (!trgm.isEmpty()) {
+            params.add(query);
+        }
+        params.addAll(java.util.Arrays.asList(priority.orElse(null), priority.orElse(null), tags.toArray(String[]::new), tags.toArray(String[]::new)));
+        record Candidate(Context context, double all, double any, double trigrams, float[] embedding) {
+        }
+        List<Candidate> candidates = registry.inStatement(schema, tx -> tx.query(
+                "WITH q AS (SELECT websearch_to_tsquery('english', ?) AS qall, "
+                        + "nullif(replace(plainto_tsquery('english', ?)::text, ' & ', ' | '), '')::tsquery AS qany), "
+                        + "latest AS (SELECT DISTINCT ON (label) * FROM {s}.context_locks ORDER BY label, locked_at DESC, minor DESC) "
+                        + "SELECT " + prefixed("l") + ", CASE WHEN l.search @@ q.qall THEN ts_rank_cd(l.search, q.qall) ELSE 0 END, "
+                        + "CASE WHEN q.qany IS NOT NULL AND l.search @@ q.qany THEN ts_rank_cd(l.search, q.qany) ELSE 0 END, "
+                        + similarity + ", l.embedding FROM latest l, q "
+                        + "WHERE (?::text IS NULL OR l.priority = ?) AND (cardinality(?::text[]) = 0 OR l.tags && ?::text[])",
+                r -> new Candidate(Context.map(r), r.doubleValue(14), r.doubleValue(15), r.doubleValue(16), floats(r.object(17))),
+                params.toArray()));
+        double bestAny = candidates.stream().mapToDouble(Candidate::any).max().orElse(0);
+        List<Hit> hits = new ArrayList<>();
+        for (Candidate c : candidates) {
+            double words = (bestAny > 0 ? c.any() / bestAny : 0) * 0.75 + (c.all() > 0 ? 0.25 : 0);
+            double rank;
+            if (q != null) {
+                float[] e = c.embedding() != null ? c.embedding() : backfill(schema, c.context());
+                double meaning = e == null ? 0 : Math.max(0, Math.min(1, (cosine(q, e) - COS_FLOOR) / 0.5));
+                rank = W_MEANING * meaning + W_WORDS * words + W_TRIGRAMS * c.trigrams();
+            } else {
+                rank = 0.65 * words + 0.35 * c.trigrams();
+            }
+            if (rank >= MIN_RANK || c.all() > 0) {
+                hits.add(new Hit(c.context(), Math.round(rank * 10000) / 10000.0));
+            }
+        }
+        hits.sort((a, b) -> Double.compare(b.rank(), a.rank()));
+        return hits.size() > limit ? List.copyOf(hits.subList(0, limit)) : hits;
+    }
+
+    /** Computes and stores the vector of a version locked before there was a model (or while it was off). */
+    private float[] backfill(String schema, Context c) {
+        float[] v = embedder.embed(c.label().replace('_', ' ') + ". " + c.content());
+        registry.inStatement(schema, tx -> tx.update("UPDATE {s}.context_locks SET embedding = ?::real[] WHERE id = ?", arrayText(v), c.id()));
+        return v;
+    }
+
+    private static float[] floats(Object array) {
+        if (array == null) {
+            return null;
+        }
+        try {
+            Object[] values = (Object[]) ((java.sql.Array) array).getArray();
+            float[] out = new float[values.length];
+            for (int i = 0; i < values.length; i++) {
+                out[i] = ((Number) values[i]).floatValue();
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read an embedding: " + e.getMessage(), e);
+        }
+    }
+
+    static double cosine(float[] a, float[] b) {
+        if (a.length != b.length) {
+            return 0;
+        }
+        double dot = 0;
+        double na = 0;
+        double nb = 0;
+        for (int i = 0; i < a.length; i++) {
+            dot += a[i] * b[i];
+            na += a[i] * a[i];
+            nb += b[i] * b[i];
+        }
+        return na == 0 || nb == 0 ? 0 : dot / Math.sqrt(na * nb);
+    }
+
+    /**
+     * The schema of {@code pg_trgm}: created in the control schema on first use when the database has none (it is a
+     * trusted extension from PostgreSQL 13 on); {@code ""} when it cannot be had, and searches go on without trigrams.
+     */
+    private String trigramSchema() {
+        String known = trigramSchema;
+        if (known != null) {
+            return known;
+        }
+        String found;
+        try {
+            found = registry.inStatement(cloud.dementia.db.schema.ControlSchema.NAME, tx -> tx.queryOne(
+                    "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'",
+                    r -> r.string(1))).orElse(null);
+            if (found == null) {
+                registry.inStatement(cloud.dementia.db.schema.ControlSchema.NAME,
+                        tx -> tx.update("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA " + cloud.dementia.db.schema.ControlSchema.NAME));
+                found = cloud.dementia.db.schema.ControlSchema.NAME;
+            }
+        } catch (DataAccessException e) {
+            java.util.logging.Logger.getLogger(Contexts.class.getName()).warning("pg_trgm is not available (" + e.getMessage()
+                    + "): search goes on without trigram similarity");
+            found = "";
+        }
+        trigramSchema = found;
+        return found;
+    }
+
     /**
      * The contexts relevant to a text: every {@code always_check} rule first, then other contexts sharing words with
      * the text, best match first.
      */
     public List<Hit> relevantTo(String schema, String text, int limit) {
-        String words = distinctWords(text, MAX_RELEVANCE_WORDS);
-        return registry.inStatement(schema, tx -> tx.query(
-                "WITH q AS (SELECT nullif(replace(plainto_tsquery('english', ?)::text, ' & ', ' | '), '')::tsquery AS tsq), "
-                        + "latest AS (SELECT DISTINCT ON (label) * FROM {s}.context_locks ORDER BY label, locked_at DESC, minor DESC) "
-                        + "SELECT " + prefixed("l") + ", coalesce(ts_rank_cd(l.search, q.tsq), 0) AS rank FROM latest l, q "
-                        + "WHERE l.priority = 'always_check' OR (q.tsq IS NOT NULL AND l.search @@ q.tsq) "
-                        + "ORDER BY (l.priority = 'always_check') DESC, rank DESC, l.label LIMIT ?",
-                r -> new Hit(Context.map(r), r.doubleValue(14)), words, limit));
+        List<Hit> out = new ArrayList<>(registry.inStatement(schema, tx -> tx.query(
+                "SELECT " + prefixed("l") + " FROM (SELECT DISTINCT ON (label) * FROM {s}.context_locks ORDER BY label, locked_at DESC, minor DESC) l "
+                        + "WHERE l.priority = 'always_check' ORDER BY l.label LIMIT ?",
+                r -> new Hit(Context.map(r), 1.0), limit)));
+        // the same relevance as search; a long text is read as its first distinct words
+        String query = text.length() > MAX_RELEVANCE_TEXT ? distinctWords(text, MAX_RELEVANCE_WORDS) : text;
+        if (out.size() < limit && !query.isBlank()) {
+            for (Hit h : search(schema, query, Optional.empty(), List.of(), limit)) {
+                if (out.size() < limit && !h.context().priority().equals(ContextText.ALWAYS_CHECK)) {
+                    out.add(h);
+                }
+            }
+        }
+        return out;
     }
 
     /**
@@ -195,6 +368,8 @@ public final class Contexts {
      * tree, and a 200,000-character text ran it out of stack ({@code stack depth limit exceeded}).
      */
     static final int MAX_RELEVANCE_WORDS = 200;
+    /** Texts longer than this are read as their first {@link #MAX_RELEVANCE_WORDS} distinct words. */
+    static final int MAX_RELEVANCE_TEXT = 2000;
 
     /** @return the first {@code max} distinct words of the text, separated by spaces */
     static String distinctWords(String text, int max) {

@@ -24,7 +24,7 @@ public final class MemoryTools {
     public static List<ToolSpec> create(PoolRegistry registry) {
         Projects projects = new Projects(registry);
         ProjectResolver resolver = new ProjectResolver(projects);
-        Contexts contexts = new Contexts(registry);
+        Contexts contexts = new Contexts(registry, cloud.dementia.server.search.MiniLmEmbedder.shared());
         Sessions sessions = new Sessions(registry);
         List<ToolSpec> tools = new ArrayList<>();
         tools.addAll(new ProjectTools(projects, resolver, contexts, sessions, registry).specs());
