@@ -1,23 +1,41 @@
-// Checks Dementia Cloud with the official TypeScript SDK's Streamable HTTP client.
-//   npm install @modelcontextprotocol/sdk
+// Checks Dementia Cloud with the official TypeScript SDK's Streamable HTTP client: every method the server announces.
+//   npm install            (in ops/clients: @modelcontextprotocol/sdk, pinned in package.json)
 //   DEMENTIA_URL=http://localhost:8080/mcp DEMENTIA_API_KEY=... node ts-sdk-check.mjs
+// The last line is RESULT <json>: what TypeScriptSdkTest asserts.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 
 const url = new URL(process.env.DEMENTIA_URL ?? "http://localhost:8080/mcp");
+const project = process.env.DEMENTIA_PROJECT ?? "ts-check";
 const transport = new StreamableHTTPClientTransport(url, {
   requestInit: { headers: { Authorization: `Bearer ${process.env.DEMENTIA_API_KEY}` } },
 });
 const client = new Client({ name: "dementia-ts-check", version: "1.0.0" });
 await client.connect(transport);
-console.log("protocol", transport.protocolVersion ?? "(negotiated)", "session", transport.sessionId);
+const result = { protocol: transport.protocolVersion ?? null, session: transport.sessionId ?? null };
+result.instructions = client.getInstructions() ?? "";
+result.capabilities = Object.keys(client.getServerCapabilities() ?? {});
 const { tools } = await client.listTools();
-console.log("tools", tools.length, tools.map((t) => t.name).join(","));
-const woke = await client.callTool({ name: "wake_up", arguments: { project: "ts-check" } });
-// every result is one text content: compact JSON (or plain text), no structured copy beside it
-console.log("wake_up isError", woke.isError ?? false, "keys", Object.keys(JSON.parse(woke.content[0].text)).join(","));
-const locked = await client.callTool({ name: "lock_context", arguments: { project: "ts-check", topic: "ts", content: "Checked from TypeScript." } });
-console.log("lock_context", JSON.parse(locked.content[0].text).message);
-const missing = await client.callTool({ name: "recall_context", arguments: { project: "ts-check", topic: "nope" } });
-console.log("recall missing isError", missing.isError, missing.content[0].text);
+result.tools = tools.map((t) => t.name);
+const woke = await client.callTool({ name: "wake_up", arguments: { project } });
+result.wakeUpIsError = woke.isError ?? false;
+const locked = await client.callTool({ name: "lock_context", arguments: { project, topic: "ts rule", content: "Checked from TypeScript." } });
+result.locked = JSON.parse(locked.content[0].text).version;
+const missing = await client.callTool({ name: "recall_context", arguments: { project, topic: "nope" } });
+result.missingIsError = missing.isError ?? false;
+const { prompts } = await client.listPrompts();
+result.prompts = prompts.map((p) => p.name);
+const start = await client.getPrompt({ name: "start-session", arguments: { project } });
+result.startSession = start.messages[0].content.text;
+const end = await client.getPrompt({ name: "end-session", arguments: {} });
+result.endSession = end.messages[0].content.text;
+const { resources } = await client.listResources();
+result.resources = resources.map((r) => r.uri);
+const { resourceTemplates } = await client.listResourceTemplates();
+result.templates = resourceTemplates.map((t) => t.uriTemplate);
+const read = await client.readResource({ uri: `dementia://${encodeURIComponent(project)}/context/ts%20rule` });
+result.read = read.contents[0].text;
+await client.ping();
+result.ping = true;
 await client.close();
+console.log("RESULT " + JSON.stringify(result));
