@@ -63,6 +63,8 @@ final class Api implements HttpService {
                         Map.of("keys", operations.keys().stream().map(Operations::keyValues).toList()))))
                 .post("/keys", this::createKey)
                 .post("/keys/{name}/revoke", this::revokeKey)
+                .get("/projects/{name}/export", this::exportProject)
+                .post("/projects/{name}/import", this::importProject)
                 .any(this::notFound);
     }
 
@@ -95,6 +97,7 @@ final class Api implements HttpService {
             if (req.prologue().method() == Method.POST && !readFields(req, res)) {
                 return;
             }
+
         } else {
             Optional<Session> session = access.session(req);
             if (session.isEmpty()) {
@@ -122,6 +125,11 @@ final class Api implements HttpService {
     }
 
     private boolean readFields(ServerRequest req, ServerResponse res) {
+        if (rawBody(req)) {
+            // an import's body is the project's lines, read by the import itself
+            req.context().register(Fields.empty());
+            return true;
+        }
         try {
             req.context().register(Fields.read(req));
             return true;
@@ -129,6 +137,11 @@ final class Api implements HttpService {
             error(res, Status.BAD_REQUEST_400, e.getMessage());
             return false;
         }
+    }
+
+    private static boolean rawBody(ServerRequest req) {
+        String path = req.path().path();
+        return path.startsWith("/projects/") && path.endsWith("/import");
     }
 
     // ---------------------------------------------------------------- reads
@@ -274,6 +287,45 @@ final class Api implements HttpService {
             body.put("done", change.done());
             body.put("record", Operations.keyValues(change.key()));
             send(res, Status.OK_200, body);
+        });
+    }
+
+    /** Streams the project's JSON Lines as they are read ({@code application/x-ndjson}). */
+    private void exportProject(ServerRequest req, ServerResponse res) {
+        String name = req.path().pathParameters().get("name");
+        safely(res, () -> {
+            Optional<cloud.dementia.db.schema.Projects.Project> project = operations.project(name);
+            if (project.isEmpty()) {
+                error(res, Status.NOT_FOUND_404, "no project `" + name + "`");
+                return;
+            }
+            res.status(Status.OK_200).header(HeaderNames.CONTENT_TYPE, "application/x-ndjson; charset=utf-8")
+                    .header(HeaderNames.CONTENT_DISPOSITION, "attachment; filename=\"" + name.replace('"', '_') + ".jsonl\"");
+            try (java.io.OutputStream out = res.outputStream()) {
+                operations.export(project.get(), line -> {
+                    try {
+                        out.write((line + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+    }
+
+    private void importProject(ServerRequest req, ServerResponse res) {
+        Actor who = req.context().get(Actor.class).orElseThrow();
+        String name = req.path().pathParameters().get("name");
+        safely(res, () -> {
+            String body;
+            try {
+                body = req.content().hasEntity() ? new String(req.content().inputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8) : "";
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            send(res, Status.OK_200, operations.importProject(who, name, body));
         });
     }
 

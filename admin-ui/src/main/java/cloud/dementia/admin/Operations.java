@@ -74,6 +74,40 @@ final class Operations {
         this.keys = new ApiKeyStore(registry);
     }
 
+    /** @return the project of that name, if it exists */
+    Optional<cloud.dementia.db.schema.Projects.Project> project(String name) {
+        return new cloud.dementia.db.schema.Projects(registry).find(name);
+    }
+
+    /** Writes a project's JSON Lines (see {@link cloud.dementia.db.store.ProjectTransfer}). */
+    void export(cloud.dementia.db.schema.Projects.Project project, java.util.function.Consumer<String> lines) {
+        new cloud.dementia.db.store.ProjectTransfer(registry).export(project.schema(), project.name(), lines);
+    }
+
+    /** Imports JSON Lines into a project (created if needed), audited; a bad line is refused with its number. */
+    Map<String, Object> importProject(Actor who, String name, String jsonl) {
+        cloud.dementia.db.schema.ProjectName project;
+        try {
+            project = new cloud.dementia.db.schema.Projects(registry).open(name);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        cloud.dementia.db.store.ProjectTransfer.Imported imported;
+        try {
+            imported = new cloud.dementia.db.store.ProjectTransfer(registry).importLines(project.schema(), jsonl.lines().iterator());
+        } catch (cloud.dementia.db.store.StoreRuleException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        Map<String, Object> after = new LinkedHashMap<>();
+        after.put("added", imported.added());
+        after.put("skipped", imported.skipped());
+        record(who, "import project", "project:" + name, null, after);
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("done", "imported into `" + name + "`: " + imported.added() + " added, " + imported.skipped() + " already there");
+        body.putAll(after);
+        return body;
+    }
+
     /** @return every scoped API key, revoked ones too, newest first */
     List<ApiKeyStore.ApiKey> keys() {
         return keys.list();

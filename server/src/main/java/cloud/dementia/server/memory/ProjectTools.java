@@ -26,16 +26,26 @@ final class ProjectTools {
     private final ProjectResolver resolver;
     private final Contexts contexts;
     private final Sessions sessions;
+    private final cloud.dementia.db.store.ProjectTransfer transfer;
 
     ProjectTools(Projects projects, ProjectResolver resolver, Contexts contexts, Sessions sessions, PoolRegistry registry) {
         this.projects = projects;
         this.resolver = resolver;
         this.contexts = contexts;
         this.sessions = sessions;
+        this.transfer = new cloud.dementia.db.store.ProjectTransfer(registry);
     }
 
     List<ToolSpec> specs() {
         return List.of(
+                new ToolSpec("export_project", "Export project",
+                        "The project's data as JSON Lines: sessions, every version of every context, archives, handovers and notes. "
+                                + "import_project reads it back (here or on another server). Large projects: GET /admin/api/projects/<name>/export streams it.",
+                        InputSchema.object().project().build(), true, false, this::exportProject),
+                new ToolSpec("import_project", "Import project",
+                        "Read JSON Lines from export_project into a project (created if needed), all or nothing; what is there already is skipped.",
+                        InputSchema.object().string("jsonl", "The lines export_project wrote", true).project().build(), false, false,
+                        this::importProject),
                 new ToolSpec("create_project", "Create project",
                         "Create a project: its own PostgreSQL schema, isolated from every other project's memory.",
                         InputSchema.object().string("name", "Project name: 1-63 letters, digits, _, - or spaces", true).build(),
@@ -58,6 +68,27 @@ final class ProjectTools {
                 new ToolSpec("get_active_project", "Active project",
                         "The project calls of this session work in, and why (argument, session, or default).",
                         InputSchema.object().project().build(), true, false, this::active));
+    }
+
+    private ToolOutput exportProject(ToolCall call) {
+        ProjectResolver.Resolved r = resolver.resolve(call);
+        StringBuilder out = new StringBuilder();
+        transfer.export(r.schema(), r.name(), line -> out.append(line).append('\n'));
+        return ToolOutput.text(out.toString());
+    }
+
+    private ToolOutput importProject(ToolCall call) {
+        String jsonl = call.string("jsonl");
+        ProjectResolver.Resolved r = resolver.resolve(call);
+        cloud.dementia.db.store.ProjectTransfer.Imported imported = transfer.importLines(r.schema(), jsonl.lines().iterator());
+        ObjectNode o = Json.object();
+        o.put("project", r.name());
+        ObjectNode added = o.putObject("added");
+        imported.added().forEach(added::put);
+        ObjectNode skipped = o.putObject("skipped");
+        imported.skipped().forEach(skipped::put);
+        o.put("message", "Imported into `" + r.name() + "`: " + imported.added() + " added, " + imported.skipped() + " already there.");
+        return ToolOutput.json(o);
     }
 
     private ToolOutput create(ToolCall call) {

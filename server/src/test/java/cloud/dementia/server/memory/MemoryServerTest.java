@@ -72,8 +72,8 @@ class MemoryServerTest {
                     "switch_project", "get_active_project", "wake_up", "sleep", "get_last_handover", "memory_status", "lock_context",
                     "recall_context", "unlock_context", "batch_lock_contexts", "batch_recall_contexts", "explore_context_tree",
                     "search_contexts", "check_contexts", "context_dashboard", "query_database", "inspect_database",
-                    // added by #10: progress notes for the handover
-                    "record_progress"));
+                    // added by #10: progress notes for the handover, and a project's data out and in
+                    "record_progress", "export_project", "import_project"));
             assertEquals(expected, names);
             McpSchema.Tool search = tools.stream().filter(t -> t.name().equals("search_contexts")).findFirst().orElseThrow();
             assertEquals(Boolean.TRUE, search.annotations().readOnlyHint());
