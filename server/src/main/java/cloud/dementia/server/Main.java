@@ -16,6 +16,10 @@ public final class Main {
 
     public static void main(String[] args) {
         LogConfig.configureRuntime();
+        if (args.length > 0 && args[0].equals("import-original")) {
+            importOriginal(args);
+            return;
+        }
         DementiaServer server;
         try {
             server = DementiaServer.start(Settings.load(System.getenv()));
@@ -34,6 +38,53 @@ public final class Main {
         server.printWelcome(System.out);
         // keep the JVM alive until the stop has finished: the web server's threads end before the pools are closed
         server.awaitStopped();
+    }
+
+    /**
+     * {@code import-original --from <postgres URL> --schema <name> --project <name>}: imports a project of the original
+     * Python server into this server's database (the one {@code DATABASE_URL} or {@code DEMENTIA_DATA_DIR} names),
+     * prints what it read and added, and exits: 0 done, 2 bad arguments, 3 a database that cannot be read.
+     */
+    private static void importOriginal(String[] args) {
+        java.util.Map<String, String> options = new java.util.HashMap<>();
+        for (int i = 1; i < args.length; i++) {
+            if (!args[i].startsWith("--") || i + 1 >= args.length) {
+                fail(2, "import-original: expected --from <postgres URL> --schema <name> --project <name>, got `" + args[i] + "`");
+                return;
+            }
+            options.put(args[i].substring(2), args[++i]);
+        }
+        for (String required : java.util.List.of("from", "schema", "project")) {
+            if (!options.containsKey(required)) {
+                fail(2, "import-original: --" + required + " is required (--from <postgres URL> --schema <name> --project <name>)");
+                return;
+            }
+        }
+        java.util.Map<String, String> env = new java.util.HashMap<>(System.getenv());
+        env.put("PORT", "0");
+        DementiaServer server;
+        try {
+            server = DementiaServer.start(Settings.load(env));
+        } catch (ConfigException e) {
+            fail(2, e.getMessage());
+            return;
+        } catch (StartupException e) {
+            fail(e.exitCode(), e.getMessage());
+            return;
+        }
+        try {
+            cloud.dementia.server.importer.OriginalImporter.Report report = cloud.dementia.server.importer.OriginalImporter.run(server.registry(),
+                    options.get("from"), options.get("schema"), options.get("project"));
+            System.out.println("imported schema " + options.get("schema") + " into project " + options.get("project") + ":");
+            System.out.print(report.describe());
+            System.out.flush();
+        } catch (IllegalArgumentException | cloud.dementia.db.store.StoreRuleException e) {
+            server.stop();
+            fail(e instanceof IllegalArgumentException && e.getMessage().startsWith("reading the original") ? 3 : 2, "import-original: " + e.getMessage());
+            return;
+        }
+        server.stop();
+        System.exit(0);
     }
 
     private static void stopAndExit(DementiaServer server) {

@@ -127,7 +127,11 @@ class ProcessLifecycleTest {
             try (ServerProcess p = ServerProcess.start(env)) {
                 p.awaitReady(START);
                 cloud.dementia.server.faults.Load load = new cloud.dementia.server.faults.Load(p.url(), "shutdown", 6);
-                Thread.sleep(2000);
+                // load first: the stop must meet writes in flight (the first locks also warm up the embedding model)
+                long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                while (load.acknowledged.size() < 40 && System.nanoTime() < until) {
+                    Thread.sleep(50);
+                }
                 assertEquals(0, p.terminate(STOP), "exit code after SIGTERM under load");
                 load.close();
                 calls = load.snapshot();
