@@ -156,6 +156,11 @@ public final class McpEndpoint implements HttpFeature {
             chain.proceed();
             return;
         }
+        if ("initialize".equals(body.path("method").asText(""))) {
+            // announce only what works: the extension adds `elicitation` (a client's capability, not a server's) and
+            // `completions` (there is nothing to complete) to every initialize answer
+            res.streamFilter(AnnouncedCapabilities::new);
+        }
         // the extension is about to answer: a new session's id is in its response headers
         res.beforeSend(() -> res.headers().first(SESSION_ID_HEADER).ifPresent(id -> {
             try {
@@ -192,5 +197,53 @@ public final class McpEndpoint implements HttpFeature {
             return header.filter(id -> !id.isBlank());
         }
         return req.query().first("sessionId").asOptional().filter(id -> !id.isBlank());
+    }
+
+    /** Rewrites an {@code initialize} answer as it is written: the capabilities this server does not have are taken out. */
+    private static final class AnnouncedCapabilities extends java.io.FilterOutputStream {
+
+        private final java.io.ByteArrayOutputStream buffer = new java.io.ByteArrayOutputStream();
+        private boolean closed;
+
+        AnnouncedCapabilities(java.io.OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(int b) {
+            buffer.write(b);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            buffer.write(b, off, len);
+        }
+
+        @Override
+        public void flush() {
+            // held until the answer is whole
+        }
+
+        @Override
+        public void close() throws java.io.IOException {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            byte[] bytes = buffer.toByteArray();
+            try {
+                JsonNode answer = cloud.dementia.server.tools.Json.MAPPER.readTree(bytes);
+                JsonNode capabilities = answer == null ? null : answer.path("result").get("capabilities");
+                if (capabilities instanceof com.fasterxml.jackson.databind.node.ObjectNode c) {
+                    c.remove("elicitation");
+                    c.remove("completions");
+                    bytes = cloud.dementia.server.tools.Json.bytes(answer);
+                }
+            } catch (java.io.IOException | RuntimeException e) {
+                // not a JSON answer (an event stream): as it was
+            }
+            out.write(bytes);
+            out.close();
+        }
     }
 }

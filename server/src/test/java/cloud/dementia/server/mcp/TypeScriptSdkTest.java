@@ -53,6 +53,8 @@ class TypeScriptSdkTest {
             JsonNode r = Json.parse(line.substring("RESULT ".length()));
             assertEquals("2025-06-18", r.path("protocol").asText(), out);
             assertThat(r.path("instructions").asText(), containsString("wake_up"));
+            assertEquals(List.of("logging", "prompts", "resources", "tools"), list(r.path("capabilities")).stream().sorted().toList(),
+                    "only what works is announced");
             assertTrue(list(r.path("tools")).contains("record_progress"), out);
             assertFalse(r.path("wakeUpIsError").asBoolean());
             assertEquals("1.0", r.path("locked").asText());
