@@ -132,7 +132,9 @@ final class ProjectTools {
             item.put("contexts", p.contexts());
             item.put("sessions", p.sessions());
             item.put("memory_entries", p.entries());
-            item.put("last_active", p.lastActive() == null ? null : p.lastActive().toString());
+            if (p.lastActive() != null) {
+                item.put("last_active", p.lastActive().toString());
+            }
         }
         o.put("count", list.size());
         return ToolOutput.json(o);

@@ -208,7 +208,6 @@ final class SessionTools {
         ObjectNode o = Json.object();
         o.put("project", r.name());
         if (latest.isEmpty()) {
-            o.putNull("handover");
             o.put("message", "No handover yet: sleep stores one at the end of a conversation.");
         } else {
             o.set("handover", handover(latest.get()));

@@ -173,6 +173,12 @@ class MemoryToolsTest {
         assertFalse(recalled.toString().contains("null"), recalled.toString());
         JsonNode hashed = structured(call("recall_context", "{\"topic\":\"short\",\"include_hash\":true," + p + "}", "s"));
         assertTrue(hashed.has("content_hash") && hashed.has("key_concepts"), "hashes where asked");
+        for (String tool : List.of("list_projects", "get_last_handover", "wake_up", "get_project_info", "memory_status", "context_dashboard",
+                "explore_context_tree", "get_active_project")) {
+            ToolOutcome o = call(tool, "{" + p + "}", "s");
+            String answer = o instanceof ToolOutcome.Success ok ? ok.output().json().map(Json::compact).orElseGet(ok.output()::text) : o.toString();
+            assertFalse(answer.contains(":null"), tool + " answers no nulls: " + answer);
+        }
     }
 
     private static List<String> iterate(java.util.Iterator<String> it) {
