@@ -35,12 +35,19 @@ final class ServerProcess implements AutoCloseable {
     }
 
     static ServerProcess start(Map<String, String> env) throws IOException {
+        return start(env, new String[0]);
+    }
+
+    /** Starts {@code Main} with arguments (a command such as {@code import-original}). */
+    static ServerProcess start(Map<String, String> env, String... args) throws IOException {
         Path dir = Files.createTempDirectory("dementia-proc");
         Path out = dir.resolve("stdout.txt");
         Path err = dir.resolve("stderr.txt");
         String java = ProcessHandle.current().info().command().orElse("java");
-        ProcessBuilder pb = new ProcessBuilder(List.of(java, "--sun-misc-unsafe-memory-access=allow",
-                "-cp", System.getProperty("java.class.path"), Main.class.getName()))
+        List<String> command = new java.util.ArrayList<>(List.of(java, "--sun-misc-unsafe-memory-access=allow",
+                "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command)
                 .redirectOutput(out.toFile())
                 .redirectError(err.toFile())
                 .directory(dir.toFile());
