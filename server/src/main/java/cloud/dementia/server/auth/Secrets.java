@@ -6,10 +6,11 @@ import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.security.spec.InvalidKeySpecException;
 import java.util.Base64;
-import java.util.HexFormat;
 
 import javax.crypto.SecretKeyFactory;
 import javax.crypto.spec.PBEKeySpec;
+
+import cloud.dementia.db.store.ApiKeyStore;
 
 /**
  * Generating and hashing secrets. API keys are 256-bit random values, so one SHA-256 is enough to store them;
@@ -37,9 +38,9 @@ public final class Secrets {
         return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
     }
 
-    /** @return {@code sha256:<hex>} of the key */
+    /** @return {@code sha256:<hex>} of the key: the one hash of every API key, stored or created ({@link ApiKeyStore#hash}) */
     public static String hashApiKey(String key) {
-        return "sha256:" + HexFormat.of().formatHex(sha256(key.getBytes(StandardCharsets.UTF_8)));
+        return ApiKeyStore.hash(key);
     }
 
     /** @return whether the presented key hashes to the stored hash; constant time in the key's content */
@@ -76,14 +77,6 @@ public final class Secrets {
             return SecretKeyFactory.getInstance("PBKDF2WithHmacSHA256").generateSecret(spec).getEncoded();
         } catch (NoSuchAlgorithmException | InvalidKeySpecException e) {
             throw new IllegalStateException("PBKDF2WithHmacSHA256 is missing from this JDK", e);
-        }
-    }
-
-    private static byte[] sha256(byte[] data) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(data);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing from this JDK", e);
         }
     }
 }
