@@ -314,6 +314,12 @@ public final class Contexts {
         return na == 0 || nb == 0 ? 0 : dot / Math.sqrt(na * nb);
     }
 
+    private String installedTrigramSchema() {
+        return registry.inStatement(cloud.dementia.db.schema.ControlSchema.NAME, tx -> tx.queryOne(
+                "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'",
+                r -> r.string(1))).orElse(null);
+    }
+
     /**
      * The schema of {@code pg_trgm}: created in the control schema on first use when the database has none (it is a
      * trusted extension from PostgreSQL 13 on); {@code ""} when it cannot be had, and searches go on without trigrams.
@@ -325,13 +331,18 @@ public final class Contexts {
         }
         String found;
         try {
-            found = registry.inStatement(cloud.dementia.db.schema.ControlSchema.NAME, tx -> tx.queryOne(
-                    "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'",
-                    r -> r.string(1))).orElse(null);
+            found = installedTrigramSchema();
             if (found == null) {
-                registry.inStatement(cloud.dementia.db.schema.ControlSchema.NAME,
-                        tx -> tx.update("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA " + cloud.dementia.db.schema.ControlSchema.NAME));
-                found = cloud.dementia.db.schema.ControlSchema.NAME;
+                try {
+                    registry.inStatement(cloud.dementia.db.schema.ControlSchema.NAME,
+                            tx -> tx.update("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA " + cloud.dementia.db.schema.ControlSchema.NAME));
+                } catch (DataAccessException raced) {
+                    // another replica may have created it at the same moment: look again before giving up
+                    if (installedTrigramSchema() == null) {
+                        throw raced;
+                    }
+                }
+                found = installedTrigramSchema();
             }
         } catch (DataAccessException e) {
             java.util.logging.Logger.getLogger(Contexts.class.getName()).warning("pg_trgm is not available (" + e.getMessage()
