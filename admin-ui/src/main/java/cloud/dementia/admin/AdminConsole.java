@@ -11,6 +11,7 @@ import io.helidon.webserver.http.ServerResponse;
 import cloud.dementia.db.pool.IdleCleanup;
 import cloud.dementia.db.pool.PoolRegistry;
 import cloud.dementia.db.store.AdminAudit;
+import cloud.dementia.db.store.ConsoleSessionStore;
 
 /**
  * The operator console: register it at {@code /admin}. It serves the pages ({@code /admin}, {@code /admin/pools/...},
@@ -36,7 +37,7 @@ public final class AdminConsole implements HttpService {
         this.assets = new Assets();
         Reads reads = new Reads(registry, cleanup, audit, history);
         Operations operations = new Operations(registry, cleanup, audit);
-        Access access = new Access(new Sessions(clock), new LoginThrottle(clock), authenticator);
+        Access access = new Access(new Sessions(new ConsoleSessionStore(registry), clock), new LoginThrottle(clock), authenticator);
         this.api = new Api(reads, operations, access);
         this.pages = new Pages(reads, operations, access, new Templates(), assets);
         // the charts' history is sampled on the pool layer's one housekeeping thread; it stops when the registry closes

@@ -3,15 +3,15 @@ package cloud.dementia.admin;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Comparator;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
+
+import cloud.dementia.db.store.ConsoleSessionStore;
 
 /**
- * Console sessions, in memory: a restart logs everyone out. Ids are 256 random bits; the map is keyed by their
- * SHA-256, so looking one up says nothing about the ids it holds. A session ends after an hour without a request or
- * twelve hours after login, whichever comes first.
+ * Console sessions, kept in the control schema ({@link ConsoleSessionStore}): every replica knows every login, and a
+ * restart signs nobody out. Ids are 256 random bits; rows are keyed by their SHA-256, so the table says nothing about
+ * the ids (only the browser's cookie holds one). A session ends after an hour without a request or twelve hours after
+ * login, whichever comes first.
  */
 final class Sessions {
 
@@ -23,20 +23,22 @@ final class Sessions {
     record Created(String id, Session session) {
     }
 
-    private final Map<String, Session> byKey = new ConcurrentHashMap<>();
+    private final ConsoleSessionStore store;
     private final Clock clock;
 
-    Sessions(Clock clock) {
+    Sessions(ConsoleSessionStore store, Clock clock) {
+        this.store = store;
         this.clock = clock;
     }
 
     Created create(String user) {
         Instant now = clock.instant();
-        purge(now);
+        // bounded: ended sessions go, and a flood of logins pushes out the least recently used, never grows without end
+        store.purge(now.minus(IDLE), now.minus(LIFETIME), MAX - 1);
         String id = Secrets.token();
-        Session session = new Session(Secrets.sha256(id), user, Secrets.token(), now);
-        byKey.put(session.key(), session);
-        return new Created(id, session);
+        ConsoleSessionStore.Row row = new ConsoleSessionStore.Row(Secrets.sha256(id), user, Secrets.token(), now, now);
+        store.create(row);
+        return new Created(id, new Session(row, id, store));
     }
 
     /** @return the live session with this id, marked as used now */
@@ -44,36 +46,15 @@ final class Sessions {
         if (id == null || id.isEmpty() || id.length() > 100) {
             return Optional.empty();
         }
-        Session s = byKey.get(Secrets.sha256(id));
-        if (s == null) {
-            return Optional.empty();
-        }
         Instant now = clock.instant();
-        if (expired(s, now)) {
-            byKey.remove(s.key());
-            return Optional.empty();
-        }
-        s.seen(now);
-        return Optional.of(s);
+        return store.use(Secrets.sha256(id), now, now.minus(IDLE), now.minus(LIFETIME)).map(row -> new Session(row, id, store));
     }
 
     void end(Session session) {
-        byKey.remove(session.key());
+        store.end(session.key());
     }
 
     int size() {
-        return byKey.size();
-    }
-
-    private boolean expired(Session s, Instant now) {
-        return s.lastSeen().plus(IDLE).isBefore(now) || s.createdAt().plus(LIFETIME).isBefore(now);
-    }
-
-    private void purge(Instant now) {
-        byKey.values().removeIf(s -> expired(s, now));
-        // bounded: a flood of logins pushes out the least recently used sessions, never grows the map without end
-        while (byKey.size() >= MAX) {
-            byKey.values().stream().min(Comparator.comparing(Session::lastSeen)).ifPresent(this::end);
-        }
+        return store.size();
     }
 }

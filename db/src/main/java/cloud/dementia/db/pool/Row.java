@@ -74,6 +74,11 @@ public final class Row {
         };
     }
 
+    /** @return a {@code bytea}, or {@code null} */
+    public byte[] bytes(int column) {
+        return (byte[]) object(column);
+    }
+
     /** @return the elements of a {@code text[]} (empty for SQL NULL) */
     public List<String> strings(int column) {
         Object v = object(column);

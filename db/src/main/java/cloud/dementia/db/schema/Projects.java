@@ -269,6 +269,17 @@ public final class Projects {
                         + "FROM {s}.mcp_sessions) ranked WHERE n > ?)", idle.toMillis() / 1000.0, keepPerOwner));
     }
 
+    /** @return whether the session is still the owner's (and is now marked as used); false when it was forgotten */
+    public boolean touchSession(String sessionId, String owner) {
+        return registry.inStatement(ControlSchema.NAME, tx -> tx.update(
+                "UPDATE {s}.mcp_sessions SET updated_at = now() WHERE session_id = ? AND owner = ?", sessionId, owner)) == 1;
+    }
+
+    /** Forgets one session (the client ended it): every replica finds it unknown from now on. */
+    public void forgetSession(String sessionId) {
+        registry.inStatement(ControlSchema.NAME, tx -> tx.update("DELETE FROM {s}.mcp_sessions WHERE session_id = ?", sessionId));
+    }
+
     /** @return the project the session switched to, if any */
     public Optional<String> sessionProject(String sessionId) {
         return registry.inStatement(ControlSchema.NAME, tx -> tx.queryOne(

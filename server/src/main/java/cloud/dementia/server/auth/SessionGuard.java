@@ -11,7 +11,7 @@ import cloud.dementia.db.schema.Projects;
  * A session belongs to the API key that opened it: an MCP session to the key that sent {@code initialize} (another key
  * presenting its id is refused); an {@code /execute} session id is in its key's own namespace. So no key can act as
  * another's session or switch its project. Ownership is kept in the control schema (every replica sees it)
- * and cached here (it never changes once set); a session unused for {@code DEMENTIA_SESSION_IDLE_S} is forgotten, and
+ * and cached here for a few seconds (an owner never changes; a session ends by DELETE or when forgotten); a session unused for {@code DEMENTIA_SESSION_IDLE_S} is forgotten, and
  * each key keeps at most {@value #KEEP_PER_OWNER} sessions, so invented ids cannot pile up.
  */
 public final class SessionGuard {
@@ -30,10 +30,20 @@ public final class SessionGuard {
     private static final Logger LOG = Logger.getLogger(SessionGuard.class.getName());
     /** A used session's row is touched at most this often, so a busy session does not write on every call. */
     private static final long TOUCH_NANOS = Duration.ofMinutes(1).toNanos();
+    /**
+     * How long a cached verdict is trusted before the control schema is asked again: a session another replica ended
+     * ({@code DELETE /mcp}) or forgot is refused here at most this much later.
+     */
+    private static final long RECHECK_NANOS = Duration.ofSeconds(5).toNanos();
     /** The cache is only a cache: past this many entries it starts over from the database. */
     private static final int CACHE_MAX = 100_000;
 
-    private record Known(String owner, long touchedNanos) {
+    /**
+     * @param owner        the key that holds the session
+     * @param checkedNanos when the control schema last confirmed it
+     * @param touchedNanos when its row was last marked as used
+     */
+    private record Known(String owner, long checkedNanos, long touchedNanos) {
     }
 
     private final Projects projects;
@@ -80,7 +90,7 @@ public final class SessionGuard {
     /** @return whether the id is a session the caller's key holds (known here or in the control schema), without claiming it */
     private boolean isOwn(String sessionId, Caller caller) {
         Known k = known.get(sessionId);
-        if (k != null && System.nanoTime() - k.touchedNanos() < idle.toNanos()) {
+        if (k != null && System.nanoTime() - k.checkedNanos() < RECHECK_NANOS) {
             return k.owner().equals(caller.owner());
         }
         Optional<String> owner = projects.sessionOwner(sessionId);
@@ -94,14 +104,17 @@ public final class SessionGuard {
     private Verdict check(String sessionId, Caller caller, boolean claimNew) {
         long now = System.nanoTime();
         Known k = known.get(sessionId);
-        if (k != null && now - k.touchedNanos() < idle.toNanos()) {
-            if (!k.owner().equals(caller.owner())) {
-                return Verdict.OTHERS;
-            }
-            if (now - k.touchedNanos() > TOUCH_NANOS && projects.claimSession(sessionId, caller.owner())) {
+        if (k != null && now - k.checkedNanos() < RECHECK_NANOS) {
+            return k.owner().equals(caller.owner()) ? Verdict.OWN : Verdict.OTHERS;
+        }
+        if (k != null && k.owner().equals(caller.owner()) && now - k.touchedNanos() > TOUCH_NANOS) {
+            // one statement both confirms the session and marks it used (unless another replica forgot it meanwhile)
+            if (projects.touchSession(sessionId, caller.owner())) {
                 remember(sessionId, caller.owner());
+                return Verdict.OWN;
             }
-            return Verdict.OWN;
+            known.remove(sessionId, k);
+            return claimNew ? check(sessionId, caller, true) : Verdict.UNKNOWN;
         }
         Optional<String> owner = projects.sessionOwner(sessionId);
         if (owner.isEmpty() && !claimNew) {
@@ -111,6 +124,11 @@ public final class SessionGuard {
         if (owner.isPresent() && !owner.get().isEmpty() && !owner.get().equals(caller.owner())) {
             remember(sessionId, owner.get());
             return Verdict.OTHERS;
+        }
+        if (owner.isPresent() && k != null && owner.get().equals(caller.owner())) {
+            // still the caller's, used recently enough: confirmed, not rewritten
+            known.put(sessionId, new Known(k.owner(), now, k.touchedNanos()));
+            return Verdict.OWN;
         }
         if (projects.claimSession(sessionId, caller.owner())) {
             remember(sessionId, caller.owner());
@@ -123,7 +141,14 @@ public final class SessionGuard {
         if (known.size() >= CACHE_MAX) {
             known.clear();
         }
-        known.put(sessionId, new Known(owner, System.nanoTime()));
+        long now = System.nanoTime();
+        known.put(sessionId, new Known(owner, now, now));
+    }
+
+    /** The client ended its session ({@code DELETE /mcp}): forgotten here and in the control schema. */
+    public void ended(String sessionId) {
+        known.remove(sessionId);
+        projects.forgetSession(sessionId);
     }
 
     /** Forgets idle sessions here and in the control schema (run with idle cleanup). */

@@ -8,6 +8,7 @@ import io.helidon.extensions.mcp.server.McpServerConfig;
 import io.helidon.extensions.mcp.server.McpServerFeature;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
+import io.helidon.http.Method;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.Filter;
 import io.helidon.webserver.http.FilterChain;
@@ -74,7 +75,11 @@ public final class McpEndpoint implements HttpFeature {
                 .path(PATH)
                 .name(SERVER_NAME)
                 .version(version)
-                .instructions(McpPrompts.INSTRUCTIONS);
+                .instructions(McpPrompts.INSTRUCTIONS)
+                // a session opened on another replica (or evicted from the extension's own cache) is still served: the
+                // extension then answers with a per-request session, and this endpoint's filter has already checked the id
+                // against the control schema, which every replica shares (SessionGuard)
+                .stateless(true);
         tools.tools().forEach(spec -> config.addTool(new McpSpecTool(spec, tools)));
         McpPrompts.create(tools).forEach(config::addPrompt);
         this.mcp = config.build();
@@ -130,9 +135,21 @@ public final class McpEndpoint implements HttpFeature {
                 }
                 case OWN -> req.context().register(SESSION_ID, sessionId.get());
             }
-            String method = body.path("method").asText("");
-            if (McpResources.METHODS.contains(method) && body.hasNonNull("id")) {
-                answerResources(res, body, method, caller, sessionId);
+            Method method = req.prologue().method();
+            if (method == Method.DELETE) {
+                // the client ends its session: forgotten in the control schema, so every replica answers 404 from now on
+                sessions.ended(sessionId.get());
+                res.status(Status.OK_200).send();
+                return;
+            }
+            if (method == Method.GET) {
+                // no server-initiated stream on Streamable HTTP: the same answer on every replica
+                res.status(Status.METHOD_NOT_ALLOWED_405).header(HeaderNames.ALLOW, "POST, DELETE").send();
+                return;
+            }
+            String rpcMethod = body.path("method").asText("");
+            if (McpResources.METHODS.contains(rpcMethod) && body.hasNonNull("id")) {
+                answerResources(res, body, rpcMethod, caller, sessionId);
                 return;
             }
             if (body.isObject() && body.hasNonNull("id") && body.has("method")) {
@@ -154,6 +171,12 @@ public final class McpEndpoint implements HttpFeature {
                 return;
             }
             chain.proceed();
+            return;
+        }
+        if (req.prologue().method() == Method.POST && !opensSession(body)) {
+            // the extension, being stateless for replicas, would serve it with a throwaway session: Streamable HTTP wants 400
+            McpRequestGate.refuse(res, Status.BAD_REQUEST_400, -32600,
+                    "the Mcp-Session-Id header is missing: send initialize first and then the id it returns with every request");
             return;
         }
         if ("initialize".equals(body.path("method").asText(""))) {
@@ -189,6 +212,19 @@ public final class McpEndpoint implements HttpFeature {
             }
         }
         res.status(Status.OK_200).header(io.helidon.http.HeaderValues.CONTENT_TYPE_JSON).send(cloud.dementia.server.tools.Json.bytes(answer));
+    }
+
+    /** @return whether a body without a session id may go on: {@code initialize}, alone or in a batch */
+    private static boolean opensSession(JsonNode body) {
+        if (body.isArray()) {
+            for (JsonNode message : body) {
+                if ("initialize".equals(message.path("method").asText(""))) {
+                    return true;
+                }
+            }
+            return false;
+        }
+        return "initialize".equals(body.path("method").asText(""));
     }
 
     private static Optional<String> sessionIdOf(ServerRequest req) {
