@@ -31,6 +31,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import cloud.dementia.server.TestMcpClient;
 import cloud.dementia.server.TestServer;
 import cloud.dementia.server.memory.MemoryTools;
 import cloud.dementia.server.tools.Json;
@@ -119,6 +120,10 @@ class OAuthTest {
         assertEquals(200, mcp.statusCode(), mcp.body());
         assertEquals(TestIssuer.PUBLIC_URL + "/mcp", Json.parse(mcp.body()).path("resource").asText());
         assertEquals(404, server.send(server.bare("/.well-known/oauth-protected-resource/other").GET()).statusCode());
+        java.io.ByteArrayOutputStream welcome = new java.io.ByteArrayOutputStream();
+        server.server().printWelcome(new java.io.PrintStream(welcome, true, java.nio.charset.StandardCharsets.UTF_8));
+        assertThat(welcome.toString(java.nio.charset.StandardCharsets.UTF_8), containsString("  OAuth:         access tokens of " + issuer.issuer()
+                + " for " + TestIssuer.PUBLIC_URL + " (metadata: " + METADATA + ")"));
     }
 
     static List<String> strings(JsonNode array) {
@@ -157,6 +162,11 @@ class OAuthTest {
         assertEquals(200, recall.statusCode(), recall.body());
         assertThat(recall.body(), containsString("by token"));
         assertEquals(200, server.send(server.bare("/tools").header("Authorization", "Bearer " + token).GET()).statusCode());
+        // the official MCP Java SDK client, signed in with the token
+        try (TestMcpClient sdk = new TestMcpClient(server, token)) {
+            sdk.initialize();
+            assertThat(TestMcpClient.text(sdk.call("recall_context", Map.of("topic", "signed-in", "project", "oauth-a"))), containsString("by token"));
+        }
         // an ES256 token of the same issuer works too
         String es = TestIssuer.sign(ec, issuer.claims("alice", "memory:read").build());
         assertEquals(200, execute(es, "recall_context", "{\"topic\":\"signed-in\",\"project\":\"oauth-a\"}").statusCode());
