@@ -40,12 +40,15 @@ import cloud.dementia.db.store.ApiKeyStore;
 import cloud.dementia.db.store.Contexts;
 import cloud.dementia.db.store.CredentialStore;
 import cloud.dementia.db.store.PoolSizeStore;
+import cloud.dementia.server.auth.AccessTokens;
 import cloud.dementia.server.auth.Credentials;
+import cloud.dementia.server.auth.ProtectedResource;
 import cloud.dementia.server.auth.SessionGuard;
 import cloud.dementia.server.http.BearerAuth;
 import cloud.dementia.server.http.ExecuteService;
 import cloud.dementia.server.http.HeaderDeadline;
 import cloud.dementia.server.http.OriginCheck;
+import cloud.dementia.server.http.ResourceMetadataService;
 import cloud.dementia.server.http.ToolsService;
 import cloud.dementia.server.jobs.IdleCleanupJob;
 import cloud.dementia.server.mcp.McpEndpoint;
@@ -75,13 +78,14 @@ public final class DementiaServer {
     private final IdleCleanup cleanup;
     private final IdleCleanupJob cleanupJob;
     private final ToolInvoker tools;
+    private final Optional<AccessTokens> tokens;
     private final WebServer webServer;
     private volatile boolean stopped;
     private final java.util.concurrent.CountDownLatch stopDone = new java.util.concurrent.CountDownLatch(1);
 
     private DementiaServer(Settings settings, Optional<EmbeddedDatabase> embedded, ConnectionTarget target, String serverVersion,
                            Observability observability, PoolRegistry registry, Credentials credentials, IdleCleanup cleanup,
-                           IdleCleanupJob cleanupJob, ToolInvoker tools, WebServer webServer) {
+                           IdleCleanupJob cleanupJob, ToolInvoker tools, Optional<AccessTokens> tokens, WebServer webServer) {
         this.settings = settings;
         this.embedded = embedded;
         this.target = target;
@@ -92,6 +96,7 @@ public final class DementiaServer {
         this.cleanup = cleanup;
         this.cleanupJob = cleanupJob;
         this.tools = tools;
+        this.tokens = tokens;
         this.webServer = webServer;
     }
 
@@ -172,7 +177,10 @@ public final class DementiaServer {
 
         List<HealthCheck> checks = List.of(new DatabaseHealthCheck(registry), HealthChecks.deadlockCheck());
         HealthObserver health = HealthObserver.builder().details(true).useSystemServices(false).healthChecks(checks).build();
-        BearerAuth auth = new BearerAuth(credentials, new ApiKeyStore(registry), path -> isProtected(path, settings.metricsAuth()));
+        // OAuth (DEMENTIA_OAUTH_ISSUER): access tokens beside the API keys, on the routes a user's assistant calls
+        Optional<AccessTokens> tokens = settings.oauth().map(AccessTokens::new);
+        BearerAuth auth = new BearerAuth(credentials, new ApiKeyStore(registry), path -> isProtected(path, settings.metricsAuth()),
+                tokens, DementiaServer::takesToken);
         OriginCheck origins = new OriginCheck(settings.allowedOrigins(), DementiaServer::isMcp);
         McpEndpoint mcp = new McpEndpoint(invoker, ProjectVersion.get(), sessions, new Projects(registry), new Contexts(registry));
         HeaderDeadline headerDeadline = new HeaderDeadline(settings.headerTimeout(), registry.housekeeper());
@@ -189,6 +197,8 @@ public final class DementiaServer {
                 .get("/health", (req, res) -> health(checks, res))
                 // the operator console: its own login (an API key never opens it), CSRF tokens, security headers
                 .register("/admin", AdminConsole.create(registry, cleanup, credentials::acceptsAdmin, new AdminAudit(registry)));
+        // without OAuth the metadata route does not exist (404): a client then knows to use an API key
+        settings.oauth().ifPresent(resource -> routing.register(new ResourceMetadataService(resource)));
         WebServer webServer;
         try {
             webServer = WebServer.builder()
@@ -216,7 +226,7 @@ public final class DementiaServer {
             throw new StartupException("PORT=" + settings.port() + ": cannot start the HTTP server: " + rootMessage(e), 2, e);
         }
         DementiaServer server = new DementiaServer(settings, embedded, target, version, observability, registry, credentials,
-                cleanup, job, invoker, webServer);
+                cleanup, job, invoker, tokens, webServer);
         String database = target.describe();
         LOG.info(() -> "started: port=" + webServer.port() + " database=" + database + " postgres=" + version
                 + " budget=" + settings.pools().budget() + " tools=" + invoker.tools().size());
@@ -225,15 +235,25 @@ public final class DementiaServer {
 
     /**
      * Deny by default: every path needs an API key except the ones listed here as public. The console ({@code /admin})
-     * has its own login, health is for load balancers, and metrics are public only when {@code DEMENTIA_METRICS_AUTH}
-     * is false. A new route is protected unless it is added here.
+     * has its own login, health is for load balancers, the OAuth resource metadata is what a client reads before it has
+     * a token, and metrics are public only when {@code DEMENTIA_METRICS_AUTH} is false. A new route is protected unless
+     * it is added here.
      */
     static boolean isProtected(String path, boolean metricsAuth) {
         if (under(path, "/metrics") || under(path, "/observe/metrics")) {
             return metricsAuth;
         }
-        boolean isPublic = under(path, "/health") || under(path, "/observe/health") || under(path, "/admin");
+        boolean isPublic = under(path, "/health") || under(path, "/observe/health") || under(path, "/admin")
+                || under(path, ProtectedResource.METADATA_PATH);
         return !isPublic;
+    }
+
+    /**
+     * The routes that take an OAuth access token besides an API key: those of a user's assistant. Metrics stay for API
+     * keys: they show every project's pools, an operator's view, not something a user's sign-in should open.
+     */
+    static boolean takesToken(String path) {
+        return isMcp(path) || path.equals(ExecuteService.PATH) || path.equals(ToolsService.PATH);
     }
 
     /** @return whether the path is the given one or below it ({@code /admin}, {@code /admin/x}; not {@code /administrator}) */
@@ -282,6 +302,8 @@ public final class DementiaServer {
                 .append("  Metrics:       ").append(base).append("/metrics").append(settings.metricsAuth() ? " (bearer API key)" : "").append('\n')
                 .append("  Database:      ").append(embedded.map(e -> "embedded PostgreSQL " + serverVersion + " in " + e.clusterDir()
                         + " (127.0.0.1:" + e.port() + ")").orElse(target.describe() + " (PostgreSQL " + serverVersion + ")")).append('\n');
+        settings.oauth().ifPresent(o -> text.append("  OAuth:         access tokens of ").append(o.issuer()).append(" for ").append(o.publicUrl())
+                .append(" (metadata: ").append(o.metadataUrl()).append(")\n"));
         credentials.firstRun().ifPresentOrElse(first -> {
             text.append("First start: these secrets are shown once and stored only as hashes. Keep them now.\n");
             first.apiKey().ifPresent(k -> text.append("  API key:       ").append(k).append('\n'));
@@ -307,6 +329,7 @@ public final class DementiaServer {
         registry.close();
         closeQuietly(embedded);
         observability.close();
+        tokens.ifPresent(DementiaServer::closeQuietly);
         LOG.info("stopped");
         stopDone.countDown();
     }
@@ -339,6 +362,14 @@ public final class DementiaServer {
 
     public Credentials credentials() {
         return credentials;
+    }
+
+    private static void closeQuietly(AccessTokens tokens) {
+        try {
+            tokens.close();
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "closing the OAuth key cache failed: " + e.getMessage(), e);
+        }
     }
 
     private static void closeQuietly(Optional<EmbeddedDatabase> embedded) {

@@ -1,5 +1,6 @@
 package cloud.dementia.server;
 
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -13,6 +14,7 @@ import io.helidon.config.ConfigSources;
 import cloud.dementia.db.ConnectionTarget;
 import cloud.dementia.db.DatabaseUrl;
 import cloud.dementia.db.pool.RegistrySettings;
+import cloud.dementia.server.auth.ProtectedResource;
 
 /**
  * Everything the server is configured with, read once at start from the environment, with the defaults in
@@ -35,6 +37,7 @@ import cloud.dementia.db.pool.RegistrySettings;
  * @param sessionIdle      how long an unused session (its owner key and project) is remembered
  * @param headerTimeout    how long a request's line and headers may take to arrive (408 past it)
  * @param embeddings       whether search uses the embedding model (search by meaning)
+ * @param oauth            OAuth resource-server mode ({@code DEMENTIA_OAUTH_ISSUER}), or empty when off
  */
 public record Settings(int port,
                        Optional<String> databaseUrl,
@@ -51,7 +54,8 @@ public record Settings(int port,
                        int maxBodyBytes,
                        Duration sessionIdle,
                        Duration headerTimeout,
-                       boolean embeddings) {
+                       boolean embeddings,
+                       Optional<ProtectedResource> oauth) {
 
     /** Whether the driver may prepare statements on the server ({@code DB_PREPARED_STATEMENTS}). */
     public enum PreparedStatements {
@@ -66,7 +70,8 @@ public record Settings(int port,
             "DEMENTIA_API_KEYS", "DEMENTIA_ADMIN_USER", "DEMENTIA_ADMIN_PASSWORD", "DEMENTIA_METRICS_AUTH",
             "DEMENTIA_ALLOWED_ORIGINS", "DB_APPLICATION_NAME", "DB_POOL_BUDGET", "DB_POOL_MAX_PER_SCHEMA", "DB_POOL_MIN_IDLE",
             "DB_POOL_ACQUIRE_TIMEOUT_MS", "DB_LEAK_THRESHOLD_MS", "DB_STATEMENT_TIMEOUT_MS", "DB_IDLE_CLEANUP_INTERVAL_S",
-            "DB_IDLE_MAX_S", "DB_PREPARED_STATEMENTS", "DEMENTIA_MAX_BODY_BYTES", "DEMENTIA_SESSION_IDLE_S", "DEMENTIA_HEADER_TIMEOUT_MS", "DEMENTIA_EMBEDDINGS");
+            "DB_IDLE_MAX_S", "DB_PREPARED_STATEMENTS", "DEMENTIA_MAX_BODY_BYTES", "DEMENTIA_SESSION_IDLE_S", "DEMENTIA_HEADER_TIMEOUT_MS", "DEMENTIA_EMBEDDINGS",
+            "DEMENTIA_OAUTH_ISSUER", "DEMENTIA_PUBLIC_URL", "DEMENTIA_OAUTH_JWKS_URL");
 
     /**
      * Reads the settings.
@@ -146,7 +151,55 @@ public record Settings(int port,
         int headerTimeoutMs = r.integer("DEMENTIA_HEADER_TIMEOUT_MS", 100, 600_000);
         return new Settings(port, databaseUrl, dataDir, List.copyOf(keys), adminUser, adminPassword, metricsAuth, origins,
                 appName, pools, Duration.ofSeconds(cleanupS), preparedStatements, maxBodyBytes, Duration.ofSeconds(sessionIdleS),
-                Duration.ofMillis(headerTimeoutMs), embeddings(r.required("DEMENTIA_EMBEDDINGS")));
+                Duration.ofMillis(headerTimeoutMs), embeddings(r.required("DEMENTIA_EMBEDDINGS")), oauth(r));
+    }
+
+    /**
+     * OAuth resource-server mode: on when {@code DEMENTIA_OAUTH_ISSUER} is set, which then needs
+     * {@code DEMENTIA_PUBLIC_URL} (the audience tokens must name). Every URL is https, or http on this machine only.
+     */
+    private static Optional<ProtectedResource> oauth(Reader r) {
+        Optional<String> issuer = r.optional("DEMENTIA_OAUTH_ISSUER");
+        Optional<String> jwks = r.optional("DEMENTIA_OAUTH_JWKS_URL");
+        if (issuer.isEmpty()) {
+            if (jwks.isPresent()) {
+                throw new ConfigException("DEMENTIA_OAUTH_JWKS_URL is set but DEMENTIA_OAUTH_ISSUER is not: set the issuer to turn OAuth on");
+            }
+            return Optional.empty();
+        }
+        secureUrl("DEMENTIA_OAUTH_ISSUER", issuer.get());
+        String publicUrl = r.optional("DEMENTIA_PUBLIC_URL").orElseThrow(() -> new ConfigException(
+                "DEMENTIA_PUBLIC_URL is required with DEMENTIA_OAUTH_ISSUER: the URL clients reach this server at "
+                        + "(for example https://memory.example.com), which access tokens must name as their audience"));
+        URI origin = secureUrl("DEMENTIA_PUBLIC_URL", publicUrl);
+        if (origin.getRawPath() != null && !origin.getRawPath().isEmpty() && !origin.getRawPath().equals("/")) {
+            throw new ConfigException("DEMENTIA_PUBLIC_URL=" + publicUrl + " has a path: give the origin only (https://host[:port]), "
+                    + "the server answers /mcp and /.well-known/oauth-protected-resource at its root");
+        }
+        Optional<URI> jwksUrl = jwks.map(u -> secureUrl("DEMENTIA_OAUTH_JWKS_URL", u));
+        return Optional.of(new ProtectedResource(issuer.get(), origin.getScheme() + "://" + origin.getRawAuthority(), jwksUrl));
+    }
+
+    /** @return the URL, when it is absolute https (or http to this machine, for a local issuer) without query or fragment */
+    private static URI secureUrl(String name, String value) {
+        URI uri;
+        try {
+            uri = new URI(value);
+        } catch (java.net.URISyntaxException e) {
+            throw new ConfigException(name + "=" + value + " is not a URL: " + e.getReason());
+        }
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(java.util.Locale.ROOT);
+        if (uri.getHost() == null || !(scheme.equals("https") || scheme.equals("http"))) {
+            throw new ConfigException(name + "=" + value + " is not an absolute http(s) URL");
+        }
+        boolean local = uri.getHost().equals("localhost") || uri.getHost().startsWith("127.") || uri.getHost().equals("[::1]");
+        if (scheme.equals("http") && !local) {
+            throw new ConfigException(name + "=" + value + " is not https: OAuth needs TLS (http is accepted for localhost only)");
+        }
+        if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
+            throw new ConfigException(name + "=" + value + " has a query or fragment: give the URL without them");
+        }
+        return uri;
     }
 
     private static boolean embeddings(String value) {

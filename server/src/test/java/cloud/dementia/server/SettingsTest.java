@@ -19,7 +19,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SettingsTest {
 
     static ConfigException bad(String name, String value) {
-        return assertThrows(ConfigException.class, () -> Settings.load(Map.of(name, value)));
+        return bad(Map.of(), name, value);
+    }
+
+    /** @return what loading the environment with {@code name=value} on top of {@code env} throws */
+    static ConfigException bad(Map<String, String> env, String name, String value) {
+        Map<String, String> all = new HashMap<>(env);
+        all.put(name, value);
+        return assertThrows(ConfigException.class, () -> Settings.load(all));
     }
 
     @Test
@@ -70,6 +77,9 @@ class SettingsTest {
         env.put("DEMENTIA_SESSION_IDLE_S", "3600");
         env.put("DEMENTIA_HEADER_TIMEOUT_MS", "5000");
         env.put("DEMENTIA_EMBEDDINGS", "off");
+        env.put("DEMENTIA_OAUTH_ISSUER", "https://login.example.com/realms/dementia");
+        env.put("DEMENTIA_PUBLIC_URL", "https://memory.example.com/");
+        env.put("DEMENTIA_OAUTH_JWKS_URL", "https://login.example.com/realms/dementia/certs");
         Settings s = Settings.load(env);
         assertEquals(9999, s.port());
         assertEquals("jdbc:postgresql://db.example:5433/app?sslmode=require", s.externalTarget().orElseThrow().jdbcUrl());
@@ -93,6 +103,9 @@ class SettingsTest {
         assertEquals(java.time.Duration.ofHours(1), s.sessionIdle());
         assertEquals(java.time.Duration.ofSeconds(5), s.headerTimeout());
         assertFalse(s.embeddings());
+        assertEquals("https://login.example.com/realms/dementia", s.oauth().orElseThrow().issuer());
+        assertEquals("https://memory.example.com", s.oauth().orElseThrow().publicUrl(), "the origin, without the trailing slash");
+        assertEquals(Optional.of(java.net.URI.create("https://login.example.com/realms/dementia/certs")), s.oauth().orElseThrow().jwksUrl());
         assertEquals(Settings.VARIABLES.size(), env.size());
     }
 
@@ -115,5 +128,22 @@ class SettingsTest {
         assertThat(bad("DEMENTIA_API_KEY", "short").getMessage(), containsString("at least 16"));
         assertThat(bad("DEMENTIA_ADMIN_PASSWORD", "short").getMessage(), containsString("at least 8"));
         assertFalse(bad("DATABASE_URL", "postgres://user:secretpw@/db").getMessage().contains("secretpw"), "no password in messages");
+    }
+
+    /** #11: OAuth is off unless DEMENTIA_OAUTH_ISSUER is set; then the public URL is required, and every URL is https (http on localhost). */
+    @Test
+    void oauthNeedsTheIssuerAndThePublicUrlOverTls() {
+        assertTrue(Settings.load(Map.of()).oauth().isEmpty());
+        assertEquals("DEMENTIA_PUBLIC_URL is required with DEMENTIA_OAUTH_ISSUER: the URL clients reach this server at (for example "
+                + "https://memory.example.com), which access tokens must name as their audience", bad("DEMENTIA_OAUTH_ISSUER", "https://login.example.com").getMessage());
+        Map<String, String> oauth = Map.of("DEMENTIA_OAUTH_ISSUER", "https://login.example.com", "DEMENTIA_PUBLIC_URL", "https://memory.example.com");
+        assertThat(bad(oauth, "DEMENTIA_OAUTH_ISSUER", "http://login.example.com").getMessage(), containsString("is not https: OAuth needs TLS"));
+        assertThat(bad(oauth, "DEMENTIA_PUBLIC_URL", "memory.example.com").getMessage(), containsString("is not an absolute http(s) URL"));
+        assertThat(bad(oauth, "DEMENTIA_PUBLIC_URL", "https://example.com/memory").getMessage(), containsString("has a path: give the origin only"));
+        assertThat(bad(oauth, "DEMENTIA_OAUTH_JWKS_URL", "https://login.example.com/keys?x=1").getMessage(), containsString("has a query or fragment"));
+        assertThat(bad("DEMENTIA_OAUTH_JWKS_URL", "https://login.example.com/keys").getMessage(), containsString("DEMENTIA_OAUTH_ISSUER is not"));
+        Map<String, String> local = new HashMap<>(oauth);
+        local.put("DEMENTIA_OAUTH_ISSUER", "http://127.0.0.1:9000");
+        assertEquals("http://127.0.0.1:9000", Settings.load(local).oauth().orElseThrow().issuer(), "a local issuer may use http");
     }
 }

@@ -12,7 +12,7 @@ import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTranspor
 import io.modelcontextprotocol.spec.McpSchema;
 
 /**
- * The official MCP Java SDK client over Streamable HTTP, with the API key on every request. It remembers the
+ * The official MCP Java SDK client over Streamable HTTP, with the API key (or an access token) on every request. It remembers the
  * {@code Mcp-Session-Id} it sends, that is the session id the server assigned it.
  */
 public final class TestMcpClient implements AutoCloseable {
@@ -21,10 +21,15 @@ public final class TestMcpClient implements AutoCloseable {
     private final AtomicReference<String> sessionId = new AtomicReference<>();
 
     public TestMcpClient(TestServer server) {
+        this(server, TestServer.KEY);
+    }
+
+    /** @param bearer the API key or OAuth access token sent on every request */
+    public TestMcpClient(TestServer server, String bearer) {
         HttpClientStreamableHttpTransport transport = HttpClientStreamableHttpTransport.builder(server.url(""))
                 .endpoint("/mcp")
                 .httpRequestCustomizer((request, method, uri, body, context) -> {
-                    request.header("Authorization", "Bearer " + TestServer.KEY);
+                    request.header("Authorization", "Bearer " + bearer);
                     // the transport has set its session header before it asks us; read it off a copy
                     request.copy().build().headers().firstValue("Mcp-Session-Id").ifPresent(sessionId::set);
                 })

@@ -38,7 +38,7 @@ public final class ProjectResolver {
             return new Resolved(open(call, bound.get(), "project"), "session");
         }
         if (!call.caller().mayReach(ProjectName.DEFAULT)) {
-            throw new ToolForbiddenException("the API key `" + call.caller().keyName() + "` reaches " + call.caller().scope()
+            throw new ToolForbiddenException(call.caller().credential() + " reaches " + call.caller().scope()
                     + ", not the default project: pass project=... or call switch_project first");
         }
         return new Resolved(open(call, ProjectName.DEFAULT, "project"), "default");
@@ -51,7 +51,7 @@ public final class ProjectResolver {
      */
     public static void checkScope(ToolCall call, String name) {
         if (!call.caller().mayReach(name)) {
-            throw new ToolForbiddenException("the API key `" + call.caller().keyName() + "` does not reach project `" + name + "` (it reaches "
+            throw new ToolForbiddenException(call.caller().credential() + " does not reach project `" + name + "` (it reaches "
                     + call.caller().scope() + ")");
         }
     }

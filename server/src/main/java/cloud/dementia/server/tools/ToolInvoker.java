@@ -86,8 +86,8 @@ public final class ToolInvoker {
         ToolOutcome outcome;
         try {
             if (caller.readOnly() && !spec.readOnly() && !READS_THAT_COUNT.contains(spec.name())) {
-                throw new ToolForbiddenException("the API key `" + caller.keyName() + "` is read-only and " + spec.name()
-                        + " changes data: use a read-write key");
+                throw new ToolForbiddenException(caller.credential() + " is read-only and " + spec.name()
+                        + " changes data: use a read-write key (or a token with memory:write)");
             }
             StorableText.check(arguments);
             outcome = new ToolOutcome.Success(spec.handler().call(new ToolCall(spec.name(), arguments, sessionId, caller)));

@@ -89,4 +89,14 @@ class BearerAuthTest {
         assertEquals(303, server.send(server.bare("/admin").GET()).statusCode(), "the console's own login");
         assertEquals(401, server.send(server.bare("/metrics").GET()).statusCode(), "metrics need the key by default");
     }
+
+    /** #11: without DEMENTIA_OAUTH_ISSUER there is no OAuth metadata, so a client knows to use an API key; the challenge names none. */
+    @Test
+    void withOAuthOffTheResourceMetadataIs404AndTheChallengeIsPlain() throws Exception {
+        for (String path : new String[] {"/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource/mcp"}) {
+            assertEquals(404, server.send(server.bare(path).GET()).statusCode(), path);
+        }
+        HttpResponse<String> res = server.send(requests().get(0));
+        assertEquals("Bearer realm=\"dementia\"", res.headers().firstValue("WWW-Authenticate").orElse(""));
+    }
 }
