@@ -27,10 +27,17 @@ public final class EmbeddedDatabase implements AutoCloseable {
 
     private final EmbeddedPostgres postgres;
     private final Path clusterDir;
+    private final boolean created;
 
-    private EmbeddedDatabase(EmbeddedPostgres postgres, Path clusterDir) {
+    private EmbeddedDatabase(EmbeddedPostgres postgres, Path clusterDir, boolean created) {
         this.postgres = postgres;
         this.clusterDir = clusterDir;
+        this.created = created;
+    }
+
+    /** @return whether this start created the cluster (an empty database: nothing was found in the data directory) */
+    public boolean created() {
+        return created;
     }
 
     /**
@@ -52,7 +59,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
                 .setServerConfig("listen_addresses", "127.0.0.1")
                 .setServerConfig("max_connections", "200")
                 .start();
-        EmbeddedDatabase db = new EmbeddedDatabase(pg, clusterDir);
+        EmbeddedDatabase db = new EmbeddedDatabase(pg, clusterDir, fresh);
         db.ensureDatabase();
         LOG.info(() -> "embedded PostgreSQL " + (fresh ? "initialised" : "started") + " in " + clusterDir
                 + " on 127.0.0.1:" + pg.getPort());

@@ -304,6 +304,9 @@ public final class DementiaServer {
                         + " (127.0.0.1:" + e.port() + ")").orElse(target.describe() + " (PostgreSQL " + serverVersion + ")")).append('\n');
         settings.oauth().ifPresent(o -> text.append("  OAuth:         access tokens of ").append(o.issuer()).append(" for ").append(o.publicUrl())
                 .append(" (metadata: ").append(o.metadataUrl()).append(")\n"));
+        embedded.filter(EmbeddedDatabase::created).ifPresent(e -> text.append("  New database:  nothing was found in ").append(settings.dataDir())
+                .append(", so a new, empty one was created there (DEMENTIA_DATA_DIR).\n")
+                .append("                 Expected your memories? Stop, and start again with DEMENTIA_DATA_DIR set to the folder you used before.\n"));
         credentials.firstRun().ifPresentOrElse(first -> {
             text.append("First start: these secrets are shown once and stored only as hashes. Keep them now.\n");
             first.apiKey().ifPresent(k -> text.append("  API key:       ").append(k).append('\n'));
@@ -312,6 +315,11 @@ public final class DementiaServer {
         }, () -> text.append("  API key and console login: ").append(settings.apiKeys().isEmpty()
                 ? "as generated on first start (stored hashed)" : "from DEMENTIA_API_KEY(S)")
                 .append(settings.adminPassword().isPresent() ? ", console password from DEMENTIA_ADMIN_PASSWORD" : "").append('\n'));
+        String key = credentials.firstRun().flatMap(Credentials.FirstRun::apiKey).orElse("$DEMENTIA_API_KEY");
+        text.append("Add it to Claude Code (paste as is):\n")
+                .append("  claude mcp add --transport http dementia ").append(base).append("/mcp --header \"Authorization: Bearer ")
+                .append(key).append("\"\n")
+                .append("Lost the key? README.md, \"Lost the key?\": java -jar dementia-server.jar reset-credentials\n");
         // one write, so log lines from other threads never land inside it and a reader sees all of it or none
         out.print(text);
         out.flush();

@@ -20,6 +20,10 @@ public final class Main {
             importOriginal(args);
             return;
         }
+        if (args.length > 0 && args[0].equals("reset-credentials")) {
+            resetCredentials(args);
+            return;
+        }
         DementiaServer server;
         try {
             server = DementiaServer.start(Settings.load(System.getenv()));
@@ -84,6 +88,53 @@ public final class Main {
             return;
         }
         server.stop();
+        System.exit(0);
+    }
+
+    /**
+     * {@code reset-credentials}: a lost API key or console password. Generates a new API key and console password for
+     * the database this configuration names, replaces every stored key hash and the console user's password hash (and
+     * signs every console session out), prints the new secrets once, and exits 0 (2 bad arguments or configuration, 3 a
+     * database that cannot be reached). Running servers keep what they read at start: restart them. Secrets given in the
+     * environment ({@code DEMENTIA_API_KEY(S)}, {@code DEMENTIA_ADMIN_PASSWORD}) are not stored: change them there.
+     */
+    private static void resetCredentials(String[] args) {
+        if (args.length > 1) {
+            fail(2, "reset-credentials takes no arguments (it resets the stored API key and console password), got `" + args[1] + "`");
+            return;
+        }
+        java.util.Map<String, String> env = new java.util.HashMap<>(System.getenv());
+        env.put("PORT", "0");
+        Settings settings;
+        DementiaServer server;
+        try {
+            settings = Settings.load(env);
+            server = DementiaServer.start(settings);
+        } catch (ConfigException e) {
+            fail(2, e.getMessage());
+            return;
+        } catch (StartupException e) {
+            fail(e.exitCode(), e.getMessage());
+            return;
+        }
+        cloud.dementia.db.store.CredentialStore store = new cloud.dementia.db.store.CredentialStore(server.registry());
+        String key = cloud.dementia.server.auth.Secrets.newApiKey();
+        String password = cloud.dementia.server.auth.Secrets.newPassword();
+        store.replaceApiKeyHashes("generated", cloud.dementia.server.auth.Secrets.hashApiKey(key));
+        store.replaceAdminHash(settings.adminUser(), cloud.dementia.server.auth.Secrets.hashPassword(password));
+        server.stop();
+        StringBuilder out = new StringBuilder("New secrets, shown once and stored only as hashes. Keep them now; the old ones no longer open anything\n"
+                + "once running servers restart (restart every replica now).\n");
+        out.append("  API key:       ").append(key).append('\n');
+        out.append("  Console login: ").append(settings.adminUser()).append(" / ").append(password).append('\n');
+        if (!settings.apiKeys().isEmpty()) {
+            out.append("Note: DEMENTIA_API_KEY(S) is set, and keys from the environment win over stored ones: change it there.\n");
+        }
+        if (settings.adminPassword().isPresent()) {
+            out.append("Note: DEMENTIA_ADMIN_PASSWORD is set, and wins over the stored password: change it there.\n");
+        }
+        System.out.print(out);
+        System.out.flush();
         System.exit(0);
     }
 

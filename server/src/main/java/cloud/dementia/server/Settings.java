@@ -92,7 +92,8 @@ public record Settings(int port,
                 throw new ConfigException("DATABASE_URL " + e.getMessage());
             }
         });
-        Path dataDir = Path.of(r.required("DEMENTIA_DATA_DIR"));
+        // absolute from the start: the welcome text says exactly where the data is, whatever folder the jar ran from
+        Path dataDir = Path.of(r.required("DEMENTIA_DATA_DIR")).toAbsolutePath().normalize();
         List<String> keys = new java.util.ArrayList<>();
         r.optional("DEMENTIA_API_KEY").ifPresent(keys::add);
         r.optional("DEMENTIA_API_KEYS").ifPresent(v -> Arrays.stream(v.split(","))

@@ -68,6 +68,8 @@ class ProcessLifecycleTest {
             assertThat(first.stdout(), containsString("/mcp"));
             assertThat(first.stdout(), containsString("/admin"));
             assertThat(first.stdout(), containsString("embedded PostgreSQL 17"));
+            assertThat("the first start says where the new database is", first.stdout(),
+                    containsString("New database:  nothing was found in " + dataDir.toAbsolutePath()));
             assertEquals(200, first.get("/health", Optional.empty()).statusCode());
             assertEquals(200, first.get("/metrics", Optional.of(apiKey)).statusCode());
             assertEquals(0, first.terminate(STOP));
@@ -78,6 +80,7 @@ class ProcessLifecycleTest {
             assertTrue(second.printed("API key:").isEmpty(), "the second start prints no secret:\n" + second.stdout());
             assertThat(second.stdout(), not(containsString(apiKey)));
             assertThat(second.stdout(), not(containsString("Console login:")));
+            assertThat("an existing database is not new", second.stdout(), not(containsString("New database:")));
             assertEquals(200, second.get("/metrics", Optional.of(apiKey)).statusCode(), "the stored key still opens /metrics");
             assertEquals(401, second.get("/metrics", Optional.of(apiKey + "x")).statusCode());
             assertEquals(0, second.terminate(STOP));

@@ -103,6 +103,16 @@ final class ServerProcess implements AutoCloseable {
         }
     }
 
+    /** GET with HTTP Basic (the console's API). */
+    HttpResponse<String> get(String path, Optional<String> bearer, String user, String password) throws IOException, InterruptedException {
+        HttpRequest.Builder req = HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).timeout(Duration.ofSeconds(10))
+                .header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(
+                        (user + ":" + password).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        try (HttpClient client = HttpClient.newHttpClient()) {
+            return client.send(req.build(), HttpResponse.BodyHandlers.ofString());
+        }
+    }
+
     String stdout() throws IOException {
         return Files.readString(stdout);
     }

@@ -46,4 +46,24 @@ public final class CredentialStore {
         return registry.inStatement(ControlSchema.NAME, tx -> tx.update(
                 "INSERT INTO {s}.credentials (kind, name, hash) VALUES ('admin', ?, ?) ON CONFLICT DO NOTHING", user, hash)) == 1;
     }
+
+    /**
+     * Replaces every stored API key with this one (the lost ones stop opening anything once servers restart), in one
+     * transaction.
+     */
+    public void replaceApiKeyHashes(String label, String hash) {
+        registry.inTransaction(ControlSchema.NAME, tx -> {
+            tx.update("DELETE FROM {s}.credentials WHERE kind = 'api_key'");
+            return tx.update("INSERT INTO {s}.credentials (kind, name, hash) VALUES ('api_key', ?, ?)", label, hash);
+        });
+    }
+
+    /** Sets the console user's password hash, and signs every console session out (on every replica). */
+    public void replaceAdminHash(String user, String hash) {
+        registry.inTransaction(ControlSchema.NAME, tx -> {
+            tx.update("DELETE FROM {s}.credentials WHERE kind = 'admin' AND name = ?", user);
+            tx.update("DELETE FROM {s}.console_sessions");
+            return tx.update("INSERT INTO {s}.credentials (kind, name, hash) VALUES ('admin', ?, ?)", user, hash);
+        });
+    }
 }

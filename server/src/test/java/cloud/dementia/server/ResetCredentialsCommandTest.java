@@ -1,0 +1,64 @@
+package cloud.dementia.server;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+
+import org.junit.jupiter.api.Test;
+
+import cloud.dementia.db.testing.TestDatabase;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.not;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+
+/** #11: a newcomer's first minutes — the paste-ready client line, and {@code reset-credentials} for a lost key. */
+class ResetCredentialsCommandTest {
+
+    static final Duration START = Duration.ofSeconds(90);
+
+    @Test
+    void aLostKeyIsReplacedByResetCredentialsAndTheOldOneStopsWorking() throws Exception {
+        try (TestDatabase.Fresh db = TestDatabase.get().freshDatabase()) {
+            Map<String, String> env = new HashMap<>();
+            env.put("PORT", "0");
+            env.put("DATABASE_URL", db.jdbcUrl());
+            env.put("DB_APPLICATION_NAME", db.target().applicationName());
+            env.put("DEMENTIA_EMBEDDINGS", "off");
+            String lost;
+            try (ServerProcess first = ServerProcess.start(env)) {
+                first.awaitReady(START);
+                String out = first.stdout();
+                lost = first.printed("API key:").orElseThrow(() -> new AssertionError(out));
+                assertThat("a ready-to-paste line for Claude Code", first.stdout(), containsString(
+                        "claude mcp add --transport http dementia " + first.url() + "/mcp --header \"Authorization: Bearer " + lost + "\""));
+                assertEquals(0, first.terminate(START));
+            }
+            String key;
+            String password;
+            try (ServerProcess reset = ServerProcess.start(env, "reset-credentials")) {
+                assertEquals(0, reset.awaitExit(START), reset.stdout() + reset.stderr());
+                String out = reset.stdout();
+                key = reset.printed("API key:").orElseThrow(() -> new AssertionError(out));
+                password = reset.printed("Console login: admin /").orElseThrow(() -> new AssertionError(out));
+                assertNotEquals(lost, key);
+                assertThat(reset.stdout(), containsString("restart every replica"));
+            }
+            try (ServerProcess again = ServerProcess.start(env)) {
+                again.awaitReady(START);
+                assertThat("nothing printed twice", again.stdout(), not(containsString(key)));
+                assertEquals(401, again.get("/tools", Optional.of(lost)).statusCode(), "the lost key opens nothing");
+                assertEquals(200, again.get("/tools", Optional.of(key)).statusCode(), "the new key works");
+                assertEquals(200, again.get("/admin/api/pools", Optional.empty(), "admin", password).statusCode(), "the new console password works");
+                assertEquals(0, again.terminate(START));
+            }
+            try (ServerProcess bad = ServerProcess.start(env, "reset-credentials", "--all")) {
+                assertEquals(2, bad.awaitExit(START));
+                assertThat(bad.stderr(), containsString("reset-credentials takes no arguments"));
+            }
+        }
+    }
+}
