@@ -54,6 +54,7 @@ public final class McpEndpoint implements HttpFeature {
     private final McpServerFeature mcp;
     private final SessionGuard sessions;
     private final McpResources resources;
+    private final McpToolCalls toolCalls;
     /** Requests in progress, by session and JSON-RPC id. */
     private final java.util.Set<String> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
@@ -71,6 +72,7 @@ public final class McpEndpoint implements HttpFeature {
     private McpEndpoint(ToolInvoker tools, String version, SessionGuard sessions, McpResources resources) {
         this.sessions = sessions;
         this.resources = resources;
+        this.toolCalls = new McpToolCalls(tools);
         McpServerConfig.Builder config = McpServerFeature.builder()
                 .path(PATH)
                 .name(SERVER_NAME)
@@ -164,7 +166,14 @@ public final class McpEndpoint implements HttpFeature {
                 // free the id as the answer goes out: a client may reuse it as soon as it has the answer
                 res.beforeSend(() -> inFlight.remove(key));
                 try {
-                    chain.proceed();
+                    Optional<com.fasterxml.jackson.databind.node.ObjectNode> answered = "tools/call".equals(rpcMethod) && takesJson(req)
+                            ? toolCalls.answer(body, sessionId.get(), caller) : Optional.empty();
+                    if (answered.isPresent()) {
+                        res.status(Status.OK_200).header(io.helidon.http.HeaderValues.CONTENT_TYPE_JSON)
+                                .send(cloud.dementia.server.tools.Json.bytes(answered.get()));
+                    } else {
+                        chain.proceed();
+                    }
                 } finally {
                     inFlight.remove(key);
                 }
@@ -212,6 +221,11 @@ public final class McpEndpoint implements HttpFeature {
             }
         }
         res.status(Status.OK_200).header(io.helidon.http.HeaderValues.CONTENT_TYPE_JSON).send(cloud.dementia.server.tools.Json.bytes(answer));
+    }
+
+    /** @return whether the client takes a plain JSON answer (no {@code Accept}, or one that names JSON or any type) */
+    private static boolean takesJson(ServerRequest req) {
+        return req.headers().acceptedTypes().isEmpty() || req.headers().isAccepted(io.helidon.common.media.type.MediaTypes.APPLICATION_JSON);
     }
 
     /** @return whether a body without a session id may go on: {@code initialize}, alone or in a batch */

@@ -199,6 +199,34 @@ class McpEndpointTest {
         assertEquals("arguments of echo must be a JSON object", result.path("content").path(0).path("text").asText());
     }
 
+    /**
+     * #8: {@code tools/call} is answered without the MCP extension's per-request machinery; a call that asks for
+     * progress still goes through the extension. Both answers are the same JSON-RPC, for a success and for a failure.
+     */
+    @Test
+    void toolsCallAnswersTheSameWithOrWithoutTheExtension() throws Exception {
+        HttpResponse<String> init = server.initializeMcp(server.request("/mcp"));
+        String session = init.headers().firstValue("Mcp-Session-Id").orElseThrow();
+        for (String tool : List.of("echo", "fail")) {
+            String args = "\"name\":\"" + tool + "\",\"arguments\":{\"text\":\"same\"}";
+            JsonNode direct = Json.parse(callRaw(session, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{" + args + "}}"));
+            JsonNode viaExtension = Json.parse(callRaw(session, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{" + args
+                    + ",\"_meta\":{\"progressToken\":\"p1\"}}}"));
+            assertEquals(viaExtension, direct, tool + ": the direct answer is the extension's, field for field");
+            assertEquals(tool.equals("fail"), direct.path("result").path("isError").asBoolean());
+        }
+    }
+
+    private String callRaw(String session, String body) throws Exception {
+        HttpResponse<String> r = server.send(server.request("/mcp")
+                .header("Mcp-Session-Id", session)
+                .header("Content-Type", "application/json")
+                .header("Accept", "application/json, text/event-stream")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)));
+        assertEquals(200, r.statusCode(), r.body());
+        return r.body();
+    }
+
     private static String session(McpSchema.CallToolResult echo) {
         assertFalse(echo.isError(), () -> text(echo));
         JsonNode session = Json.parse(text(echo)).path("session");
