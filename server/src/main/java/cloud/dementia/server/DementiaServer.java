@@ -64,7 +64,7 @@ public final class DementiaServer {
 
     private static final Logger LOG = Logger.getLogger(DementiaServer.class.getName());
     /** How long in-flight requests may run on after a stop was asked for. */
-    static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
+    public static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
 
     private final Settings settings;
     private final Optional<EmbeddedDatabase> embedded;
