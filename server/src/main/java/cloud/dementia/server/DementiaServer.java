@@ -54,6 +54,7 @@ import cloud.dementia.server.jobs.IdleCleanupJob;
 import cloud.dementia.server.mcp.McpEndpoint;
 import cloud.dementia.server.memory.MemoryTools;
 import cloud.dementia.server.observe.DatabaseHealthCheck;
+import cloud.dementia.server.observe.HttpMeters;
 import cloud.dementia.server.observe.Observability;
 import cloud.dementia.server.tools.ToolInvoker;
 import cloud.dementia.server.tools.ToolSpec;
@@ -66,7 +67,7 @@ public final class DementiaServer {
 
     private static final Logger LOG = Logger.getLogger(DementiaServer.class.getName());
     /** How long in-flight requests may run on after a stop was asked for. */
-    static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
+    public static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
 
     private final Settings settings;
     private final Optional<EmbeddedDatabase> embedded;
@@ -150,7 +151,7 @@ public final class DementiaServer {
             closeQuietly(embedded);
             throw new StartupException((embedded.isPresent() ? "embedded database: " : "DATABASE_URL: ") + e.getMessage(), 3, e);
         }
-        Observability observability = new Observability();
+        Observability observability = new Observability(settings.metricsApplication());
         PoolRegistry registry = new PoolRegistry(target, settings.pools(), observability.registry());
         Credentials credentials;
         try {
@@ -185,7 +186,9 @@ public final class DementiaServer {
         McpEndpoint mcp = new McpEndpoint(invoker, ProjectVersion.get(), sessions, new Projects(registry), new Contexts(registry));
         HeaderDeadline headerDeadline = new HeaderDeadline(settings.headerTimeout(), registry.housekeeper());
         HttpRouting.Builder routing = HttpRouting.builder()
-                // filters run before every route, the MCP feature's included: origin first, then the key
+                // filters run before every route, the MCP feature's included: the request timer around everything,
+                // so refusals are counted too, then origin, then the key
+                .addFilter(new HttpMeters(observability.registry()))
                 .addFilter(origins)
                 .addFilter(auth)
                 // then the MCP checks, which need the caller the key filter found

@@ -28,6 +28,7 @@ import cloud.dementia.server.auth.ProtectedResource;
  * @param adminUser        console user
  * @param adminPassword    console password given in the environment (empty: generated and stored hashed)
  * @param metricsAuth      whether {@code /metrics} needs an API key
+ * @param metricsApplication the {@code application} tag on every meter
  * @param allowedOrigins   extra {@code Origin} values accepted on {@code /mcp}
  * @param applicationName  {@code ApplicationName} of every database connection
  * @param pools            pool registry settings
@@ -46,6 +47,7 @@ public record Settings(int port,
                        String adminUser,
                        Optional<String> adminPassword,
                        boolean metricsAuth,
+                       String metricsApplication,
                        List<String> allowedOrigins,
                        String applicationName,
                        RegistrySettings pools,
@@ -68,7 +70,7 @@ public record Settings(int port,
     /** The variables of the contract, in the order the README lists them. */
     public static final List<String> VARIABLES = List.of("PORT", "DATABASE_URL", "DEMENTIA_DATA_DIR", "DEMENTIA_API_KEY",
             "DEMENTIA_API_KEYS", "DEMENTIA_ADMIN_USER", "DEMENTIA_ADMIN_PASSWORD", "DEMENTIA_METRICS_AUTH",
-            "DEMENTIA_ALLOWED_ORIGINS", "DB_APPLICATION_NAME", "DB_POOL_BUDGET", "DB_POOL_MAX_PER_SCHEMA", "DB_POOL_MIN_IDLE",
+            "DEMENTIA_METRICS_APPLICATION", "DEMENTIA_ALLOWED_ORIGINS", "DB_APPLICATION_NAME", "DB_POOL_BUDGET", "DB_POOL_MAX_PER_SCHEMA", "DB_POOL_MIN_IDLE",
             "DB_POOL_ACQUIRE_TIMEOUT_MS", "DB_LEAK_THRESHOLD_MS", "DB_STATEMENT_TIMEOUT_MS", "DB_IDLE_CLEANUP_INTERVAL_S",
             "DB_IDLE_MAX_S", "DB_PREPARED_STATEMENTS", "DEMENTIA_MAX_BODY_BYTES", "DEMENTIA_SESSION_IDLE_S", "DEMENTIA_HEADER_TIMEOUT_MS", "DEMENTIA_EMBEDDINGS",
             "DEMENTIA_OAUTH_ISSUER", "DEMENTIA_PUBLIC_URL", "DEMENTIA_OAUTH_JWKS_URL");
@@ -115,6 +117,11 @@ public record Settings(int port,
             }
         });
         boolean metricsAuth = r.bool("DEMENTIA_METRICS_AUTH");
+        String metricsApplication = r.required("DEMENTIA_METRICS_APPLICATION");
+        if (!metricsApplication.matches("[A-Za-z0-9_.:-]{1,64}")) {
+            throw new ConfigException("DEMENTIA_METRICS_APPLICATION=" + metricsApplication
+                    + " is not a valid application tag: use 1-64 letters, digits, _ . : -");
+        }
         List<String> origins = r.optional("DEMENTIA_ALLOWED_ORIGINS")
                 .map(v -> Arrays.stream(v.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList())
                 .orElse(List.of());
@@ -150,7 +157,7 @@ public record Settings(int port,
         int maxBodyBytes = r.integer("DEMENTIA_MAX_BODY_BYTES", 1024, 1 << 30);
         int sessionIdleS = r.integer("DEMENTIA_SESSION_IDLE_S", 60, 31_536_000);
         int headerTimeoutMs = r.integer("DEMENTIA_HEADER_TIMEOUT_MS", 100, 600_000);
-        return new Settings(port, databaseUrl, dataDir, List.copyOf(keys), adminUser, adminPassword, metricsAuth, origins,
+        return new Settings(port, databaseUrl, dataDir, List.copyOf(keys), adminUser, adminPassword, metricsAuth, metricsApplication, origins,
                 appName, pools, Duration.ofSeconds(cleanupS), preparedStatements, maxBodyBytes, Duration.ofSeconds(sessionIdleS),
                 Duration.ofMillis(headerTimeoutMs), embeddings(r.required("DEMENTIA_EMBEDDINGS")), oauth(r));
     }

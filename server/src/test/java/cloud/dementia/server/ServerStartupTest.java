@@ -75,9 +75,9 @@ class ServerStartupTest {
             assertEquals(200, metrics.statusCode(), path);
             assertThat(metrics.headers().firstValue("Content-Type").orElse(""), containsString("text/plain"));
             assertThat(metrics.body(), containsString("jvm_memory_used_bytes"));
-            assertThat(metrics.body(), containsString("hikaricp_connections_max{pool=\"physical\"} 20.0"));
-            assertThat(metrics.body(), containsString("db_pool_connections_max{schema=\"dementia_control\"} 5.0"));
-            assertThat(metrics.body(), containsString("db_pool_budget_connections 20.0"));
+            assertThat(metrics.body(), containsString("hikaricp_connections_max{application=\"dementia-cloud\",pool=\"physical\"} 20.0"));
+            assertThat(metrics.body(), containsString("db_pool_connections_max{application=\"dementia-cloud\",schema=\"dementia_control\"} 5.0"));
+            assertThat(metrics.body(), containsString("db_pool_budget_connections{application=\"dementia-cloud\"} 20.0"));
         }
     }
 

@@ -39,6 +39,7 @@ class SettingsTest {
         assertEquals("admin", s.adminUser());
         assertEquals(Optional.empty(), s.adminPassword());
         assertTrue(s.metricsAuth());
+        assertEquals("dementia-cloud", s.metricsApplication());
         assertTrue(s.allowedOrigins().isEmpty());
         assertEquals("dementia-cloud", s.applicationName());
         assertEquals(20, s.pools().budget());
@@ -62,6 +63,7 @@ class SettingsTest {
         env.put("DEMENTIA_ADMIN_USER", "ops");
         env.put("DEMENTIA_ADMIN_PASSWORD", "long-enough");
         env.put("DEMENTIA_METRICS_AUTH", "false");
+        env.put("DEMENTIA_METRICS_APPLICATION", "dementia-blue");
         env.put("DEMENTIA_ALLOWED_ORIGINS", "https://a.example, https://b.example");
         env.put("DB_APPLICATION_NAME", "dementia-blue");
         env.put("DB_POOL_BUDGET", "40");
@@ -89,6 +91,7 @@ class SettingsTest {
         assertEquals("ops", s.adminUser());
         assertEquals(Optional.of("long-enough"), s.adminPassword());
         assertFalse(s.metricsAuth());
+        assertEquals("dementia-blue", s.metricsApplication());
         assertEquals(2, s.allowedOrigins().size());
         assertEquals(40, s.pools().budget());
         assertEquals(8, s.pools().maxPerSchema());
@@ -120,6 +123,7 @@ class SettingsTest {
         assertThat(bad("DB_IDLE_MAX_S", "0").getMessage(), startsWith("DB_IDLE_MAX_S=0 is too small"));
         assertThat(bad("DEMENTIA_MAX_BODY_BYTES", "100").getMessage(), startsWith("DEMENTIA_MAX_BODY_BYTES=100 is too small"));
         assertThat(bad("DEMENTIA_METRICS_AUTH", "maybe").getMessage(), containsString("is not a boolean"));
+        assertThat(bad("DEMENTIA_METRICS_APPLICATION", "two words").getMessage(), containsString("is not a valid application tag"));
         assertEquals("DB_PREPARED_STATEMENTS=sometimes is not auto, on or off", bad("DB_PREPARED_STATEMENTS", "sometimes").getMessage());
         assertThat(bad("DATABASE_URL", "mysql://u@h/db").getMessage(), startsWith("DATABASE_URL must start with postgres://"));
         assertThat(bad("DATABASE_URL", "postgres://u:p@/db").getMessage(), startsWith("DATABASE_URL names no host"));

@@ -20,11 +20,12 @@ import cloud.dementia.db.pool.PoolSuspendedException;
 import cloud.dementia.db.pool.PoolTimeoutException;
 import cloud.dementia.db.store.StoreRuleException;
 import cloud.dementia.server.auth.Caller;
+import cloud.dementia.server.observe.Observability;
 
 /**
  * Runs tools by name for every transport: validates nothing itself (tools read their arguments through
  * {@link ToolCall}), times and counts each call ({@code dementia_tool_invocations_total{tool,status}},
- * {@code dementia_tool_latency_seconds{tool}}), and classifies every failure into a {@link ToolOutcome.Failure}.
+ * {@code dementia_tool_latency_seconds{tool}}, a histogram), and classifies every failure into a {@link ToolOutcome.Failure}.
  */
 public final class ToolInvoker {
 
@@ -111,7 +112,7 @@ public final class ToolInvoker {
             outcome = new ToolOutcome.Failure(ToolOutcome.Kind.INTERNAL, "internal error in " + spec.name() + ": " + e.getMessage(), 0);
         }
         String status = outcome instanceof ToolOutcome.Failure f ? f.kind().meterStatus() : "ok";
-        ToolMeters m = byTool.computeIfAbsent(spec.name(), name -> new ToolMeters(Timer.builder("dementia.tool.latency")
+        ToolMeters m = byTool.computeIfAbsent(spec.name(), name -> new ToolMeters(Observability.latencyTimer("dementia.tool.latency")
                 .description("Tool latency").tag("tool", name).register(meters), new java.util.concurrent.ConcurrentHashMap<>()));
         m.byStatus().computeIfAbsent(status, s -> Counter.builder("dementia.tool.invocations").description("Tool invocations by outcome")
                 .tag("tool", spec.name()).tag("status", s).register(meters)).increment();

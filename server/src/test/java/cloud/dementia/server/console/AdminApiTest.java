@@ -163,7 +163,7 @@ class AdminApiTest {
         assertEquals(7, r.get("pool").get("max").asInt());
         assertTrue(r.get("pool").get("ownSize").asBoolean());
         assertEquals(7, s.registry().currentStats("sized").orElseThrow().max());
-        assertEquals(7.0, s.metric("db_pool_connections_max{schema=\"sized\"}"));
+        assertEquals(7.0, s.metric("db_pool_connections_max{application=\"dementia-cloud\",schema=\"sized\"}"));
 
         // a form works as well
         HttpResponse<String> form = s.send(HttpRequest.newBuilder(URI.create(s.url("/admin/api/pools/sized/resize")))

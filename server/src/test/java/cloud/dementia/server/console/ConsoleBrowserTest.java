@@ -230,7 +230,7 @@ class ConsoleBrowserTest implements ScreenshotOnFailure.HasBrowser {
         assertEquals("8", text("n-max"));
         assertEquals("OWN SIZE", text("own-size"));
         assertThat(text("size-now"), containsString("OWN SIZE, set by an operator and remembered"));
-        assertEquals(8.0, s.metric("db_pool_connections_max{schema=\"growing\"}"));
+        assertEquals(8.0, s.metric("db_pool_connections_max{application=\"dementia-cloud\",schema=\"growing\"}"));
         driver.get(s.url("/admin"));
         waitUpTo(5).until(d -> "8".equals(shown(row("growing") + " td.max .max-value")));
         assertEquals("OWN", shown(row("growing") + " td.max .own"));

@@ -90,6 +90,6 @@ class PoolExhaustionTest {
 
         HttpResponse<String> again = server.post("/execute", "{\"tool\":\"db_probe\",\"arguments\":{\"schema\":\"" + SCHEMA + "\"}}");
         assertEquals(200, again.statusCode(), again.body());
-        assertThat(server.get("/metrics").body(), containsString("dementia_tool_invocations_total{status=\"unavailable\",tool=\"db_probe\"} 2.0"));
+        assertThat(server.get("/metrics").body(), containsString("dementia_tool_invocations_total{application=\"dementia-cloud\",status=\"unavailable\",tool=\"db_probe\"} 2.0"));
     }
 }
