@@ -7,6 +7,7 @@ import java.util.List;
 
 import cloud.dementia.db.pool.BudgetStats;
 import cloud.dementia.db.pool.PoolStats;
+import cloud.dementia.db.pool.PoolTotals;
 
 /**
  * One schema pool as the console and {@code /admin/api} show it: the registry's numbers, and in {@code level} and
@@ -25,6 +26,8 @@ import cloud.dementia.db.pool.PoolStats;
  * @param suspectedLeaks  checkouts held longer than the leak threshold now
  * @param createdAt       when the pool was opened
  * @param lastUsedAt      when work last started or ended on it
+ * @param totals          units of work, statements, errors and wait time since the pool was created (PgBouncer's
+ *                        {@code SHOW STATS}); {@code longestWaitMs} is its {@code maxwait}
  * @param saturated       every connection it may hold in use, or callers waiting
  * @param level           {@code ok}, {@code warn} or {@code crit}
  * @param badge           the status word: {@code saturated} (crit at its own max), {@code waiting} (crit below it),
@@ -32,7 +35,7 @@ import cloud.dementia.db.pool.PoolStats;
  * @param why             what the numbers mean, most important first
  */
 record PoolView(String schema, String state, int active, int waiting, int max, boolean ownSize, long longestWaitMs,
-                long acquireTimeouts, long recentTimeouts, int suspectedLeaks, Instant createdAt, Instant lastUsedAt,
+                long acquireTimeouts, long recentTimeouts, int suspectedLeaks, Instant createdAt, Instant lastUsedAt, PoolTotals totals,
                 boolean saturated, String level, String badge, List<String> why) {
 
     /** Most urgent first, then by name: the order the pools table starts in. */
@@ -78,7 +81,7 @@ record PoolView(String schema, String state, int active, int waiting, int max, b
             why.add(s.active() == 0 ? "idle" : s.active() + " of " + s.max() + " in use");
         }
         return new PoolView(s.schema(), s.state().name(), s.active(), s.waiting(), s.max(), s.ownSize(), s.longestWaitMs(),
-                s.acquireTimeouts(), recentTimeouts, s.suspectedLeaks(), s.createdAt(), s.lastUsedAt(), s.saturated(), level.css(),
+                s.acquireTimeouts(), recentTimeouts, s.suspectedLeaks(), s.createdAt(), s.lastUsedAt(), s.totals(), s.saturated(), level.css(),
                 badge == null ? level.css() : badge, List.copyOf(why));
     }
 
