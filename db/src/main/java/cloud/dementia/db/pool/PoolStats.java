@@ -31,8 +31,13 @@ public record PoolStats(String schema,
                         Instant lastUsedAt,
                         PoolTotals totals) {
 
+    /** @return whether every connection the schema may hold is in use: the next caller waits */
+    public boolean atMax() {
+        return max > 0 && active >= max;
+    }
+
     /** @return whether every connection the schema may hold is in use, or callers wait */
     public boolean saturated() {
-        return waiting > 0 || (max > 0 && active >= max);
+        return waiting > 0 || atMax();
     }
 }
