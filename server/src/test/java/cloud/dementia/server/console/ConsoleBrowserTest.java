@@ -261,7 +261,7 @@ class ConsoleBrowserTest implements ScreenshotOnFailure.HasBrowser {
         driver.get(s.url("/admin?sort=transactions&dir=desc"));
         script("window.sameDocument = 'still here';");
         assertEquals("4", shown(row("swapped") + " .n-transactions"));
-        assertEquals("7 stmts", shown(row("swapped") + " td.units .why"));
+        assertEquals("7 stmts", shown(row("swapped") + " td.units .stmts"));
         assertThrows(IllegalStateException.class, () -> s.registry().inTransaction("swapped", tx -> {
             tx.queryOne("SELECT 1", r -> r.integer(1));
             throw new IllegalStateException("the caller's own bug");
