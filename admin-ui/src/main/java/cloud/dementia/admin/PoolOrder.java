@@ -18,17 +18,20 @@ record PoolOrder(String key, boolean ascending) {
     static final PoolOrder URGENT = new PoolOrder("urgency", false);
 
     /** Each sortable column, smallest first. */
-    private static final Map<String, Comparator<PoolView>> COLUMNS = Map.of(
-            "level", Comparator.comparing((PoolView p) -> Level.valueOf(p.level().toUpperCase(Locale.ROOT))).thenComparingInt(PoolView::waiting),
-            "schema", Comparator.comparing(PoolView::schema),
-            "state", Comparator.comparing(PoolView::state),
-            "active", Comparator.comparingInt(PoolView::active),
-            "waiting", Comparator.comparingInt(PoolView::waiting),
-            "max", Comparator.comparingInt(PoolView::max),
-            "longestWaitMs", Comparator.comparingLong(PoolView::longestWaitMs),
-            "acquireTimeouts", Comparator.comparingLong(PoolView::acquireTimeouts),
-            "suspectedLeaks", Comparator.comparingInt(PoolView::suspectedLeaks),
-            "lastUsedAt", Comparator.comparing(PoolView::lastUsedAt, Comparator.nullsFirst(Comparator.naturalOrder())));
+    private static final Map<String, Comparator<PoolView>> COLUMNS = Map.ofEntries(
+            Map.entry("level", Comparator.comparing((PoolView p) -> Level.valueOf(p.level().toUpperCase(Locale.ROOT)))
+                    .thenComparingInt(PoolView::waiting)),
+            Map.entry("schema", Comparator.comparing(PoolView::schema)),
+            Map.entry("state", Comparator.comparing(PoolView::state)),
+            Map.entry("active", Comparator.comparingInt(PoolView::active)),
+            Map.entry("waiting", Comparator.comparingInt(PoolView::waiting)),
+            Map.entry("max", Comparator.comparingInt(PoolView::max)),
+            Map.entry("longestWaitMs", Comparator.comparingLong(PoolView::longestWaitMs)),
+            Map.entry("acquireTimeouts", Comparator.comparingLong(PoolView::acquireTimeouts)),
+            Map.entry("suspectedLeaks", Comparator.comparingInt(PoolView::suspectedLeaks)),
+            Map.entry("transactions", Comparator.comparingLong((PoolView p) -> p.totals().transactions())),
+            Map.entry("errors", Comparator.comparingLong((PoolView p) -> p.totals().errors())),
+            Map.entry("lastUsedAt", Comparator.comparing(PoolView::lastUsedAt, Comparator.nullsFirst(Comparator.naturalOrder()))));
 
     /** @return the order asked for; an unknown column is the urgent-first order, a missing direction the column's usual one */
     static PoolOrder of(String key, String dir) {

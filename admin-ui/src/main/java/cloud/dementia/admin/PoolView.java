@@ -7,6 +7,7 @@ import java.util.List;
 
 import cloud.dementia.db.pool.BudgetStats;
 import cloud.dementia.db.pool.PoolStats;
+import cloud.dementia.db.pool.PoolTotals;
 
 /**
  * One schema pool as the console and {@code /admin/api} show it: the registry's numbers, and in {@code level} and
@@ -25,6 +26,9 @@ import cloud.dementia.db.pool.PoolStats;
  * @param suspectedLeaks  checkouts held longer than the leak threshold now
  * @param createdAt       when the pool was opened
  * @param lastUsedAt      when work last started or ended on it
+ * @param totals          units of work, statements, errors and wait time since the pool was created (PgBouncer's
+ *                        {@code SHOW STATS}); {@code longestWaitMs} is its {@code maxwait}
+ * @param atMax           every connection it may hold in use: the next caller waits
  * @param saturated       every connection it may hold in use, or callers waiting
  * @param level           {@code ok}, {@code warn} or {@code crit}
  * @param badge           the status word: {@code saturated} (crit at its own max), {@code waiting} (crit below it),
@@ -32,8 +36,8 @@ import cloud.dementia.db.pool.PoolStats;
  * @param why             what the numbers mean, most important first
  */
 record PoolView(String schema, String state, int active, int waiting, int max, boolean ownSize, long longestWaitMs,
-                long acquireTimeouts, long recentTimeouts, int suspectedLeaks, Instant createdAt, Instant lastUsedAt,
-                boolean saturated, String level, String badge, List<String> why) {
+                long acquireTimeouts, long recentTimeouts, int suspectedLeaks, Instant createdAt, Instant lastUsedAt, PoolTotals totals,
+                boolean atMax, boolean saturated, String level, String badge, List<String> why) {
 
     /** Most urgent first, then by name: the order the pools table starts in. */
     static final Comparator<PoolView> URGENT_FIRST = Comparator.comparing((PoolView p) -> Level.valueOf(p.level().toUpperCase(java.util.Locale.ROOT)))
@@ -45,8 +49,8 @@ record PoolView(String schema, String state, int active, int waiting, int max, b
         List<String> why = new ArrayList<>();
         if (s.waiting() > 0) {
             level = Level.CRIT;
-            badge = s.active() >= s.max() ? "saturated" : "waiting";
-            if (s.active() >= s.max()) {
+            badge = s.atMax() ? "saturated" : "waiting";
+            if (s.atMax()) {
                 why.add("saturated: all " + s.max() + " connections it may hold are in use and " + callers(s.waiting()) + " waiting; "
                         + "raise max or find what holds them");
             } else if (budget.free() == 0) {
@@ -55,7 +59,7 @@ record PoolView(String schema, String state, int active, int waiting, int max, b
             } else {
                 why.add(callers(s.waiting()) + " waiting (" + s.active() + " of max " + s.max() + " in use)");
             }
-        } else if (s.max() > 0 && s.active() >= s.max()) {
+        } else if (s.atMax()) {
             level = Level.WARN;
             why.add("at max: all " + s.max() + " connections it may hold are in use; the next caller waits");
         }
@@ -78,7 +82,7 @@ record PoolView(String schema, String state, int active, int waiting, int max, b
             why.add(s.active() == 0 ? "idle" : s.active() + " of " + s.max() + " in use");
         }
         return new PoolView(s.schema(), s.state().name(), s.active(), s.waiting(), s.max(), s.ownSize(), s.longestWaitMs(),
-                s.acquireTimeouts(), recentTimeouts, s.suspectedLeaks(), s.createdAt(), s.lastUsedAt(), s.saturated(), level.css(),
+                s.acquireTimeouts(), recentTimeouts, s.suspectedLeaks(), s.createdAt(), s.lastUsedAt(), s.totals(), s.atMax(), s.saturated(), level.css(),
                 badge == null ? level.css() : badge, List.copyOf(why));
     }
 

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import cloud.dementia.db.pool.PhysicalStats;
 import cloud.dementia.db.pool.PoolState;
 import cloud.dementia.db.pool.PoolStats;
+import cloud.dementia.db.pool.PoolTotals;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -26,7 +27,7 @@ class PoolHistoryTest {
     }
 
     static PoolStats pool(String schema, int active, int waiting, long timeouts) {
-        return new PoolStats(schema, PoolState.OPEN, active, waiting, 5, false, 0, timeouts, 0, Instant.EPOCH, Instant.EPOCH);
+        return new PoolStats(schema, PoolState.OPEN, active, waiting, 5, false, 0, timeouts, 0, Instant.EPOCH, Instant.EPOCH, PoolTotals.NONE);
     }
 
     @Test

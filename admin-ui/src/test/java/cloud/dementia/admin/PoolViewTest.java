@@ -9,6 +9,7 @@ import cloud.dementia.db.pool.BudgetStats;
 import cloud.dementia.db.pool.PhysicalStats;
 import cloud.dementia.db.pool.PoolState;
 import cloud.dementia.db.pool.PoolStats;
+import cloud.dementia.db.pool.PoolTotals;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
@@ -17,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class PoolViewTest {
 
     static PoolStats stats(String schema, PoolState state, int active, int max, int waiting, int leaks) {
-        return new PoolStats(schema, state, active, waiting, max, false, 0, 0, leaks, Instant.now(), Instant.now());
+        return new PoolStats(schema, state, active, waiting, max, false, 0, 0, leaks, Instant.now(), Instant.now(), PoolTotals.NONE);
     }
 
     /** the physical pool with the budget of 20: {@code total} backends open, {@code active} of them in use */

@@ -19,6 +19,7 @@ import cloud.dementia.db.pool.BudgetStats;
 import cloud.dementia.db.pool.PhysicalStats;
 import cloud.dementia.db.pool.PoolState;
 import cloud.dementia.db.pool.PoolStats;
+import cloud.dementia.db.pool.PoolTotals;
 import cloud.dementia.db.store.ServerBackend;
 
 import static org.hamcrest.MatcherAssert.assertThat;
@@ -37,10 +38,11 @@ class TemplatesTest {
     static final Templates TEMPLATES = new Templates();
     static final Instant HOUR_AGO = Instant.now().minus(Duration.ofHours(1));
     static final BudgetStats BUDGET = new BudgetStats(12, 9, 7, 2);
+    static final PoolTotals TOTALS = new PoolTotals(12_345, 40_000, 2, 8_300);
     static final PhysicalStats PHYSICAL = new PhysicalStats("physical", 7, 2, 9, 12, 1, 0, 0, 9);
 
     static PoolView pool(String schema, PoolState state, int active, int waiting, int max, boolean own) {
-        return PoolView.of(new PoolStats(schema, state, active, waiting, max, own, waiting > 0 ? 1200 : 0, 3, 0, HOUR_AGO, HOUR_AGO), BUDGET, 0);
+        return PoolView.of(new PoolStats(schema, state, active, waiting, max, own, waiting > 0 ? 1200 : 0, 3, 0, HOUR_AGO, HOUR_AGO, TOTALS), BUDGET, 0);
     }
 
     static final List<PoolView> POOLS = List.of(pool("proj_orders", PoolState.OPEN, 3, 2, 3, true),
@@ -136,6 +138,19 @@ class TemplatesTest {
         assertTrue(billing.find());
         assertThat(billing.group(), not(containsString("class=\"own\"")));
         assertThat(html, containsString("class=\"seg seg-idle\""));
+        assertThat(orders.group(), containsString("<span class=\"n-transactions\">12,345</span>"));
+        assertThat(orders.group(), containsString("40,000 stmts"));
+        assertThat(orders.group(), containsString("<td class=\"num n-errors\">2</td>"));
+    }
+
+    @Test
+    void theSchemaPoolPageShowsWhatItsUnitsOfWorkDidAsPgBouncersShowStats() {
+        String text = TEMPLATES.render("pool", model("pool")).replaceAll("<[^>]+>", " ").replaceAll("\\s+", " ");
+        assertThat(text, containsString("Units of work 12,345 transactions run since the pool was created"));
+        assertThat(text, containsString("Statements 40,000 3.2 per unit"));
+        assertThat(text, containsString("Errors 2 units that ended with an error"));
+        assertThat(text, containsString("Time waited 8 s for a connection, every caller together, those that timed out included"));
+        assertThat(text, containsString("callers in line; the first for 1 s"));
     }
 
     @Test

@@ -19,6 +19,8 @@ final class LogicalPool {
     final String qualifier;
     final long createdMillis = System.currentTimeMillis();
     final AtomicLong acquireTimeouts = new AtomicLong();
+    /** Units of work, statements, errors and wait time since the pool was created. */
+    final WorkCounters work = new WorkCounters();
     /** When work last started or ended on it ({@link System#nanoTime()}); no clock read beyond that on the hot path. */
     volatile long lastUsedNanos = System.nanoTime();
 

@@ -13,8 +13,8 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
- * The registry's own meters: per schema pool the incident write-up's {@code db_pool_connections_*} and the leak and
- * wait numbers, tagged {@code schema=<schema>}; the budget; idle cleanup. The physical pool's standard
+ * The registry's own meters: per schema pool the incident write-up's {@code db_pool_connections_*}, the leak and
+ * wait numbers and PgBouncer's {@code SHOW STATS} counters, tagged {@code schema=<schema>}; the budget; idle cleanup. The physical pool's standard
  * {@code hikaricp_*} meters (tagged {@code pool=physical}) come from HikariCP's own Micrometer tracker.
  * <p>
  * Gauges read the registry's current pool for the schema, so a pool forgotten and created again keeps one set of
@@ -66,9 +66,16 @@ final class PoolMeters {
             m.add(gauge(s, "db.pool.connections.max", "Most connections the schema may hold at once", PoolStats::max));
             m.add(gauge(s, "db.pool.connections.waiting", "Callers waiting for a connection for the schema now", PoolStats::waiting));
             m.add(gauge(s, "db.pool.leaks.suspected", "Checkouts held longer than DB_LEAK_THRESHOLD_MS now", PoolStats::suspectedLeaks));
-            m.add(FunctionCounter.builder("db.pool.acquire.timeouts", pools,
-                            p -> p.currentStats(s).map(PoolStats::acquireTimeouts).orElse(0L))
-                    .description("Callers that got no connection within DB_POOL_ACQUIRE_TIMEOUT_MS").tag("schema", s).register(registry));
+            m.add(gauge(s, "db.pool.wait.oldest.seconds", "How long the caller first in line has waited (PgBouncer's maxwait)",
+                    p -> p.longestWaitMs() / 1000.0));
+            m.add(counter(s, "db.pool.acquire.timeouts", "Callers that got no connection within DB_POOL_ACQUIRE_TIMEOUT_MS",
+                    PoolStats::acquireTimeouts));
+            m.add(counter(s, "db.pool.transactions", "Units of work that ran on a connection, however they ended",
+                    p -> p.totals().transactions()));
+            m.add(counter(s, "db.pool.statements", "Statements the units of work sent", p -> p.totals().statements()));
+            m.add(counter(s, "db.pool.errors", "Units of work that ended with an error (rolled back)", p -> p.totals().errors()));
+            m.add(counter(s, "db.pool.wait.seconds", "Time callers spent waiting for a connection, timeouts included",
+                    p -> p.totals().waitMs() / 1000.0));
             return m;
         });
     }
@@ -79,6 +86,11 @@ final class PoolMeters {
         if (m != null) {
             m.forEach(registry::remove);
         }
+    }
+
+    private Meter counter(String schema, String name, String help, ToDoubleFunction<PoolStats> f) {
+        return FunctionCounter.builder(name, pools, p -> p.currentStats(schema).map(f::applyAsDouble).orElse(0.0))
+                .description(help).tag("schema", schema).register(registry);
     }
 
     private Meter gauge(String schema, String name, String help, ToDoubleFunction<PoolStats> f) {

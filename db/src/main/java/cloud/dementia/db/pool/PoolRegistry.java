@@ -161,9 +161,11 @@ public final class PoolRegistry implements AutoCloseable {
         long deadline = start + settings.acquireTimeout().toNanos();
         // a connection found dead by a unit's first statement is replaced; each one found dead is closed, so this ends
         int replacements = settings.budget() + 1;
+        long asked = start;
         while (true) {
             LogicalPool pool = admit(schema, start, deadline, false);
             Connection connection = borrow(pool, start, deadline);
+            pool.work.waited(System.nanoTime() - asked);
             Backend backend = backendOf(connection);
             LeakWatch.Checkout checkout = leaks.start(schema, backend);
             UnitConnection unit = new UnitConnection(connection, schema, timeoutPerStatement ? settings.statementTimeout().toMillis() : 0,
@@ -171,6 +173,8 @@ public final class PoolRegistry implements AutoCloseable {
             UnitConnection outer = current.get();
             current.set(unit);
             boolean evict = false;
+            boolean failed = true;
+            boolean again = false; // the unit runs again on another connection: it has not ended
             try {
                 begin(connection, kind);
                 T result = work.run(new Tx(pool, db));
@@ -181,6 +185,7 @@ public final class PoolRegistry implements AutoCloseable {
                     connection.rollback();
                 }
                 lastAnswerNanos = System.nanoTime();
+                failed = false;
                 return result;
             } catch (SQLException | DbClientException e) {
                 SQLException failure = e instanceof SQLException s ? s : Tx.sqlException((DbClientException) e);
@@ -193,6 +198,8 @@ public final class PoolRegistry implements AutoCloseable {
                 // run the unit again on another connection
                 if (gone && replacements-- > 0 && unit.statements() <= 1 && (kind != Kind.STATEMENT || terminatedBefore(failure))) {
                     LOG.fine(() -> "replacing a dead connection: schema=" + schema + " sqlstate=" + failure.getSQLState());
+                    again = true;
+                    asked = System.nanoTime();
                     continue;
                 }
                 throw new DataAccessException(schema, failure);
@@ -201,6 +208,10 @@ public final class PoolRegistry implements AutoCloseable {
                 throw e;
             } finally {
                 unit.end();
+                pool.work.sent(unit.statements());
+                if (!again) {
+                    pool.work.ended(failed);
+                }
                 if (outer == null) {
                     current.remove();
                 } else {
@@ -290,7 +301,9 @@ public final class PoolRegistry implements AutoCloseable {
 
     private PoolTimeoutException timeout(LogicalPool pool, long start, String why, Throwable cause) {
         pool.acquireTimeouts.incrementAndGet();
-        long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        long waitedNanos = System.nanoTime() - start;
+        pool.work.waited(waitedNanos);
+        long waited = TimeUnit.NANOSECONDS.toMillis(waitedNanos);
         PoolTimeoutException timeout = new PoolTimeoutException(statsOf(pool), budget(), waited, why, cause);
         LOG.warning(timeout::getMessage);
         return timeout;
@@ -417,6 +430,7 @@ public final class PoolRegistry implements AutoCloseable {
             try {
                 pool = admit(schema, start, start + settings.acquireTimeout().toNanos(), true);
                 connection = borrow(pool, start, start + settings.acquireTimeout().toNanos());
+                pool.work.waited(System.nanoTime() - start);
             } catch (PoolException e) {
                 throw new SQLTransientConnectionException(e.getMessage(), e);
             }
@@ -676,7 +690,8 @@ public final class PoolRegistry implements AutoCloseable {
     private PoolStats statsOf(LogicalPool pool) {
         Admission.PoolNumbers n = admission.numbers(pool);
         return new PoolStats(pool.schema, n.state(), n.inUse(), n.waiting(), n.max(), n.ownSize(), n.longestWaitMillis(),
-                pool.acquireTimeouts.get(), leaks.suspected(pool.schema), Instant.ofEpochMilli(pool.createdMillis), pool.lastUsedAt());
+                pool.acquireTimeouts.get(), leaks.suspected(pool.schema), Instant.ofEpochMilli(pool.createdMillis), pool.lastUsedAt(),
+                pool.work.totals());
     }
 
     private LogicalPool existing(String schema) {

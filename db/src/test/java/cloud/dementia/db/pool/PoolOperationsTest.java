@@ -317,11 +317,15 @@ class PoolOperationsTest {
             f.schemas("acme");
             openConnections(f.registry, "acme", 3);
             assertEquals(3, TestDatabaseSql.terminate(f.db));
+            long before = f.registry.currentStats("acme").orElseThrow().totals().transactions();
             for (int i = 0; i < 5; i++) {
                 assertEquals("acme", one(f.registry, "acme"));
                 long updated = f.registry.inTransaction("acme", tx -> tx.update("UPDATE {s}.t SET v = v WHERE v = 'acme'"));
                 assertEquals(1L, updated);
             }
+            PoolTotals totals = f.registry.currentStats("acme").orElseThrow().totals();
+            assertEquals(10, totals.transactions() - before, "a unit run again on another connection counts once");
+            assertEquals(0, totals.errors(), "and ended without an error");
             assertEquals(3, openConnections(f.registry, "acme", 3).size());
         }
     }

@@ -151,6 +151,57 @@ class AdminApiTest {
         assertThat(refused(400, "GET", "/history?since=yesterday", null).get("error").asText(), containsString("since must be epoch milliseconds"));
     }
 
+    /** Runs a unit of work of {@code statements} statements on the schema. */
+    static void unit(String schema, int statements) {
+        s.registry().inTransaction(schema, tx -> {
+            for (int i = 0; i < statements; i++) {
+                tx.queryOne("SELECT 1", r -> r.integer(1));
+            }
+            return null;
+        });
+    }
+
+    @Test
+    void poolsAndMetricsGiveEachPoolsMaxwaitUnitsStatementsErrorsAndWaitTimeAsPgBouncerDoes() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            unit("stats", 2);
+        }
+        assertThrows(IllegalStateException.class, () -> s.registry().inTransaction("stats", tx -> {
+            tx.queryOne("SELECT 1", r -> r.integer(1));
+            throw new IllegalStateException("the caller's own bug");
+        }));
+        JsonNode p = poolIn(s.apiJson("GET", "/pools", null).get("pools"), "stats");
+        JsonNode totals = p.get("totals");
+        assertEquals(4, totals.get("transactions").asLong(), p.toString());
+        assertEquals(7, totals.get("statements").asLong());
+        assertEquals(1, totals.get("errors").asLong());
+        assertThat(totals.get("waitMs").asLong(), greaterThanOrEqualTo(0L));
+        assertEquals(0, p.get("longestWaitMs").asLong(), "nobody waits: PgBouncer's maxwait is 0");
+        assertEquals(totals, s.apiJson("GET", "/pools/stats", null).get("pool").get("totals"));
+
+        assertEquals(4.0, s.metric("db_pool_transactions_total{schema=\"stats\"}"));
+        assertEquals(7.0, s.metric("db_pool_statements_total{schema=\"stats\"}"));
+        assertEquals(1.0, s.metric("db_pool_errors_total{schema=\"stats\"}"));
+        assertEquals(totals.get("waitMs").asLong() / 1000.0, s.metric("db_pool_wait_seconds_total{schema=\"stats\"}"), 0.0005);
+        assertEquals(0.0, s.metric("db_pool_wait_oldest_seconds{schema=\"stats\"}"));
+
+        s.registry().resize("stats", 1);
+        java.util.concurrent.atomic.AtomicReference<String> done = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread waiter;
+        try (ConsoleServer.Held held = s.hold("stats")) {
+            waiter = useLater("stats", done);
+            eventually("a caller waits", () -> s.registry().currentStats("stats").orElseThrow().waiting() == 1);
+            Thread.sleep(300);
+            assertThat(poolIn(s.apiJson("GET", "/pools", null).get("pools"), "stats").get("longestWaitMs").asLong(), greaterThanOrEqualTo(300L));
+            assertThat(s.metric("db_pool_wait_oldest_seconds{schema=\"stats\"}"), greaterThanOrEqualTo(0.3));
+        }
+        waiter.join(10_000);
+        assertEquals("ran", done.get());
+        JsonNode after = poolIn(s.apiJson("GET", "/pools", null).get("pools"), "stats").get("totals");
+        assertThat("the caller that waited adds its wait", after.get("waitMs").asLong() - totals.get("waitMs").asLong(), greaterThanOrEqualTo(300L));
+        s.registry().resize("stats", 5);
+    }
+
     @Test
     void resizeAppliesAtOnceIsRememberedUntilSetBackToTheDefaultAndIsAudited() {
         s.use("sized");

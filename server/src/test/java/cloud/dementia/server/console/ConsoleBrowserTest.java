@@ -215,6 +215,62 @@ class ConsoleBrowserTest implements ScreenshotOnFailure.HasBrowser {
         waitUpTo(5).until(d -> rowOrder().equals(rowOrder().stream().sorted(java.util.Comparator.reverseOrder()).toList()));
     }
 
+    /** Runs {@code n} units of work of two statements each on the schema, as the database sees them. */
+    void work(String schema, int n) {
+        for (int i = 0; i < n; i++) {
+            s.registry().inTransaction(schema, tx -> {
+                tx.queryOne("SELECT 1", r -> r.integer(1));
+                return tx.queryOne("SELECT 2", r -> r.integer(1));
+            });
+        }
+    }
+
+    /**
+     * The pages are rendered once, on the server: the script swaps in the parts that change, rendered from the same
+     * template, and a form inside a swapped part still posts with its CSRF token. What the operator is doing stays:
+     * the resize form is not in a swapped part, and an open confirmation is not swapped.
+     */
+    @Test
+    void numbersThatChangeInTheDatabaseAreSwappedInAndTheSwappedFormsStillWork() {
+        s.use("swapped");
+        driver.get(s.url("/admin/pools/swapped"));
+        script("window.sameDocument = 'still here'; document.getElementById('actions').rendered = 'with the page';");
+        assertEquals("1", text("n-transactions"));
+        assertEquals("1", text("n-statements"));
+        WebElement max = driver.findElement(By.id("resize-max"));
+        max.clear();
+        max.sendKeys("7");
+
+        work("swapped", 3);
+        waitUpTo(8).until(d -> "4".equals(shown("#n-transactions")));
+        assertEquals("7", text("n-statements"), "1 + 3 units of 2 statements");
+        assertEquals("1.8 per unit", shown("#n-statements + .help"));
+        assertEquals("still here", script("return window.sameDocument;"), "swapped in without a reload");
+        assertEquals(null, script("return document.getElementById('actions').rendered || null;"), "the actions part was swapped");
+        assertEquals("7", driver.findElement(By.id("resize-max")).getAttribute("value"), "a value being typed is not swapped away");
+        assertEquals("resize-max", script("return document.activeElement.id;"), "nor the focus");
+
+        String said = confirm("suspend");
+        assertThat(said, containsString("New work for it fails at once"));
+        assertThat(notice(), startsWith("suspended `swapped`"));
+        assertEquals(PoolState.SUSPENDED, s.registry().currentStats("swapped").orElseThrow().state(),
+                "the form of a swapped part posted with its CSRF token");
+        driver.findElement(By.id("resume-button")).click();
+        assertThat(notice(), startsWith("resumed `swapped`"));
+
+        driver.get(s.url("/admin?sort=transactions&dir=desc"));
+        script("window.sameDocument = 'still here';");
+        assertEquals("4", shown(row("swapped") + " .n-transactions"));
+        assertEquals("7 stmts", shown(row("swapped") + " td.units .stmts"));
+        assertThrows(IllegalStateException.class, () -> s.registry().inTransaction("swapped", tx -> {
+            tx.queryOne("SELECT 1", r -> r.integer(1));
+            throw new IllegalStateException("the caller's own bug");
+        }));
+        waitUpTo(8).until(d -> "1".equals(shown(row("swapped") + " .n-errors")));
+        assertEquals("5", shown(row("swapped") + " .n-transactions"));
+        assertEquals("still here", script("return window.sameDocument;"), "updated without a reload");
+    }
+
     @Test
     void aResizeIsTheSchemasOwnSizeWhichARetireKeepsAndTheDefaultForgets() {
         s.use("growing");

@@ -195,12 +195,27 @@ final class ConsoleServer implements AutoCloseable {
         return Json.parse(r.body());
     }
 
-    /** @return the value of the Prometheus sample, or {@code null} when it is not exposed */
+    /**
+     * @param sample a meter's name with the labels to look for, {@code db_pool_connections_max{schema="acme"}}: a line
+     *               with more labels (the registry's common tags) matches too
+     * @return the value of the Prometheus sample, or {@code null} when it is not exposed
+     */
     Double metric(String sample) {
+        int brace = sample.indexOf('{');
+        String name = brace < 0 ? sample : sample.substring(0, brace);
+        List<String> labels = brace < 0 ? List.of() : List.of(sample.substring(brace + 1, sample.length() - 1).split(","));
         HttpResponse<String> r = get("/metrics", Map.of("Authorization", "Bearer " + API_KEY));
         for (String line : r.body().split("\n")) {
-            if (line.startsWith(sample + " ")) {
-                return Double.parseDouble(line.substring(sample.length() + 1).trim());
+            int space = line.lastIndexOf(' ');
+            if (line.startsWith("#") || space < 0) {
+                continue;
+            }
+            String series = line.substring(0, space);
+            int open = series.indexOf('{');
+            String lineName = open < 0 ? series : series.substring(0, open);
+            List<String> lineLabels = open < 0 ? List.of() : List.of(series.substring(open + 1, series.length() - 1).split(","));
+            if (lineName.equals(name) && lineLabels.containsAll(labels)) {
+                return Double.parseDouble(line.substring(space + 1).trim());
             }
         }
         return null;
