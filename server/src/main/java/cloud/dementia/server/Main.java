@@ -64,16 +64,8 @@ public final class Main {
                 return;
             }
         }
-        java.util.Map<String, String> env = new java.util.HashMap<>(System.getenv());
-        env.put("PORT", "0");
-        DementiaServer server;
-        try {
-            server = DementiaServer.start(Settings.load(env));
-        } catch (ConfigException e) {
-            fail(2, e.getMessage());
-            return;
-        } catch (StartupException e) {
-            fail(e.exitCode(), e.getMessage());
+        DementiaServer server = startForCommand(new Settings[1]);
+        if (server == null) {
             return;
         }
         try {
@@ -103,20 +95,12 @@ public final class Main {
             fail(2, "reset-credentials takes no arguments (it resets the stored API key and console password), got `" + args[1] + "`");
             return;
         }
-        java.util.Map<String, String> env = new java.util.HashMap<>(System.getenv());
-        env.put("PORT", "0");
-        Settings settings;
-        DementiaServer server;
-        try {
-            settings = Settings.load(env);
-            server = DementiaServer.start(settings);
-        } catch (ConfigException e) {
-            fail(2, e.getMessage());
-            return;
-        } catch (StartupException e) {
-            fail(e.exitCode(), e.getMessage());
+        Settings[] configured = new Settings[1];
+        DementiaServer server = startForCommand(configured);
+        if (server == null) {
             return;
         }
+        Settings settings = configured[0];
         cloud.dementia.db.store.CredentialStore store = new cloud.dementia.db.store.CredentialStore(server.registry());
         String key = cloud.dementia.server.auth.Secrets.newApiKey();
         String password = cloud.dementia.server.auth.Secrets.newPassword();
@@ -136,6 +120,22 @@ public final class Main {
         System.out.print(out);
         System.out.flush();
         System.exit(0);
+    }
+
+    /** The server a command works through: the configured database, no port of its own; exits 2 or 3 when it cannot start. */
+    private static DementiaServer startForCommand(Settings[] settingsOut) {
+        java.util.Map<String, String> env = new java.util.HashMap<>(System.getenv());
+        env.put("PORT", "0");
+        try {
+            Settings settings = Settings.load(env);
+            settingsOut[0] = settings;
+            return DementiaServer.start(settings);
+        } catch (ConfigException e) {
+            fail(2, e.getMessage());
+        } catch (StartupException e) {
+            fail(e.exitCode(), e.getMessage());
+        }
+        return null;
     }
 
     private static void stopAndExit(DementiaServer server) {

@@ -91,11 +91,7 @@ class ProcessLifecycleTest {
     @Test
     void gracefulShutdownLeavesNoBackendBehind() throws Exception {
         try (TestDatabase.Fresh db = TestDatabase.get().freshDatabase()) {
-            Map<String, String> env = new HashMap<>();
-            env.put("PORT", "0");
-            env.put("DATABASE_URL", db.jdbcUrl());
-            env.put("DB_APPLICATION_NAME", db.target().applicationName());
-            env.put("DEMENTIA_API_KEY", "shutdown-test-key-0123");
+            Map<String, String> env = ServerProcess.envFor(db, Map.of("DEMENTIA_API_KEY", "shutdown-test-key-0123"));
             try (ServerProcess p = ServerProcess.start(env)) {
                 p.awaitReady(START);
                 for (int i = 0; i < 5; i++) {
@@ -120,11 +116,7 @@ class ProcessLifecycleTest {
     @Test
     void sigtermUnderLoadFinishesOrRefusesCleanlyAndExitsZero() throws Exception {
         try (TestDatabase.Fresh db = TestDatabase.get().freshDatabase()) {
-            Map<String, String> env = new HashMap<>();
-            env.put("PORT", "0");
-            env.put("DATABASE_URL", db.jdbcUrl());
-            env.put("DB_APPLICATION_NAME", db.target().applicationName());
-            env.put("DEMENTIA_API_KEY", TestServer.KEY);
+            Map<String, String> env = ServerProcess.envFor(db, Map.of("DEMENTIA_API_KEY", TestServer.KEY));
             java.util.List<cloud.dementia.server.faults.Load.Call> calls;
             java.util.Set<String> acknowledged;
             try (ServerProcess p = ServerProcess.start(env)) {

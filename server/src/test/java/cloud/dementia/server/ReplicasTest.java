@@ -8,7 +8,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -44,15 +43,8 @@ class ReplicasTest {
     @Test
     void anyReplicaServesAnyRequest() throws Exception {
         try (TestDatabase.Fresh db = TestDatabase.get().freshDatabase()) {
-            Map<String, String> env = new HashMap<>();
-            env.put("PORT", "0");
-            env.put("DATABASE_URL", db.jdbcUrl());
-            env.put("DB_APPLICATION_NAME", db.target().applicationName());
-            env.put("DEMENTIA_API_KEY", TestServer.KEY);
-            env.put("DEMENTIA_ADMIN_PASSWORD", PASSWORD);
-            env.put("DB_POOL_BUDGET", Integer.toString(BUDGET));
-            env.put("DB_POOL_MAX_PER_SCHEMA", "2");
-            env.put("DEMENTIA_EMBEDDINGS", "off");
+            Map<String, String> env = ServerProcess.envFor(db, Map.of("DEMENTIA_API_KEY", TestServer.KEY, "DEMENTIA_ADMIN_PASSWORD", PASSWORD,
+                    "DB_POOL_BUDGET", Integer.toString(BUDGET), "DB_POOL_MAX_PER_SCHEMA", "2", "DEMENTIA_EMBEDDINGS", "off"));
             AtomicBoolean sampling = new AtomicBoolean(true);
             AtomicInteger most = new AtomicInteger();
             try (ServerProcess a = ServerProcess.start(env); ServerProcess b = ServerProcess.start(env)) {

@@ -1,7 +1,6 @@
 package cloud.dementia.server;
 
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 
@@ -23,11 +22,7 @@ class ResetCredentialsCommandTest {
     @Test
     void aLostKeyIsReplacedByResetCredentialsAndTheOldOneStopsWorking() throws Exception {
         try (TestDatabase.Fresh db = TestDatabase.get().freshDatabase()) {
-            Map<String, String> env = new HashMap<>();
-            env.put("PORT", "0");
-            env.put("DATABASE_URL", db.jdbcUrl());
-            env.put("DB_APPLICATION_NAME", db.target().applicationName());
-            env.put("DEMENTIA_EMBEDDINGS", "off");
+            Map<String, String> env = ServerProcess.envFor(db, Map.of("DEMENTIA_EMBEDDINGS", "off"));
             String lost;
             try (ServerProcess first = ServerProcess.start(env)) {
                 first.awaitReady(START);

@@ -34,6 +34,19 @@ final class ServerProcess implements AutoCloseable {
         this.stderr = stderr;
     }
 
+    /**
+     * The environment of a server on a test's own database: any free port, the database's URL, its application name (so
+     * the test counts the server's backends), plus {@code extra}.
+     */
+    static Map<String, String> envFor(cloud.dementia.db.testing.TestDatabase.Fresh db, Map<String, String> extra) {
+        Map<String, String> env = new java.util.HashMap<>();
+        env.put("PORT", "0");
+        env.put("DATABASE_URL", db.jdbcUrl());
+        env.put("DB_APPLICATION_NAME", db.target().applicationName());
+        env.putAll(extra);
+        return env;
+    }
+
     static ServerProcess start(Map<String, String> env) throws IOException {
         return start(env, new String[0]);
     }
