@@ -34,7 +34,7 @@ class SettingsTest {
         Settings s = Settings.load(Map.of());
         assertEquals(8080, s.port());
         assertEquals(Optional.empty(), s.databaseUrl());
-        assertEquals(Path.of("./.dementia"), s.dataDir());
+        assertEquals(Path.of("./.dementia").toAbsolutePath().normalize(), s.dataDir(), "the contract default, made absolute at start");
         assertTrue(s.apiKeys().isEmpty());
         assertEquals("admin", s.adminUser());
         assertEquals(Optional.empty(), s.adminPassword());

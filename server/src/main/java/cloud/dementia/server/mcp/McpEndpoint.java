@@ -1,5 +1,6 @@
 package cloud.dementia.server.mcp;
 
+import java.util.List;
 import java.util.Optional;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -28,12 +29,13 @@ import cloud.dementia.server.tools.ToolInvoker;
 
 /**
  * MCP at {@code /mcp}: Streamable HTTP ({@code POST/GET/DELETE /mcp}) through Helidon's MCP extension, every tool of
- * the {@link ToolInvoker} registered as an MCP tool. Before the extension handles a request, the MCP session id it
- * belongs to (the {@code Mcp-Session-Id} header the extension assigned at {@code initialize}, or the {@code sessionId}
- * query parameter of the older SSE transport's {@code /mcp/message}) is put into the request context, where
- * {@link McpSpecTool} reads it, and a {@code POST} that is not a JSON-RPC request the extension can serve is answered
- * plainly ({@link McpRequestGate}). A filter does this around the extension's handling: it checks that the session is
- * the caller's key's, and that no other request with the same id is in progress in it.
+ * the {@link ToolInvoker} registered as an MCP tool. A filter runs around the extension: it checks the request
+ * ({@link McpRequestGate}) and its session (the {@code Mcp-Session-Id} header, or the {@code sessionId} query parameter
+ * of {@code /mcp/message}) against the control schema, puts the session id into the request context, where
+ * {@link McpSpecTool} reads it, and refuses a second request with an id already in progress in the session. Sessions
+ * are this endpoint's, not the extension's: it opens them ({@link McpInitialize}) and ends them, so any replica serves
+ * any session. It also answers {@code tools/call} ({@link McpToolCalls}) and {@code resources/*} ({@link McpResources});
+ * the extension, run stateless, answers the rest.
  */
 public final class McpEndpoint implements HttpFeature {
 
@@ -55,6 +57,7 @@ public final class McpEndpoint implements HttpFeature {
     private final SessionGuard sessions;
     private final McpResources resources;
     private final McpToolCalls toolCalls;
+    private final McpInitialize initialize;
     /** Requests in progress, by session and JSON-RPC id. */
     private final java.util.Set<String> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
@@ -73,17 +76,19 @@ public final class McpEndpoint implements HttpFeature {
         this.sessions = sessions;
         this.resources = resources;
         this.toolCalls = new McpToolCalls(tools);
+        List<cloud.dementia.server.tools.ToolSpec> specs = tools.tools();
+        List<io.helidon.extensions.mcp.server.McpPrompt> prompts = McpPrompts.create(tools);
+        this.initialize = new McpInitialize(version, !specs.isEmpty(), !prompts.isEmpty());
         McpServerConfig.Builder config = McpServerFeature.builder()
                 .path(PATH)
                 .name(SERVER_NAME)
                 .version(version)
                 .instructions(McpPrompts.INSTRUCTIONS)
-                // a session opened on another replica (or evicted from the extension's own cache) is still served: the
-                // extension then answers with a per-request session, and this endpoint's filter has already checked the id
-                // against the control schema, which every replica shares (SessionGuard)
+                // sessions are opened by this endpoint (McpInitialize) and kept in the control schema, which every replica
+                // shares (SessionGuard): the extension serves each request with a session that ends with it
                 .stateless(true);
-        tools.tools().forEach(spec -> config.addTool(new McpSpecTool(spec, tools)));
-        McpPrompts.create(tools).forEach(config::addPrompt);
+        specs.forEach(spec -> config.addTool(new McpSpecTool(spec, tools)));
+        prompts.forEach(config::addPrompt);
         this.mcp = config.build();
     }
 
@@ -93,13 +98,13 @@ public final class McpEndpoint implements HttpFeature {
     }
 
     /**
-     * Checks the request ({@link McpRequestGate}) and its session: a session id must be one this key opened (another
-     * key's: 403; unknown or forgotten: 404, so the client opens a new one, as Streamable HTTP says). A request without
-     * a session id that opens one ({@code initialize}) records the new id as this key's once the extension answered.
-     */
-    /**
      * What runs before the extension on {@code /mcp}: a filter, not a route, so it runs around the extension's handling
      * and knows when a request is done. Register it after the API key's filter, which finds the caller it checks.
+     * <p>
+     * It checks the request ({@link McpRequestGate}) and its session: a session id must be one this key opened (another
+     * key's: 403; unknown or forgotten: 404, so the client opens a new one, as Streamable HTTP says). It opens sessions
+     * itself ({@code initialize}: {@link McpInitialize}), ends them ({@code DELETE}), and answers {@code tools/call} and
+     * {@code resources/*}; the rest goes on to the extension.
      */
     public Filter filter() {
         return this::filter;
@@ -140,16 +145,25 @@ public final class McpEndpoint implements HttpFeature {
             Method method = req.prologue().method();
             if (method == Method.DELETE) {
                 // the client ends its session: forgotten in the control schema, so every replica answers 404 from now on
+                // (202, as the extension answered it)
                 sessions.ended(sessionId.get());
-                res.status(Status.OK_200).send();
+                res.status(Status.ACCEPTED_202).send();
                 return;
             }
+            // MCP-Protocol-Version is not checked: the MCP Java SDK 2.1.0 sends the version it asked for (2025-11-25), not
+            // the one it was answered (2025-06-18), and the extension, which served these sessions before, accepted it
             if (method == Method.GET) {
                 // no server-initiated stream on Streamable HTTP: the same answer on every replica
                 res.status(Status.METHOD_NOT_ALLOWED_405).header(HeaderNames.ALLOW, "POST, DELETE").send();
                 return;
             }
             String rpcMethod = body.path("method").asText("");
+            if ("initialize".equals(rpcMethod) && body.isObject() && body.hasNonNull("id")) {
+                // initialized again within its session: the same session, answered afresh
+                res.status(Status.OK_200).header(SESSION_ID_HEADER, sessionId.get()).header(io.helidon.http.HeaderValues.CONTENT_TYPE_JSON)
+                        .send(cloud.dementia.server.tools.Json.bytes(initialize.answer(body)));
+                return;
+            }
             if (McpResources.METHODS.contains(rpcMethod) && body.hasNonNull("id")) {
                 answerResources(res, body, rpcMethod, caller, sessionId);
                 return;
@@ -182,26 +196,27 @@ public final class McpEndpoint implements HttpFeature {
             chain.proceed();
             return;
         }
-        if (req.prologue().method() == Method.POST && !opensSession(body)) {
-            // the extension, being stateless for replicas, would serve it with a throwaway session: Streamable HTTP wants 400
-            McpRequestGate.refuse(res, Status.BAD_REQUEST_400, -32600,
-                    "the Mcp-Session-Id header is missing: send initialize first and then the id it returns with every request");
+        Method method = req.prologue().method();
+        if (method != Method.POST) {
+            // Streamable HTTP has no stream without a session, and this server opens none for the older HTTP+SSE transport
+            res.status(Status.METHOD_NOT_ALLOWED_405).header(HeaderNames.ALLOW, "POST").send();
             return;
         }
-        if ("initialize".equals(body.path("method").asText(""))) {
-            // announce only what works: the extension adds `elicitation` (a client's capability, not a server's) and
-            // `completions` (there is nothing to complete) to every initialize answer
-            res.streamFilter(AnnouncedCapabilities::new);
+        if (!body.isObject() || !"initialize".equals(body.path("method").asText("")) || !body.hasNonNull("id")) {
+            McpRequestGate.refuse(res, Status.BAD_REQUEST_400, -32600, body.isArray()
+                    ? "without an Mcp-Session-Id, send initialize alone (not in a batch) first"
+                    : "the Mcp-Session-Id header is missing: send initialize first and then the id it returns with every request");
+            return;
         }
-        // the extension is about to answer: a new session's id is in its response headers
-        res.beforeSend(() -> res.headers().first(SESSION_ID_HEADER).ifPresent(id -> {
-            try {
-                sessions.opened(id, caller);
-            } catch (PoolException e) {
-                LOG.warning("session " + id + " could not be recorded as its key's: " + e.getMessage());
-            }
-        }));
-        chain.proceed();
+        String id = McpInitialize.newSessionId();
+        try {
+            sessions.opened(id, caller);
+        } catch (PoolException e) {
+            McpRequestGate.refuse(res, Status.SERVICE_UNAVAILABLE_503, -32603, "the session could not be opened: " + e.getMessage() + "; retry");
+            return;
+        }
+        res.status(Status.OK_200).header(SESSION_ID_HEADER, id).header(io.helidon.http.HeaderValues.CONTENT_TYPE_JSON)
+                .send(cloud.dementia.server.tools.Json.bytes(initialize.answer(body)));
     }
 
     /** Answers {@code resources/*} itself: the extension has no resources of its own (see {@link McpResources}). */
@@ -228,72 +243,11 @@ public final class McpEndpoint implements HttpFeature {
         return req.headers().acceptedTypes().isEmpty() || req.headers().isAccepted(io.helidon.common.media.type.MediaTypes.APPLICATION_JSON);
     }
 
-    /** @return whether a body without a session id may go on: {@code initialize}, alone or in a batch */
-    private static boolean opensSession(JsonNode body) {
-        if (body.isArray()) {
-            for (JsonNode message : body) {
-                if ("initialize".equals(message.path("method").asText(""))) {
-                    return true;
-                }
-            }
-            return false;
-        }
-        return "initialize".equals(body.path("method").asText(""));
-    }
-
     private static Optional<String> sessionIdOf(ServerRequest req) {
         Optional<String> header = req.headers().first(SESSION_ID_HEADER);
         if (header.isPresent()) {
             return header.filter(id -> !id.isBlank());
         }
         return req.query().first("sessionId").asOptional().filter(id -> !id.isBlank());
-    }
-
-    /** Rewrites an {@code initialize} answer as it is written: the capabilities this server does not have are taken out. */
-    private static final class AnnouncedCapabilities extends java.io.FilterOutputStream {
-
-        private final java.io.ByteArrayOutputStream buffer = new java.io.ByteArrayOutputStream();
-        private boolean closed;
-
-        AnnouncedCapabilities(java.io.OutputStream out) {
-            super(out);
-        }
-
-        @Override
-        public void write(int b) {
-            buffer.write(b);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) {
-            buffer.write(b, off, len);
-        }
-
-        @Override
-        public void flush() {
-            // held until the answer is whole
-        }
-
-        @Override
-        public void close() throws java.io.IOException {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            byte[] bytes = buffer.toByteArray();
-            try {
-                JsonNode answer = cloud.dementia.server.tools.Json.MAPPER.readTree(bytes);
-                JsonNode capabilities = answer == null ? null : answer.path("result").get("capabilities");
-                if (capabilities instanceof com.fasterxml.jackson.databind.node.ObjectNode c) {
-                    c.remove("elicitation");
-                    c.remove("completions");
-                    bytes = cloud.dementia.server.tools.Json.bytes(answer);
-                }
-            } catch (java.io.IOException | RuntimeException e) {
-                // not a JSON answer (an event stream): as it was
-            }
-            out.write(bytes);
-            out.close();
-        }
     }
 }

@@ -173,4 +173,41 @@ class McpTransportTest {
                 .header("Accept", "application/json, text/event-stream").header("Mcp-Session-Id", session)
                 .POST(HttpRequest.BodyPublishers.ofString(body)));
     }
+
+    /**
+     * #11: sessions are the endpoint's, not the MCP library's (so every replica serves them): initialize opens one and
+     * negotiates the version as the library did, GET has no stream, and DELETE ends the session.
+     */
+    @Test
+    void theEndpointOpensNegotiatesAndEndsSessions() throws Exception {
+        String older = TestServer.INITIALIZE.replace("2025-06-18", "2024-11-05");
+        HttpResponse<String> init = post(older);
+        assertEquals(200, init.statusCode(), init.body());
+        String session = init.headers().firstValue("Mcp-Session-Id").orElseThrow();
+        assertEquals(36, session.length(), "a UUID: " + session);
+        JsonNode result = Json.parse(init.body()).path("result");
+        assertEquals("2024-11-05", result.path("protocolVersion").asText(), "a version the server speaks is kept");
+        assertEquals(java.util.List.of("logging", "prompts", "tools", "resources"), iterable(result.path("capabilities").fieldNames()),
+                "what the server has, without elicitation (a client's) or completions (nothing to complete)");
+        assertEquals("dementia-cloud", result.path("serverInfo").path("name").asText());
+        assertEquals("2025-06-18", Json.parse(post(TestServer.INITIALIZE.replace("2025-06-18", "2099-01-01")).body())
+                .path("result").path("protocolVersion").asText(), "another version gets the newest");
+
+        HttpResponse<String> again = post(session, TestServer.INITIALIZE);
+        assertEquals(session, again.headers().firstValue("Mcp-Session-Id").orElseThrow(), "initialize within a session keeps it");
+        assertEquals(405, server.send(server.request("/mcp").GET()).statusCode(), "no stream without a session");
+        assertEquals(405, server.send(server.request("/mcp").header("Mcp-Session-Id", session).GET()).statusCode());
+        assertError(post("[" + TestServer.INITIALIZE + "]"), 400, -32600, "send initialize alone");
+        assertError(post("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"ping\"}"), 400, -32600, "the Mcp-Session-Id header is missing");
+
+        assertEquals(200, post(session, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"ping\"}").statusCode());
+        assertEquals(202, server.send(server.request("/mcp").header("Mcp-Session-Id", session).DELETE()).statusCode());
+        assertError(post(session, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\"}"), 404, -32600, "Session not found");
+    }
+
+    private static java.util.List<String> iterable(java.util.Iterator<String> names) {
+        java.util.List<String> list = new java.util.ArrayList<>();
+        names.forEachRemaining(list::add);
+        return list;
+    }
 }
