@@ -11,6 +11,7 @@ import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
+import cloud.dementia.db.pool.PoolException;
 import cloud.dementia.db.store.ConsoleSessionStore;
 
 /**
@@ -21,6 +22,7 @@ import cloud.dementia.db.store.ConsoleSessionStore;
 final class Session {
 
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(Session.class.getName());
     private static final int IV_BYTES = 12;
 
     private final ConsoleSessionStore.Row row;
@@ -56,13 +58,22 @@ final class Session {
         return row.lastSeen();
     }
 
+    /** Keeps a notice for the next page; lost if the control schema does not answer (a page must not fail for it). */
     void notice(Notice n) {
-        store.notice(key(), new ConsoleSessionStore.Notice(n.ok(), n.text()));
+        try {
+            store.notice(key(), new ConsoleSessionStore.Notice(n.ok(), n.text()));
+        } catch (PoolException e) {
+            LOG.warning("console notice not kept (the control schema did not answer): " + n.text());
+        }
     }
 
-    /** @return the pending notice, once */
+    /** @return the pending notice, once; none while the control schema does not answer */
     Notice takeNotice() {
-        return store.takeNotice(key()).map(n -> new Notice(n.ok(), n.text())).orElse(null);
+        try {
+            return store.takeNotice(key()).map(n -> new Notice(n.ok(), n.text())).orElse(null);
+        } catch (PoolException e) {
+            return null;
+        }
     }
 
     /** Keeps a key just created for the next page, which shows it once; stored sealed with a key only the cookie gives. */

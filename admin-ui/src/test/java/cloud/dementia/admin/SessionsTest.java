@@ -127,4 +127,36 @@ class SessionsTest {
         }
         assertTrue(sessions.size() <= Sessions.MAX);
     }
+
+    /**
+     * The console matters most when the database is in trouble: while the control schema does not answer, the sessions
+     * this replica knows stay valid (within their limits), a login still opens one here, and nothing throws.
+     */
+    @Test
+    void whileTheDatabaseIsAwayTheSessionsThisReplicaKnowsStayValid() {
+        try (TestDatabase.Fresh own = TestDatabase.get().freshDatabase()) {
+            RegistrySettings quick = RegistrySettings.defaults().withAcquireTimeout(Duration.ofMillis(500));
+            try (PoolRegistry registry = new PoolRegistry(own.target(), quick, new SimpleMeterRegistry())) {
+                ControlSchema.migrate(registry);
+                Sessions replica = new Sessions(new ConsoleSessionStore(registry), clock);
+                Sessions.Created known = replica.create("admin");
+                TestDatabase.get().execute("ALTER DATABASE " + own.name() + " ALLOW_CONNECTIONS false");
+                try {
+                    TestDatabase.get().execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + own.name() + "'");
+                    clock.advance(Duration.ofMinutes(30));
+                    Session s = replica.find(known.id()).orElseThrow(() -> new AssertionError("a known session outlives the outage"));
+                    assertEquals("admin", s.user());
+                    s.notice(Notice.done("resized"));
+                    assertNull(s.takeNotice(), "the notice is lost, the page is not");
+                    Sessions.Created during = replica.create("admin");
+                    assertTrue(replica.find(during.id()).isPresent(), "a login during the outage works on this replica");
+                    assertTrue(replica.find("never-opened-" + "x".repeat(30)).isEmpty());
+                    clock.advance(Duration.ofMinutes(61));
+                    assertTrue(replica.find(known.id()).isEmpty(), "the limits still hold");
+                } finally {
+                    TestDatabase.get().execute("ALTER DATABASE " + own.name() + " ALLOW_CONNECTIONS true");
+                }
+            }
+        }
+    }
 }
