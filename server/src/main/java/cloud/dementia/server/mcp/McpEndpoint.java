@@ -146,7 +146,12 @@ public final class McpEndpoint implements HttpFeature {
             if (method == Method.DELETE) {
                 // the client ends its session: forgotten in the control schema, so every replica answers 404 from now on
                 // (202, as the extension answered it)
-                sessions.ended(sessionId.get());
+                try {
+                    sessions.ended(sessionId.get());
+                } catch (PoolException e) {
+                    McpRequestGate.refuse(res, Status.SERVICE_UNAVAILABLE_503, -32603, "the session could not be ended: " + e.getMessage() + "; retry");
+                    return;
+                }
                 res.status(Status.ACCEPTED_202).send();
                 return;
             }

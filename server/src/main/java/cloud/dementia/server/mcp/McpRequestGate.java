@@ -145,6 +145,10 @@ final class McpRequestGate {
     }
 
     static void refuse(ServerResponse res, Status status, int code, String message) {
+        if (status == Status.SERVICE_UNAVAILABLE_503) {
+            // the database did not answer in time: nothing to fix, retry
+            res.header(io.helidon.http.HeaderNames.RETRY_AFTER, "1");
+        }
         res.status(status).header(HeaderValues.CONTENT_TYPE_JSON).send(Json.bytes(error(code, message)));
     }
 
