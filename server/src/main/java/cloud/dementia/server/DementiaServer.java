@@ -176,7 +176,7 @@ public final class DementiaServer {
         SessionGuard sessions = new SessionGuard(new Projects(registry), settings.sessionIdle());
         IdleCleanupJob job = new IdleCleanupJob(cleanup, registry.housekeeper(), sessions::forgetIdle);
 
-        List<HealthCheck> checks = List.of(new DatabaseHealthCheck(registry), HealthChecks.deadlockCheck());
+        List<HealthCheck> checks = List.of(new DatabaseHealthCheck(registry).exportTo(observability.registry()), HealthChecks.deadlockCheck());
         HealthObserver health = HealthObserver.builder().details(true).useSystemServices(false).healthChecks(checks).build();
         // OAuth (DEMENTIA_OAUTH_ISSUER): access tokens beside the API keys, on the routes a user's assistant calls
         Optional<AccessTokens> tokens = settings.oauth().map(AccessTokens::new);

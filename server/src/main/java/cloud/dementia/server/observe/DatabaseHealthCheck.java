@@ -33,6 +33,18 @@ public final class DatabaseHealthCheck implements HealthCheck {
         this.registry = registry;
     }
 
+    /**
+     * Exports readiness as {@code dementia_ready} (1 ready, 0 not), decided by this same check when Prometheus scrapes,
+     * so an alert sees what the load balancer's probe sees — including a database that is away while the process still
+     * answers {@code /metrics}.
+     */
+    public DatabaseHealthCheck exportTo(io.micrometer.core.instrument.MeterRegistry meters) {
+        io.micrometer.core.instrument.Gauge.builder("dementia.ready", this, check -> check.call().status() == HealthCheckResponse.Status.UP ? 1 : 0)
+                .description("readiness, as /observe/health/ready decides it (the database answers within 2 s, or is busy with work)")
+                .register(meters);
+        return this;
+    }
+
     @Override
     public HealthCheckType type() {
         return HealthCheckType.READINESS;
