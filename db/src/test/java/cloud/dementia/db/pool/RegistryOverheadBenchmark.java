@@ -60,6 +60,7 @@ import cloud.dementia.db.testing.TestDatabase;
  * {@code bench.measureSeconds} (10, per segment; each variant is measured in two segments), {@code bench.poolSize} (5),
  * {@code bench.rows} (1000), {@code bench.connection} ({@code direct}, or {@code pooled} to run as behind a pooler),
  * {@code bench.virtual} ({@code false}: platform threads; {@code true}: virtual threads, as the server runs its work),
+ * {@code bench.threadPerUnit} ({@code false}; {@code true}: each unit on a new virtual thread, as the server runs a request),
  * {@code bench.alternatives} ({@code false}; {@code true} adds the other ways of choosing schema and timeout, see
  * {@link #alternatives}).
  * The database comes from {@link TestDatabase} (set {@code TEST_DATABASE_URL} to use a given server).
@@ -76,6 +77,12 @@ public final class RegistryOverheadBenchmark {
     private static final String SCHEMA = "bench";
     /** Workers on virtual threads, as the server's request handlers are ({@code -Dbench.virtual=true}), or platform threads. */
     private static final boolean VIRTUAL = Boolean.parseBoolean(System.getProperty("bench.virtual", "false"));
+    /**
+     * Each unit on a virtual thread of its own, which the worker starts and waits for ({@code -Dbench.threadPerUnit=true}):
+     * as the server runs a request, one new virtual thread per request that ends with it, so no thread takes a connection
+     * again the moment it gave it back. The workers are then the clients, one request at a time each.
+     */
+    private static final boolean THREAD_PER_UNIT = Boolean.parseBoolean(System.getProperty("bench.threadPerUnit", "false"));
     /** The statement both variants run: the registry's template, and the same expanded as a unit of work does. */
     private static final String REGISTRY_SQL = "SELECT v FROM {s}.t WHERE id = ?";
     private static final String BARE_SQL = Tx.expand(REGISTRY_SQL, Tx.identifier(SCHEMA));
@@ -353,6 +360,21 @@ public final class RegistryOverheadBenchmark {
     }
 
     /** Runs {@code unit} on {@code threads} threads for {@code duration}; one histogram per thread, merged. */
+    /** Runs one unit on a new virtual thread and waits for it, as the server runs a request; its failure is the caller's. */
+    private static void runOnItsOwnThread(Unit unit, int id) throws Exception {
+        Exception[] failed = new Exception[1];
+        Thread.ofVirtual().name("bench-unit").start(() -> {
+            try {
+                unit.run(id);
+            } catch (Exception e) {
+                failed[0] = e;
+            }
+        }).join();
+        if (failed[0] != null) {
+            throw failed[0];
+        }
+    }
+
     private static Segment runSegment(Unit unit, int threads, Duration duration, int rows) throws InterruptedException {
         CountDownLatch go = new CountDownLatch(1);
         Histogram[] histograms = new Histogram[threads];
@@ -386,7 +408,12 @@ public final class RegistryOverheadBenchmark {
                         break;
                     }
                     try {
-                        unit.run(random.nextInt(1, rows + 1));
+                        int id = random.nextInt(1, rows + 1);
+                        if (THREAD_PER_UNIT) {
+                            runOnItsOwnThread(unit, id);
+                        } else {
+                            unit.run(id);
+                        }
                         long took = System.nanoTime() - t0;
                         h.recordValue(took);
                         sum += took;
@@ -449,7 +476,8 @@ public final class RegistryOverheadBenchmark {
                 : "as behind a pooler (`-Dbench.connection=pooled`): no server-side prepared statements on either side, the registry's "
                 + "driver times each statement").append('\n');
         out.append("- workers: ").append(VIRTUAL ? "virtual threads (`-Dbench.virtual=true`), as the server's request handlers"
-                : "platform threads").append('\n');
+                : "platform threads").append(THREAD_PER_UNIT ? "; each unit on a new virtual thread the worker waits for "
+                + "(`-Dbench.threadPerUnit=true`), as the server runs each request" : "").append('\n');
         out.append("- table: bench.t, ").append(rows).append(" rows, primary-key lookup of a random id, one statement in auto-commit\n");
         List<String> names = List.copyOf(results.values().iterator().next().keySet());
         List<String> mirrored = new ArrayList<>(names);
