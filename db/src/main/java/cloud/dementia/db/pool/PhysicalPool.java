@@ -92,6 +92,22 @@ final class PhysicalPool implements AutoCloseable {
     }
 
     /**
+     * The driver properties every physical connection opens with: the target's own, the read timeout and, on a direct
+     * connection, the statement timeout as the session default. One place, also for the overhead benchmark's bare pool.
+     */
+    static java.util.Properties driverProperties(ConnectionTarget target, long statementTimeoutMs, int socketTimeoutS) {
+        java.util.Properties properties = target.driverProperties();
+        if (socketTimeoutS > 0 && !properties.containsKey("socketTimeout") && !target.jdbcUrl().contains("socketTimeout=")) {
+            properties.setProperty("socketTimeout", String.valueOf(socketTimeoutS));
+        }
+        if (statementTimeoutMs > 0) {
+            // sent in the start-up packet: the server applies it to every statement of the session, at no cost per statement
+            properties.setProperty("options", "-c statement_timeout=" + statementTimeoutMs);
+        }
+        return properties;
+    }
+
+    /**
      * Takes a connection. The caller has been admitted, so one is idle or being opened; the wait is for that.
      *
      * @throws SQLException when none came within {@code timeoutMs} (the database may be down)
@@ -226,14 +242,7 @@ final class PhysicalPool implements AutoCloseable {
                ScheduledExecutorService timer) {
             this.target = target;
             this.timer = timer;
-            this.properties = target.driverProperties();
-            if (socketTimeoutS > 0 && !properties.containsKey("socketTimeout") && !target.jdbcUrl().contains("socketTimeout=")) {
-                properties.setProperty("socketTimeout", String.valueOf(socketTimeoutS));
-            }
-            if (statementTimeoutMs > 0) {
-                // sent in the start-up packet: the server applies it to every statement of the session, at no cost per statement
-                properties.setProperty("options", "-c statement_timeout=" + statementTimeoutMs);
-            }
+            this.properties = driverProperties(target, statementTimeoutMs, socketTimeoutS);
             this.budget = budget;
             this.permitWaitMs = permitWaitMs;
         }

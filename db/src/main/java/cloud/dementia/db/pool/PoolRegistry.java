@@ -104,13 +104,10 @@ public final class PoolRegistry implements AutoCloseable {
         // The statement timeout, for every statement: where the session is ours alone (a direct connection whose URL sets
         // no start-up options of its own), the session default each connection gets when it opens, which costs nothing
         // per statement; behind a pooler, set on each statement by the driver, which cancels it when the time is up.
-        this.timeoutPerStatement = !target.direct() || target.jdbcUrl().contains("options=");
+        this.timeoutPerStatement = timeoutPerStatement(target);
         // HikariCP's connection adder and closer run on virtual threads: no platform threads beyond the housekeeper
-        // a read waits for the server at most the statement timeout and a margin: after that the network, not the
-        // statement, is what failed (the server cancels a statement at its timeout and answers at once)
-        int socketTimeoutS = (int) Math.min(Integer.MAX_VALUE, settings.statementTimeout().toSeconds() + SOCKET_TIMEOUT_MARGIN_S);
         this.physical = new PhysicalPool(target, budget, settings.minIdle(), settings.acquireTimeout().toMillis(),
-                timeoutPerStatement ? 0 : settings.statementTimeout().toMillis(), socketTimeoutS, housekeeper,
+                sessionStatementTimeoutMs(target, settings), socketTimeoutSeconds(settings), housekeeper,
                 Thread.ofVirtual().name("dementia-pool-", 0).factory(), registry);
         this.admission = new Admission(settings.budget());
         this.leaks = new LeakWatch(settings.leakThreshold(), physical::backends);
@@ -124,6 +121,24 @@ public final class PoolRegistry implements AutoCloseable {
                 .build();
         long scanMillis = Math.max(50, Math.min(1000, settings.leakThreshold().toMillis() / 4));
         housekeeper.scheduleWithFixedDelay(leaks::scan, scanMillis, scanMillis, TimeUnit.MILLISECONDS);
+    }
+
+    /** @return whether the driver times each statement (behind a pooler, or a URL with start-up options of its own) */
+    static boolean timeoutPerStatement(ConnectionTarget target) {
+        return !target.direct() || target.jdbcUrl().contains("options=");
+    }
+
+    /** @return the statement timeout every connection gets as its session default, or 0 when the driver times each statement */
+    static long sessionStatementTimeoutMs(ConnectionTarget target, RegistrySettings settings) {
+        return timeoutPerStatement(target) ? 0 : settings.statementTimeout().toMillis();
+    }
+
+    /**
+     * A read waits for the server at most the statement timeout and a margin: after that the network, not the statement,
+     * is what failed (the server cancels a statement at its timeout and answers at once).
+     */
+    static int socketTimeoutSeconds(RegistrySettings settings) {
+        return (int) Math.min(Integer.MAX_VALUE, settings.statementTimeout().toSeconds() + SOCKET_TIMEOUT_MARGIN_S);
     }
 
     // ---------------------------------------------------------------- work

@@ -31,6 +31,7 @@ import org.HdrHistogram.Histogram;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.metrics.micrometer.MicrometerMetricsTrackerFactory;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
@@ -46,7 +47,7 @@ import cloud.dementia.db.testing.TestDatabase;
  * <ul>
  *   <li>{@code bare}: borrow from a plain HikariDataSource, run {@code SELECT v FROM "bench".t WHERE id = ?} (auto-commit),
  *       read the row, close. The pool has the physical pool's own HikariCP settings ({@link PhysicalPool#hikariConfig})
- *       and the same driver properties ({@link ConnectionTarget#driverProperties()}); the SQL is the registry's template
+ *       and the same driver properties ({@link PhysicalPool#driverProperties}: the read timeout, the statement timeout); the SQL is the registry's template
  *       expanded the way a unit of work expands it ({@link Tx#expand}).</li>
  *   <li>{@code bare+fifo}: bare behind a fair {@link Semaphore} of the pool's size, so callers get connections strictly in
  *       turn, as the registry's admission lets them in: the price of taking turns, apart from the rest of the registry.</li>
@@ -197,6 +198,7 @@ public final class RegistryOverheadBenchmark {
             ConnectionTarget registryTarget = base.withApplicationName("dementia-bench-registry");
 
             try (HikariDataSource bare = bareDataSource(bareTarget, settings);
+                 HikariDataSource plain = alternatives ? plainDataSource(base.withApplicationName("dementia-bench-plain"), settings) : null;
                  PoolRegistry registry = new PoolRegistry(registryTarget, settings, new SimpleMeterRegistry())) {
 
                 List<Variant> variants = new ArrayList<>();
@@ -221,6 +223,11 @@ public final class RegistryOverheadBenchmark {
                     }
                 }));
                 if (alternatives) {
+                    variants.add(new Variant("bare-plain", id -> {
+                        try (Connection c = plain.getConnection(); PreparedStatement ps = c.prepareStatement(BARE_SQL)) {
+                            lookUp(ps, id);
+                        }
+                    }));
                     variants.addAll(alternatives(bare, settings.statementTimeout().toMillis()));
                 }
                 variants.add(new Variant("registry", id -> registry.inStatement(SCHEMA,
@@ -279,6 +286,8 @@ public final class RegistryOverheadBenchmark {
      * what the registry does (named schema in the SQL; the timeout as the session default on a direct connection, set on
      * the statement by the driver behind a pooler):
      * <ul>
+     *   <li>{@code bare-plain} (made by the caller): bare without the read timeout and the meters, as this benchmark had
+     *       it before;</li>
      *   <li>{@code bare+timer}: bare plus the driver's per-statement timeout ({@code setQueryTimeoutMs}), what the
      *       registry does behind a pooler;</li>
      *   <li>{@code bare+unprepared}: bare with the statement sent unnamed every time ({@code prepareThreshold} 0 on it), as
@@ -350,10 +359,29 @@ public final class RegistryOverheadBenchmark {
         }
     }
 
-    /** A plain HikariCP pool with the physical pool's settings and the same driver properties, minus the registry. */
+    /**
+     * A plain HikariCP pool with the physical pool's settings, minus the registry: its HikariCP settings, its driver
+     * properties (the read timeout, and the statement timeout as the session default on a direct connection) and its
+     * standard {@code hikaricp_*} meters. Those are HikariCP's and the driver's work, which any pool configured for
+     * production does too, not the registry's.
+     */
     private static HikariDataSource bareDataSource(ConnectionTarget target, RegistrySettings s) {
         HikariConfig config = PhysicalPool.hikariConfig(s.budget(), s.minIdle(), s.acquireTimeout().toMillis());
         config.setPoolName("bench-bare");
+        config.setJdbcUrl(target.jdbcUrl());
+        config.setDataSourceProperties(PhysicalPool.driverProperties(target, PoolRegistry.sessionStatementTimeoutMs(target, s),
+                PoolRegistry.socketTimeoutSeconds(s)));
+        config.setMetricsTrackerFactory(new MicrometerMetricsTrackerFactory(new SimpleMeterRegistry()));
+        return new HikariDataSource(config);
+    }
+
+    /**
+     * The bare pool as benchmark 3 had it before (for {@code bare-plain}): HikariCP's settings and the target's driver
+     * properties only, no read timeout, no meters. What those two cost, next to what the registry costs.
+     */
+    private static HikariDataSource plainDataSource(ConnectionTarget target, RegistrySettings s) {
+        HikariConfig config = PhysicalPool.hikariConfig(s.budget(), s.minIdle(), s.acquireTimeout().toMillis());
+        config.setPoolName("bench-plain");
         config.setJdbcUrl(target.jdbcUrl());
         config.setDataSourceProperties(target.driverProperties());
         return new HikariDataSource(config);
@@ -469,7 +497,8 @@ public final class RegistryOverheadBenchmark {
                 .append(" (the client, the server and anything else on the machine share the cores)\n");
         out.append("- database: PostgreSQL ").append(serverVersion).append(" via ").append(TestDatabase.get().admin().describe()).append('\n');
         out.append("- pools: ").append(poolSize).append(" connections kept open on both sides (max = min idle), the physical pool's HikariCP ")
-                .append("settings and the same driver properties; registry statement timeout ").append(settings.statementTimeout().toMillis())
+                .append("settings, the same driver properties (the read timeout; on a direct connection the statement timeout as the session default) ")
+                .append("and the `hikaricp_*` meters on both; registry statement timeout ").append(settings.statementTimeout().toMillis())
                 .append(" ms\n");
         out.append("- connection: ").append(direct ? "direct, as the server runs on one (`-Dbench.connection=direct`): server-side prepared "
                 + "statements allowed on both sides, the registry's statement timeout is each connection's session default"
@@ -520,6 +549,8 @@ public final class RegistryOverheadBenchmark {
                 .append(direct ? "the statement timeout is the connection's session default" : "the driver sets the statement timeout on it")
                 .append("), return, leave admission (the next caller in line is unparked). One round trip, like bare.\n");
         if (results.values().iterator().next().containsKey("bare+timer")) {
+            out.append("- bare-plain: bare as this benchmark had it before: HikariCP's settings and the target's driver properties only, without ")
+                    .append("the read timeout (`socketTimeout`, a timed read per response) and without the `hikaricp_*` meters.\n");
             out.append("- bare+timer: bare plus `setQueryTimeoutMs` on the statement (the driver's timer; what the registry does behind a pooler).\n");
             out.append("- bare+unprepared: bare with the statement sent unnamed each time (`prepareThreshold` 0 on it, as behind a pooler); ")
                     .append("on a direct connection bare prepares it on the server after 5 uses.\n");

@@ -354,6 +354,8 @@ public final class Bench {
         int each = Math.max(4, seconds / 3);
         Map<Integer, List<Row>> byBudget = new LinkedHashMap<>();
         Map<Integer, List<Row[]>> passes = new LinkedHashMap<>();
+        Map<Integer, List<Row[]>> pairs = new LinkedHashMap<>();
+        int most = clients[clients.length - 1];
         for (int budget : budgets) {
             try (Server server = Server.start(jar, pg.jdbcUrl(), with(Map.of("DB_POOL_BUDGET", Integer.toString(budget),
                     "DB_POOL_MAX_PER_SCHEMA", Integer.toString(budget))), List.of(), work, "scale-" + budget)) {
@@ -377,6 +379,16 @@ public final class Bench {
                 }
                 byBudget.put(budget, rows);
                 passes.put(budget, List.of(up, down));
+                // the verdict's own measurement: the saturation point and the most clients, alternately, three times each, so
+                // both are measured under the same drift (a sweep compares points a minute apart)
+                int saturated = saturation(clients, budget);
+                List<Row[]> alternated = new ArrayList<>();
+                for (int round = 0; round < PAIRED_ROUNDS; round++) {
+                    Row atSaturation = http(server, Integer.toString(saturated), script, saturated, each);
+                    Row atMost = http(server, Integer.toString(most), script, most, each);
+                    alternated.add(new Row[] {atSaturation, atMost});
+                }
+                pairs.put(budget, alternated);
             }
         }
         System.out.println();
@@ -410,6 +422,39 @@ public final class Bench {
                     saturationRatio(clients, b, p.get(1))));
         }
         System.out.println(verdict);
+
+        System.out.println();
+        System.out.println("Paired: the saturation point and " + most + " clients measured alternately, " + PAIRED_ROUNDS + " times each ("
+                + each + " s each), right after the sweep on the same server. This is the verdict: throughput must not fall once saturated.");
+        System.out.println();
+        System.out.println("| budget | saturated at | calls/s there, each round | calls/s at " + most + ", each round | p99 ms there / at " + most
+                + " (highest) | server CPU µs/call there / at " + most + " | " + most + " ÷ saturated (means) |");
+        System.out.println("|--:|--:|:--|:--|--:|--:|--:|");
+        for (int b : budgets) {
+            List<Row[]> p = pairs.get(b);
+            double sat = p.stream().mapToDouble(r -> r[0].perSecond).average().orElse(Double.NaN);
+            double at = p.stream().mapToDouble(r -> r[1].perSecond).average().orElse(Double.NaN);
+            System.out.println(String.format(Locale.ROOT, "| %d | %d clients | %s | %s | %.1f / %.1f | %.0f / %.0f | **%.2f** |", b,
+                    saturation(clients, b),
+                    String.join(", ", p.stream().map(r -> String.format(Locale.ROOT, "%.0f", r[0].perSecond)).toList()),
+                    String.join(", ", p.stream().map(r -> String.format(Locale.ROOT, "%.0f", r[1].perSecond)).toList()),
+                    p.stream().mapToDouble(r -> r[0].p99).max().orElse(Double.NaN), p.stream().mapToDouble(r -> r[1].p99).max().orElse(Double.NaN),
+                    p.stream().mapToDouble(r -> r[0].cpuMicros).average().orElse(Double.NaN),
+                    p.stream().mapToDouble(r -> r[1].cpuMicros).average().orElse(Double.NaN), at / sat));
+        }
+    }
+
+    /** Rounds of the paired measurement: the saturation point, then the most clients. */
+    private static final int PAIRED_ROUNDS = 3;
+
+    /** @return the first client count at or above the budget: where the pool is saturated */
+    private static int saturation(int[] clients, int budget) {
+        for (int c : clients) {
+            if (c >= budget) {
+                return c;
+            }
+        }
+        return clients[clients.length - 1];
     }
 
     /** The lowest throughput beyond the first client count at or above the budget, against the throughput there. */
