@@ -54,11 +54,12 @@ import cloud.dementia.db.testing.TestDatabase;
  *   <li>{@code registry}: {@code registry.inStatement("bench", tx -> tx.queryOne("SELECT v FROM {s}.t WHERE id = ?", ...))}:
  *       admission, the physical pool, leak tracking, the statement timeout, DB Client over the unit's connection.</li>
  * </ul>
- * For each thread count every variant is warmed up, then measured in segments in mirrored order (bare, bare+fifo,
- * registry, registry, bare+fifo, bare) to even out drift.
+ * For each thread count every variant is warmed up, then measured in rounds, every variant once per round, forward and
+ * backward in turn (bare, bare+fifo, registry; registry, bare+fifo, bare; ...): the report's ratio is the median of
+ * the rounds' ratios, so a burst of other load on the machine moves one round rather than the result.
  * <p>
  * System properties: {@code bench.threads} (default {@code 2,8,32}), {@code bench.warmupSeconds} (3),
- * {@code bench.measureSeconds} (10, per segment; each variant is measured in two segments), {@code bench.poolSize} (5),
+ * {@code bench.measureSeconds} (4, per segment), {@code bench.rounds} (5: segments per variant), {@code bench.poolSize} (5),
  * {@code bench.rows} (1000), {@code bench.connection} ({@code direct}, or {@code pooled} to run as behind a pooler),
  * {@code bench.virtual} ({@code false}: platform threads; {@code true}: virtual threads, as the server runs its work),
  * {@code bench.threadPerUnit} ({@code false}; {@code true}: each unit on a new virtual thread, as the server runs a request),
@@ -159,7 +160,7 @@ public final class RegistryOverheadBenchmark {
             return histogram.getValueAtPercentile(99) / 1e3;
         }
 
-        /** Difference between the two segments' throughput, relative to their mean: a rough noise indicator. */
+        /** Difference between the highest and lowest segment throughput, relative to their mean: a rough noise indicator. */
         double spread() {
             if (segmentThroughput.size() < 2) {
                 return Double.NaN;
@@ -177,7 +178,8 @@ public final class RegistryOverheadBenchmark {
         int[] threadCounts = Arrays.stream(System.getProperty("bench.threads", "2,8,32").split(","))
                 .map(String::trim).filter(s -> !s.isEmpty()).mapToInt(Integer::parseInt).toArray();
         Duration warmup = Duration.ofMillis((long) (Double.parseDouble(System.getProperty("bench.warmupSeconds", "3")) * 1000));
-        Duration measure = Duration.ofMillis((long) (Double.parseDouble(System.getProperty("bench.measureSeconds", "10")) * 1000));
+        Duration measure = Duration.ofMillis((long) (Double.parseDouble(System.getProperty("bench.measureSeconds", "4")) * 1000));
+        int rounds = Integer.parseInt(System.getProperty("bench.rounds", "5"));
         int poolSize = Integer.parseInt(System.getProperty("bench.poolSize", "5"));
         int rows = Integer.parseInt(System.getProperty("bench.rows", "1000"));
         boolean direct = !System.getProperty("bench.connection", "direct").equals("pooled");
@@ -234,11 +236,10 @@ public final class RegistryOverheadBenchmark {
                         tx -> tx.queryOne(REGISTRY_SQL, r -> r.string(1), id)
                                 .orElseThrow(() -> new IllegalStateException("no row " + id)))));
 
-                // mirrored order: A B C C B A
-                List<Variant> order = new ArrayList<>(variants);
+                // rounds: every variant once per round, forward in odd rounds and backward in even ones (A B C, C B A, A B C ...),
+                // so each round's segments are close in time and a burst of other load hits one round, not one variant
                 List<Variant> reversed = new ArrayList<>(variants);
                 Collections.reverse(reversed);
-                order.addAll(reversed);
 
                 String started = ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME);
                 String loadBefore = loadAverage();
@@ -250,11 +251,13 @@ public final class RegistryOverheadBenchmark {
                         log("warm-up: threads=" + threads + " variant=" + v.name() + " for " + warmup.toMillis() + " ms");
                         runSegment(v.unit(), threads, warmup, rows);
                     }
-                    for (Variant v : order) {
-                        log("measure: threads=" + threads + " variant=" + v.name() + " for " + measure.toMillis() + " ms");
-                        Segment s = runSegment(v.unit(), threads, measure, rows);
-                        byVariant.get(v.name()).add(s);
-                        log(String.format(Locale.ROOT, "  -> %.0f units/s, %d errors", s.unitsPerSecond(), s.errors()));
+                    for (int round = 0; round < rounds; round++) {
+                        for (Variant v : round % 2 == 0 ? variants : reversed) {
+                            log("measure: threads=" + threads + " round=" + (round + 1) + " variant=" + v.name() + " for " + measure.toMillis() + " ms");
+                            Segment s = runSegment(v.unit(), threads, measure, rows);
+                            byVariant.get(v.name()).add(s);
+                            log(String.format(Locale.ROOT, "  -> %.0f units/s, %d errors", s.unitsPerSecond(), s.errors()));
+                        }
                     }
                     results.put(threads, byVariant);
                 }
@@ -509,20 +512,21 @@ public final class RegistryOverheadBenchmark {
                 + "(`-Dbench.threadPerUnit=true`), as the server runs each request" : "").append('\n');
         out.append("- table: bench.t, ").append(rows).append(" rows, primary-key lookup of a random id, one statement in auto-commit\n");
         List<String> names = List.copyOf(results.values().iterator().next().keySet());
-        List<String> mirrored = new ArrayList<>(names);
+        int rounds = results.values().iterator().next().values().iterator().next().segmentThroughput.size();
         List<String> back = new ArrayList<>(names);
         Collections.reverse(back);
-        mirrored.addAll(back);
-        out.append("- per thread count: warm-up ").append(warmup.toMillis()).append(" ms per variant, then ").append(mirrored.size())
-                .append(" segments of ").append(measure.toMillis()).append(" ms in mirrored order (").append(String.join(", ", mirrored))
-                .append("); each variant's numbers pool its ")
-                .append("2 segments\n");
+        out.append("- per thread count: warm-up ").append(warmup.toMillis()).append(" ms per variant, then ").append(rounds)
+                .append(" rounds (`-Dbench.rounds`), each a segment of ").append(measure.toMillis())
+                .append(" ms (`-Dbench.measureSeconds`) per variant, in the order ").append(String.join(", ", names))
+                .append(" in odd rounds and ").append(String.join(", ", back)).append(" in even ones; each variant's numbers pool its ")
+                .append(rounds).append(" segments. The ratio to read is the median of the rounds' ratios: both sides of a round ran ")
+                .append("seconds apart, so a burst of other load on the machine moves one round, not the result\n");
         out.append("- latency = one whole unit as the caller sees it (admission/wait for a connection + statement + return); ")
                 .append("with more threads than connections it includes queueing\n");
         out.append("- client CPU µs/unit = CPU time of the whole benchmark JVM during the segments / units (workers, HikariCP, GC, JIT; ")
                 .append("not PostgreSQL); alloc B/unit = bytes allocated by the worker threads / units")
                 .append(VIRTUAL ? " (the JVM does not count a virtual thread's allocations: shown as –)\n" : "\n");
-        out.append("- segment spread = (max - min) / mean of the variant's two segment throughputs: a rough noise indicator\n\n");
+        out.append("- segment spread = (max - min) / mean of the variant's segment throughputs: a rough noise indicator\n\n");
 
         out.append("| threads | variant | units/s | mean µs | p50 µs | p99 µs | client CPU µs/unit | alloc B/unit | units | errors | segment spread |\n");
         out.append("|--:|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
@@ -585,12 +589,21 @@ public final class RegistryOverheadBenchmark {
 
     private static void ratios(StringBuilder out, Map<Integer, Map<String, Result>> results, String against) {
         out.append("\n### Ratios (registry / " + against + ")\n\n");
-        out.append("| threads | throughput | mean latency | p50 latency | p99 latency | mean Δ µs/unit | client CPU Δ µs/unit | alloc Δ B/unit |\n");
-        out.append("|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+        out.append("| threads | throughput, median of the rounds (lowest – highest) | throughput, all rounds together | mean latency | p50 latency "
+                + "| p99 latency | mean Δ µs/unit | client CPU Δ µs/unit | alloc Δ B/unit |\n");
+        out.append("|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
         for (Map.Entry<Integer, Map<String, Result>> e : results.entrySet()) {
             Result bare = e.getValue().get(against);
             Result reg = e.getValue().get("registry");
-            out.append(String.format(Locale.ROOT, "| %d | %.3f | %.3f | %.3f | %.3f | %+.1f | %+.1f | %+.0f |%n", e.getKey(),
+            List<Double> perRound = new ArrayList<>();
+            for (int i = 0; i < Math.min(bare.segmentThroughput.size(), reg.segmentThroughput.size()); i++) {
+                perRound.add(reg.segmentThroughput.get(i) / bare.segmentThroughput.get(i));
+            }
+            Collections.sort(perRound);
+            double median = perRound.isEmpty() ? Double.NaN : perRound.size() % 2 == 1 ? perRound.get(perRound.size() / 2)
+                    : (perRound.get(perRound.size() / 2 - 1) + perRound.get(perRound.size() / 2)) / 2;
+            out.append(String.format(Locale.ROOT, "| %d | **%.3f** (%.2f – %.2f) | %.3f | %.3f | %.3f | %.3f | %+.1f | %+.1f | %+.0f |%n", e.getKey(),
+                    median, perRound.isEmpty() ? Double.NaN : perRound.get(0), perRound.isEmpty() ? Double.NaN : perRound.get(perRound.size() - 1),
                     reg.unitsPerSecond() / bare.unitsPerSecond(), reg.meanMicros() / bare.meanMicros(),
                     reg.p50Micros() / bare.p50Micros(), reg.p99Micros() / bare.p99Micros(), reg.meanMicros() - bare.meanMicros(),
                     reg.cpuMicrosPerUnit() - bare.cpuMicrosPerUnit(), reg.bytesPerUnit() - bare.bytesPerUnit()));

@@ -118,6 +118,9 @@ public final class Bench {
 
     // ---------------------------------------------------------------- 1. recall_context: /execute and /mcp against pgbench
 
+    /** Warm-up of each path before the recall scenario measures it. */
+    private static final int WARM_UP_SECONDS = 15;
+
     private void recall() throws Exception {
         Path jfr = work.resolve("recall.jfr");
         List<String> jvm = profile ? List.of("-XX:StartFlightRecording=filename=" + jfr + ",settings=profile,jdk.ExecutionSample#period=1ms")
@@ -131,9 +134,11 @@ public final class Bench {
             String execute = Wrk.executeRecall(List.of("bench"), TOPICS);
             String mcp = Wrk.mcpRecall(List.of("bench"), TOPICS, sessions);
             String sql = RECALL_SQL.formatted(TOPICS, "proj_bench", "proj_bench");
-            log("warming up /execute and /mcp (5 s each)");
-            Wrk.run(server, execute, 16, 5, work);
-            Wrk.run(server, mcp, 16, 5, work);
+            // long enough for the JIT to finish with both paths: with 5 s each, one run's first /execute phase still spent
+            // 615 µs of server CPU per call (273 µs in its second phase), compiling as it went
+            log("warming up /execute and /mcp (" + WARM_UP_SECONDS + " s each)");
+            Wrk.run(server, execute, 16, WARM_UP_SECONDS, work);
+            Wrk.run(server, mcp, 16, WARM_UP_SECONDS, work);
             pg.pgbench(sql, 4, 3, work);
 
             Map<String, Row> rows = new LinkedHashMap<>();
