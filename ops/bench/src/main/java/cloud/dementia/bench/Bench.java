@@ -464,12 +464,13 @@ public final class Bench {
 
     /** The lowest throughput beyond the first client count at or above the budget, against the throughput there. */
     private static double saturationRatio(int[] clients, int budget, Row[] rows) {
+        int saturated = saturation(clients, budget);
         double atSaturation = -1;
         double lowestAfter = Double.MAX_VALUE;
         for (int i = 0; i < clients.length; i++) {
-            if (clients[i] >= budget && atSaturation < 0) {
+            if (clients[i] == saturated) {
                 atSaturation = rows[i].perSecond;
-            } else if (clients[i] > budget) {
+            } else if (clients[i] > saturated) {
                 lowestAfter = Math.min(lowestAfter, rows[i].perSecond);
             }
         }
