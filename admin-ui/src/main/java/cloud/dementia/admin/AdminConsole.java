@@ -10,6 +10,7 @@ import io.helidon.webserver.http.ServerResponse;
 
 import cloud.dementia.db.pool.IdleCleanup;
 import cloud.dementia.db.pool.PoolRegistry;
+import cloud.dementia.db.store.Memory;
 import cloud.dementia.db.store.AdminAudit;
 import cloud.dementia.db.store.ConsoleSessionStore;
 
@@ -32,11 +33,12 @@ public final class AdminConsole implements HttpService {
     private final Api api;
     private final Pages pages;
 
-    private AdminConsole(PoolRegistry registry, IdleCleanup cleanup, AdminAuthenticator authenticator, AdminAudit audit, Clock clock) {
+    private AdminConsole(Memory memory, IdleCleanup cleanup, AdminAuthenticator authenticator, AdminAudit audit, Clock clock) {
+        PoolRegistry registry = memory.registry();
         PoolHistory history = new PoolHistory(registry::pools, registry::physical, clock);
         this.assets = new Assets();
-        Reads reads = new Reads(registry, cleanup, audit, history);
-        Operations operations = new Operations(registry, cleanup, audit);
+        Reads reads = new Reads(registry, cleanup, audit, history, memory.backlog());
+        Operations operations = new Operations(memory, cleanup, audit);
         Access access = new Access(new Sessions(new ConsoleSessionStore(registry), clock), new LoginThrottle(clock), authenticator);
         this.api = new Api(reads, operations, access);
         this.pages = new Pages(reads, operations, access, new Templates(), assets);
@@ -45,14 +47,14 @@ public final class AdminConsole implements HttpService {
     }
 
     /**
-     * @param registry      the pools to show and steer
+     * @param memory        the memory store, over the pools to show and steer
      * @param cleanup       idle cleanup (settings, history, run now)
      * @param authenticator checks the console login
      * @param audit         where every action is recorded
      * @return the console, to register at {@code /admin}
      */
-    public static AdminConsole create(PoolRegistry registry, IdleCleanup cleanup, AdminAuthenticator authenticator, AdminAudit audit) {
-        return new AdminConsole(registry, cleanup, authenticator, audit, Clock.systemUTC());
+    public static AdminConsole create(Memory memory, IdleCleanup cleanup, AdminAuthenticator authenticator, AdminAudit audit) {
+        return new AdminConsole(memory, cleanup, authenticator, audit, Clock.systemUTC());
     }
 
     @Override

@@ -62,12 +62,15 @@ final class Operations {
     record KeyChange(String done, ApiKeyStore.ApiKey key, String secret) {
     }
 
+    private final cloud.dementia.db.store.Memory memory;
     private final PoolRegistry registry;
     private final IdleCleanup cleanup;
     private final AdminAudit audit;
     private final ApiKeyStore keys;
 
-    Operations(PoolRegistry registry, IdleCleanup cleanup, AdminAudit audit) {
+    Operations(cloud.dementia.db.store.Memory memory, IdleCleanup cleanup, AdminAudit audit) {
+        this.memory = memory;
+        PoolRegistry registry = memory.registry();
         this.registry = registry;
         this.cleanup = cleanup;
         this.audit = audit;
@@ -76,25 +79,25 @@ final class Operations {
 
     /** @return the project of that name, if it exists */
     Optional<cloud.dementia.db.schema.Projects.Project> project(String name) {
-        return new cloud.dementia.db.schema.Projects(registry).find(name);
+        return memory.projects().find(name);
     }
 
     /** Writes a project's JSON Lines (see {@link cloud.dementia.db.store.ProjectTransfer}). */
     void export(cloud.dementia.db.schema.Projects.Project project, java.util.function.Consumer<String> lines) {
-        new cloud.dementia.db.store.ProjectTransfer(registry).export(project.schema(), project.name(), lines);
+        memory.transfer().export(project.schema(), project.name(), lines);
     }
 
     /** Imports JSON Lines into a project (created if needed), audited; a bad line is refused with its number. */
     Map<String, Object> importProject(Actor who, String name, String jsonl) {
         cloud.dementia.db.schema.ProjectName project;
         try {
-            project = new cloud.dementia.db.schema.Projects(registry).open(name);
+            project = memory.projects().open(name);
         } catch (RuntimeException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
         cloud.dementia.db.store.ProjectTransfer.Imported imported;
         try {
-            imported = new cloud.dementia.db.store.ProjectTransfer(registry).importLines(project.schema(), jsonl.lines().iterator());
+            imported = memory.transfer().importLines(project.schema(), jsonl.lines().iterator());
         } catch (cloud.dementia.db.store.StoreRuleException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }

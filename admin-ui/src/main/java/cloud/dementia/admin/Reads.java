@@ -18,6 +18,7 @@ import cloud.dementia.db.pool.IdleCleanup;
 import cloud.dementia.db.pool.LeakReport;
 import cloud.dementia.db.pool.PhysicalStats;
 import cloud.dementia.db.pool.PoolRegistry;
+import cloud.dementia.db.search.EmbeddingBacklog;
 import cloud.dementia.db.pool.PoolStats;
 import cloud.dementia.db.pool.SizeRule;
 import cloud.dementia.db.store.AdminAudit;
@@ -37,8 +38,11 @@ final class Reads {
      * @param physical   the physical pool: the backends every schema shares
      * @param pools      the schema pools, most urgent first
      * @param defaultMax max of a schema pool without a size of its own ({@code DB_POOL_MAX_PER_SCHEMA})
+     * @param embeddingBacklog context versions waiting for their vector, by project schema (projects with a backlog
+     *                   counted by this process's background embedder)
      */
-    record Overview(Instant at, BudgetView budget, PhysicalView physical, List<PoolView> pools, int defaultMax) {
+    record Overview(Instant at, BudgetView budget, PhysicalView physical, List<PoolView> pools, int defaultMax,
+                    Map<String, Long> embeddingBacklog) {
     }
 
     /**
@@ -53,9 +57,10 @@ final class Reads {
      * @param leakThresholdMs  the leak threshold ({@code DB_LEAK_THRESHOLD_MS})
      * @param acquireTimeoutMs how long new work waits for a connection ({@code DB_POOL_ACQUIRE_TIMEOUT_MS})
      * @param suspendable      whether it may be suspended (not the control schema)
+     * @param embeddingBacklog the project's context versions waiting for their vector (0 for the control schema)
      */
     record PoolDetail(PoolView pool, BudgetView budget, ResizeRule resize, List<LeakView> leaks, ServerSide server,
-                      List<AuditView> recent, long leakThresholdMs, long acquireTimeoutMs, boolean suspendable) {
+                      List<AuditView> recent, long leakThresholdMs, long acquireTimeoutMs, boolean suspendable, long embeddingBacklog) {
     }
 
     /**
@@ -152,9 +157,11 @@ final class Reads {
     private final AdminAudit audit;
     private final ServerView serverView;
     private final PoolHistory history;
+    private final EmbeddingBacklog backlog;
 
-    Reads(PoolRegistry registry, IdleCleanup cleanup, AdminAudit audit, PoolHistory history) {
+    Reads(PoolRegistry registry, IdleCleanup cleanup, AdminAudit audit, PoolHistory history, EmbeddingBacklog backlog) {
         this.registry = registry;
+        this.backlog = backlog;
         this.cleanup = cleanup;
         this.audit = audit;
         this.serverView = new ServerView(registry);
@@ -169,7 +176,7 @@ final class Reads {
                 .sorted(PoolView.URGENT_FIRST)
                 .toList();
         return new Overview(Instant.now(), BudgetView.of(budget, physical, pools), physicalView(physical), pools,
-                registry.settings().maxPerSchema());
+                registry.settings().maxPerSchema(), new java.util.TreeMap<>(backlog.bySchema()));
     }
 
     Optional<PoolDetail> pool(String schema) {
@@ -186,7 +193,7 @@ final class Reads {
         List<LeakView> leaks = registry.leaks().stream().filter(l -> l.schema().equals(schema)).map(Reads::leak).toList();
         return Optional.of(new PoolDetail(view(stats.get()), overview().budget(), resizeRule(), leaks, server, recentActions(schema),
                 registry.settings().leakThreshold().toMillis(), registry.settings().acquireTimeout().toMillis(),
-                Operations.maySuspend(schema)));
+                Operations.maySuspend(schema), backlog.bySchema().getOrDefault(schema, 0L)));
     }
 
     PhysicalDetail physical() {

@@ -64,7 +64,7 @@ class TemplatesTest {
         m.put("csrf", "token-123");
         m.put("now", Instant.now());
         BudgetView budget = BudgetView.of(BUDGET, PHYSICAL, POOLS);
-        m.put("overview", new Reads.Overview(Instant.now(), budget, PhysicalView.of(PHYSICAL, 0), POOLS, 5));
+        m.put("overview", new Reads.Overview(Instant.now(), budget, PhysicalView.of(PHYSICAL, 0), POOLS, 5, java.util.Map.of()));
         switch (page) {
             case "pools" -> {
                 m.put("order", PoolOrder.URGENT);
@@ -77,7 +77,7 @@ class TemplatesTest {
                 m.put("detail", new Reads.PoolDetail(p, budget, new Reads.ResizeRule(12, 12, 5, "max may be 1 to 12"),
                         List.of(new Reads.LeakView(7, p.schema(), "worker-1", HOUR_AGO, 3_600_000, false,
                                 "cloud.dementia.Holder.run(Holder.java:9)\njava.base/java.lang.Thread.run(Thread.java:1)", "cloud.dementia.Holder.run(Holder.java:9)")),
-                        SERVER, List.of(), 10_000, 5_000, true));
+                        SERVER, List.of(), 10_000, 5_000, true, 0));
             }
             case "physical" -> {
                 PhysicalView ph = PhysicalView.of(PHYSICAL, 0);

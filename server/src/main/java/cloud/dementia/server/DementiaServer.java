@@ -34,11 +34,12 @@ import cloud.dementia.db.EmbeddedDatabase;
 import cloud.dementia.db.pool.IdleCleanup;
 import cloud.dementia.db.pool.PoolRegistry;
 import cloud.dementia.db.schema.ControlSchema;
-import cloud.dementia.db.schema.Projects;
 import cloud.dementia.db.store.AdminAudit;
 import cloud.dementia.db.store.ApiKeyStore;
-import cloud.dementia.db.store.Contexts;
 import cloud.dementia.db.store.CredentialStore;
+import cloud.dementia.db.store.Memory;
+import cloud.dementia.db.search.Embedder;
+import cloud.dementia.server.search.MiniLmEmbedder;
 import cloud.dementia.db.store.PoolSizeStore;
 import cloud.dementia.server.auth.AccessTokens;
 import cloud.dementia.server.auth.Credentials;
@@ -81,12 +82,14 @@ public final class DementiaServer {
     private final ToolInvoker tools;
     private final Optional<AccessTokens> tokens;
     private final WebServer webServer;
+    private final Memory memory;
     private volatile boolean stopped;
     private final java.util.concurrent.CountDownLatch stopDone = new java.util.concurrent.CountDownLatch(1);
 
     private DementiaServer(Settings settings, Optional<EmbeddedDatabase> embedded, ConnectionTarget target, String serverVersion,
                            Observability observability, PoolRegistry registry, Credentials credentials, IdleCleanup cleanup,
-                           IdleCleanupJob cleanupJob, ToolInvoker tools, Optional<AccessTokens> tokens, WebServer webServer) {
+                           IdleCleanupJob cleanupJob, ToolInvoker tools, Optional<AccessTokens> tokens, WebServer webServer, Memory memory) {
+        this.memory = memory;
         this.settings = settings;
         this.embedded = embedded;
         this.target = target;
@@ -113,10 +116,10 @@ public final class DementiaServer {
     /**
      * Starts the service with the given tools, served on {@code /mcp}, {@code /execute} and {@code /tools}.
      *
-     * @param tools the tools, made from the started pool registry
+     * @param tools the tools, made from the memory store over the started pool registry
      * @throws StartupException with one line that says what is wrong
      */
-    public static DementiaServer start(Settings settings, Function<PoolRegistry, List<ToolSpec>> tools) {
+    public static DementiaServer start(Settings settings, Function<Memory, List<ToolSpec>> tools) {
         Optional<EmbeddedDatabase> embedded = Optional.empty();
         ConnectionTarget target;
         if (settings.externalTarget().isPresent()) {
@@ -164,16 +167,27 @@ public final class DementiaServer {
             throw new StartupException("database: preparing the control schema `" + ControlSchema.NAME + "` failed: " + rootMessage(e), 3, e);
         }
         ToolInvoker invoker;
+        Memory memory;
         try {
-            cloud.dementia.server.search.MiniLmEmbedder.enabled(settings.embeddings());
-            invoker = new ToolInvoker(tools.apply(registry), observability.registry());
+            Optional<Embedder> model = settings.embeddings() ? Optional.of(MiniLmEmbedder.load()) : Optional.empty();
+            memory = Memory.open(registry, model, settings.vectorCacheBytes());
         } catch (RuntimeException e) {
+            registry.close();
+            closeQuietly(embedded);
+            throw new StartupException("DEMENTIA_EMBEDDINGS=on: the embedding model cannot be loaded (DEMENTIA_EMBEDDINGS=off searches by "
+                    + "words and trigrams only): " + rootMessage(e), 1, e);
+        }
+        observability.watch(memory);
+        try {
+            invoker = new ToolInvoker(tools.apply(memory), observability.registry());
+        } catch (RuntimeException e) {
+            memory.close();
             registry.close();
             closeQuietly(embedded);
             throw new StartupException("tools: the tool catalog cannot be built: " + rootMessage(e), 1, e);
         }
         IdleCleanup cleanup = new IdleCleanup(registry, settings.idleCleanupEvery(), settings.pools().idleMax());
-        SessionGuard sessions = new SessionGuard(new Projects(registry), settings.sessionIdle());
+        SessionGuard sessions = new SessionGuard(memory.projects(), settings.sessionIdle());
         IdleCleanupJob job = new IdleCleanupJob(cleanup, registry.housekeeper(), sessions::forgetIdle);
 
         List<HealthCheck> checks = List.of(new DatabaseHealthCheck(registry).exportTo(observability.registry()), HealthChecks.deadlockCheck());
@@ -183,7 +197,7 @@ public final class DementiaServer {
         BearerAuth auth = new BearerAuth(credentials, new ApiKeyStore(registry), path -> isProtected(path, settings.metricsAuth()),
                 tokens, DementiaServer::takesToken);
         OriginCheck origins = new OriginCheck(settings.allowedOrigins(), DementiaServer::isMcp);
-        McpEndpoint mcp = new McpEndpoint(invoker, ProjectVersion.get(), sessions, new Projects(registry), new Contexts(registry));
+        McpEndpoint mcp = new McpEndpoint(invoker, ProjectVersion.get(), sessions, memory.projects(), memory.contexts());
         HeaderDeadline headerDeadline = new HeaderDeadline(settings.headerTimeout(), registry.housekeeper());
         HttpRouting.Builder routing = HttpRouting.builder()
                 // filters run before every route, the MCP feature's included: the request timer around everything,
@@ -199,7 +213,7 @@ public final class DementiaServer {
                 .register("/observe/metrics", observability)
                 .get("/health", (req, res) -> health(checks, res))
                 // the operator console: its own login (an API key never opens it), CSRF tokens, security headers
-                .register("/admin", AdminConsole.create(registry, cleanup, credentials::acceptsAdmin, new AdminAudit(registry)));
+                .register("/admin", AdminConsole.create(memory, cleanup, credentials::acceptsAdmin, new AdminAudit(registry)));
         // without OAuth the metadata route does not exist (404): a client then knows to use an API key
         settings.oauth().ifPresent(resource -> routing.register(new ResourceMetadataService(resource)));
         WebServer webServer;
@@ -224,12 +238,13 @@ public final class DementiaServer {
                     .start();
         } catch (RuntimeException e) {
             job.close();
+            memory.close();
             registry.close();
             closeQuietly(embedded);
             throw new StartupException("PORT=" + settings.port() + ": cannot start the HTTP server: " + rootMessage(e), 2, e);
         }
         DementiaServer server = new DementiaServer(settings, embedded, target, version, observability, registry, credentials,
-                cleanup, job, invoker, tokens, webServer);
+                cleanup, job, invoker, tokens, webServer, memory);
         String database = target.describe();
         LOG.info(() -> "started: port=" + webServer.port() + " database=" + database + " postgres=" + version
                 + " budget=" + settings.pools().budget() + " tools=" + invoker.tools().size());
@@ -337,6 +352,7 @@ public final class DementiaServer {
         LOG.info("stopping: in-flight requests get up to " + SHUTDOWN_GRACE.toSeconds() + " s");
         webServer.stop();
         cleanupJob.close();
+        memory.close();
         registry.close();
         closeQuietly(embedded);
         observability.close();
@@ -365,6 +381,11 @@ public final class DementiaServer {
     /** The tools served on {@code /mcp}, {@code /execute} and {@code /tools}. */
     public ToolInvoker tools() {
         return tools;
+    }
+
+    /** The memory store: projects, contexts, sessions, and the background embedder's backlog. */
+    public Memory memory() {
+        return memory;
     }
 
     public IdleCleanup cleanup() {

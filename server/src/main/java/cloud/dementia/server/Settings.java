@@ -38,6 +38,7 @@ import cloud.dementia.server.auth.ProtectedResource;
  * @param sessionIdle      how long an unused session (its owner key and project) is remembered
  * @param headerTimeout    how long a request's line and headers may take to arrive (408 past it)
  * @param embeddings       whether search uses the embedding model (search by meaning)
+ * @param vectorCacheBytes the bound on the vectors cached for search by meaning ({@code DEMENTIA_VECTOR_CACHE_MB})
  * @param oauth            OAuth resource-server mode ({@code DEMENTIA_OAUTH_ISSUER}), or empty when off
  */
 public record Settings(int port,
@@ -57,6 +58,7 @@ public record Settings(int port,
                        Duration sessionIdle,
                        Duration headerTimeout,
                        boolean embeddings,
+                       long vectorCacheBytes,
                        Optional<ProtectedResource> oauth) {
 
     /** Whether the driver may prepare statements on the server ({@code DB_PREPARED_STATEMENTS}). */
@@ -73,6 +75,7 @@ public record Settings(int port,
             "DEMENTIA_METRICS_APPLICATION", "DEMENTIA_ALLOWED_ORIGINS", "DB_APPLICATION_NAME", "DB_POOL_BUDGET", "DB_POOL_MAX_PER_SCHEMA", "DB_POOL_MIN_IDLE",
             "DB_POOL_ACQUIRE_TIMEOUT_MS", "DB_LEAK_THRESHOLD_MS", "DB_STATEMENT_TIMEOUT_MS", "DB_IDLE_CLEANUP_INTERVAL_S",
             "DB_IDLE_MAX_S", "DB_PREPARED_STATEMENTS", "DEMENTIA_MAX_BODY_BYTES", "DEMENTIA_SESSION_IDLE_S", "DEMENTIA_HEADER_TIMEOUT_MS", "DEMENTIA_EMBEDDINGS",
+            "DEMENTIA_VECTOR_CACHE_MB",
             "DEMENTIA_OAUTH_ISSUER", "DEMENTIA_PUBLIC_URL", "DEMENTIA_OAUTH_JWKS_URL");
 
     /**
@@ -159,7 +162,8 @@ public record Settings(int port,
         int headerTimeoutMs = r.integer("DEMENTIA_HEADER_TIMEOUT_MS", 100, 600_000);
         return new Settings(port, databaseUrl, dataDir, List.copyOf(keys), adminUser, adminPassword, metricsAuth, metricsApplication, origins,
                 appName, pools, Duration.ofSeconds(cleanupS), preparedStatements, maxBodyBytes, Duration.ofSeconds(sessionIdleS),
-                Duration.ofMillis(headerTimeoutMs), embeddings(r.required("DEMENTIA_EMBEDDINGS")), oauth(r));
+                Duration.ofMillis(headerTimeoutMs), embeddings(r.required("DEMENTIA_EMBEDDINGS")),
+                r.integer("DEMENTIA_VECTOR_CACHE_MB", 1, 1 << 20) * 1024L * 1024L, oauth(r));
     }
 
     /**

@@ -35,7 +35,7 @@ public final class TestServer implements AutoCloseable {
      * @param env   variables on top of the test defaults (port 0, the fresh database, {@link #KEY})
      * @param tools the tool catalog
      */
-    public static TestServer start(Map<String, String> env, Function<PoolRegistry, List<ToolSpec>> tools) {
+    public static TestServer start(Map<String, String> env, Function<cloud.dementia.db.store.Memory, List<ToolSpec>> tools) {
         TestDatabase.Fresh db = TestDatabase.get().freshDatabase();
         Map<String, String> all = new HashMap<>();
         all.put("PORT", "0");
@@ -104,7 +104,7 @@ public final class TestServer implements AutoCloseable {
      * @param applicationName {@code DB_APPLICATION_NAME}
      */
     public static TestServer startOn(String databaseUrl, String applicationName, Map<String, String> env,
-                                     Function<PoolRegistry, List<ToolSpec>> tools) {
+                                     Function<cloud.dementia.db.store.Memory, List<ToolSpec>> tools) {
         Map<String, String> all = new HashMap<>();
         all.put("PORT", "0");
         all.put("DATABASE_URL", databaseUrl);

@@ -25,7 +25,8 @@ public final class TestTools {
     private final CountDownLatch holding = new CountDownLatch(1);
     private final CountDownLatch release = new CountDownLatch(1);
 
-    public List<ToolSpec> catalog(PoolRegistry registry) {
+    public List<ToolSpec> catalog(cloud.dementia.db.store.Memory memory) {
+        PoolRegistry registry = memory.registry();
         return List.of(
                 new ToolSpec("echo", "Echo", "Returns the text it was given and the MCP session it saw.",
                         schema("text", "string", true), true, false, call -> {

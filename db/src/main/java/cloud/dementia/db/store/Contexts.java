@@ -6,9 +6,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-import cloud.dementia.db.pool.DataAccessException;
 import cloud.dementia.db.pool.PoolRegistry;
 import cloud.dementia.db.pool.Tx;
+import cloud.dementia.db.search.Meaning;
+import cloud.dementia.db.search.VectorIndex;
 
 /**
  * Versioned contexts of one project schema: lock (immutable, versioned per label), recall, unlock with archive,
@@ -45,18 +46,18 @@ public final class Contexts {
             + "WHERE label = ? AND version = ?";
 
     private final PoolRegistry registry;
-    private final Embedder embedder;
-    /** The schema pg_trgm's functions are in ("" when it is not available), found on first use. */
+    private final Meaning meaning;
+    /** The schema pg_trgm's functions are in ("" when it is not installed), found on first use. */
     private volatile String trigramSchema;
 
     public Contexts(PoolRegistry registry) {
         this(registry, null);
     }
 
-    /** @param embedder the model for search by meaning, or {@code null} for none */
-    public Contexts(PoolRegistry registry, Embedder embedder) {
+    /** @param meaning search by meaning, or {@code null} for none (words and trigrams only) */
+    public Contexts(PoolRegistry registry, Meaning meaning) {
         this.registry = registry;
-        this.embedder = embedder;
+        this.meaning = meaning;
     }
 
     /** Checks a context before anything is written; the message names the field and the rule. */
@@ -80,28 +81,12 @@ public final class Contexts {
         });
     }
 
-    /** Locks one context as the label's next version. */
-    /** @return the vector of a context as PostgreSQL text ({@code {0.1,...}}), or null without a model */
-    private String vector(String label, String content) {
-        return embedder == null ? null : arrayText(embedder.embed(label.replace('_', ' ') + ". " + content));
-    }
-
-    private static String arrayText(float[] v) {
-        StringBuilder sb = new StringBuilder(v.length * 10).append('{');
-        for (int i = 0; i < v.length; i++) {
-            if (i > 0) {
-                sb.append(',');
-            }
-            sb.append(v[i]);
-        }
-        return sb.append('}').toString();
-    }
-
+    /** Locks one context as the label's next version; its vector follows in the background. */
     public Context lock(String schema, NewContext context, String sessionId) {
         validate(context);
-        // the model runs before the transaction: no connection is held while it thinks
-        String vector = vector(context.label(), context.content());
-        return registry.inTransaction(schema, tx -> lock(tx, context, sessionId, vector));
+        Context locked = registry.inTransaction(schema, tx -> lock(tx, context, sessionId));
+        wroteVersions(schema);
+        return locked;
     }
 
     /** Locks all or none: one transaction; any invalid item and nothing is stored. */
@@ -113,20 +98,39 @@ public final class Contexts {
                 throw new StoreRuleException("item " + i + ": " + e.getMessage() + " (nothing was stored)");
             }
         }
-        List<String> vectors = new ArrayList<>();
-        for (NewContext c : contexts) {
-            vectors.add(vector(c.label(), c.content()));
-        }
-        return registry.inTransaction(schema, tx -> {
-            List<Context> locked = new ArrayList<>();
-            for (int i = 0; i < contexts.size(); i++) {
-                locked.add(lock(tx, contexts.get(i), sessionId, vectors.get(i)));
+        List<Context> locked = registry.inTransaction(schema, tx -> {
+            List<Context> out = new ArrayList<>();
+            for (NewContext c : contexts) {
+                out.add(lock(tx, c, sessionId));
             }
-            return locked;
+            return out;
         });
+        wroteVersions(schema);
+        return locked;
     }
 
-    private static Context lock(Tx tx, NewContext c, String sessionId, String vector) throws SQLException {
+    /** Tells the background embedder that the project has versions without a vector (after the commit). */
+    public void wroteVersions(String schema) {
+        if (meaning != null) {
+            meaning.backlog().accept(schema);
+        }
+    }
+
+    /**
+     * Writers of new versions hold the project's {@code search_state} row in KEY SHARE mode: they go on side by side,
+     * and an import, which holds it FOR UPDATE, runs alone. A reader role cannot take either (it needs UPDATE rights).
+     */
+    static void shareProject(Tx tx) throws SQLException {
+        tx.queryOne("SELECT 1 FROM {s}.search_state FOR KEY SHARE", r -> 1);
+    }
+
+    /** Makes a write that changes many labels' latest versions (an import) the project's only writer until it ends. */
+    static void ownProject(Tx tx) throws SQLException {
+        tx.queryOne("SELECT 1 FROM {s}.search_state FOR UPDATE", r -> 1);
+    }
+
+    private static Context lock(Tx tx, NewContext c, String sessionId) throws SQLException {
+        shareProject(tx);
         // versions of one label are minted one at a time; the lock ends with the transaction (pooler-safe)
         tx.queryOne("SELECT pg_advisory_xact_lock(hashtext(?), hashtext(?))", r -> 1, tx.schema(), c.label());
         int minor = tx.queryOne("SELECT coalesce(max(minor), -1) + 1 FROM {s}.context_locks WHERE label = ?", r -> r.integer(1), c.label())
@@ -135,15 +139,31 @@ public final class Contexts {
         String priority = c.priority().orElseGet(() -> ContextText.detectPriority(c.content()));
         List<String> concepts = ContextText.keyConcepts(c.content());
         String[] tags = c.tags().stream().map(String::strip).filter(t -> !t.isEmpty()).distinct().toArray(String[]::new);
+        tx.update("UPDATE {s}.context_locks SET is_latest = false WHERE label = ? AND is_latest", c.label());
         Context locked = tx.queryOne("INSERT INTO {s}.context_locks (label, version, minor, content, content_hash, preview, key_concepts, tags, "
-                        + "priority, session_id, search, embedding) VALUES (?, ?, ?, ?, ?, ?, ?::text[], ?::text[], ?, ?, "
+                        + "priority, session_id, search, is_latest) VALUES (?, ?, ?, ?, ?, ?, ?::text[], ?::text[], ?, ?, "
                         + "setweight(to_tsvector('english', ?), 'A') || setweight(to_tsvector('english', ?), 'B') "
-                        + "|| setweight(to_tsvector('english', ?), 'C'), ?::real[]) RETURNING " + Context.COLUMNS,
+                        + "|| setweight(to_tsvector('english', ?), 'C'), true) RETURNING " + Context.COLUMNS,
                 Context::map, c.label(), version, minor, c.content(), ContextText.hash(c.content()), ContextText.preview(c.content()),
                 concepts.toArray(String[]::new), tags, priority, sessionId,
-                c.label().replace('_', ' '), String.join(" ", concepts) + " " + String.join(" ", tags), c.content(), vector).orElseThrow();
+                c.label().replace('_', ' '), String.join(" ", concepts) + " " + String.join(" ", tags), c.content()).orElseThrow();
         audit(tx, "lock_context", c.label(), "{\"version\":\"" + version + "\",\"priority\":\"" + priority + "\"}", sessionId);
         return locked;
+    }
+
+    /**
+     * Marks the newest version of each label as its latest, after versions were added out of order (an import). The
+     * caller holds the project ({@link #ownProject}).
+     */
+    static void settleLatest(Tx tx, java.util.Collection<String> labels) throws SQLException {
+        if (labels.isEmpty()) {
+            return;
+        }
+        String[] names = labels.toArray(String[]::new);
+        tx.update("UPDATE {s}.context_locks SET is_latest = false WHERE label = ANY(?::text[]) AND is_latest", (Object) names);
+        long generation = cloud.dementia.db.search.BackgroundEmbedder.nextGeneration(tx);
+        tx.update("UPDATE {s}.context_locks SET is_latest = true, embedded_gen = ? WHERE id IN (SELECT DISTINCT ON (label) id "
+                + "FROM {s}.context_locks WHERE label = ANY(?::text[]) ORDER BY label, locked_at DESC, minor DESC)", generation, names);
     }
 
     /**
@@ -173,6 +193,8 @@ public final class Contexts {
     public List<String> unlock(String schema, String label, String version, boolean force, boolean archive, String sessionId) {
         String v = "all".equalsIgnoreCase(version) ? null : normalizeVersion(version);
         return registry.inTransaction(schema, tx -> {
+            shareProject(tx);
+            tx.queryOne("SELECT pg_advisory_xact_lock(hashtext(?), hashtext(?))", r -> 1, tx.schema(), label);
             String where = v == null ? "label = ?" : "label = ? AND version = ?";
             Object[] params = v == null ? new Object[] {label} : new Object[] {label, v};
             List<String[]> rows = tx.query("SELECT version, priority FROM {s}.context_locks WHERE " + where + " ORDER BY minor FOR UPDATE",
@@ -189,6 +211,10 @@ public final class Contexts {
                         + "tags, priority, locked_at, access_count, 'unlock_context' FROM {s}.context_locks WHERE " + where, params);
             }
             tx.update("DELETE FROM {s}.context_locks WHERE " + where, params);
+            if (v != null) {
+                // the latest may have gone: the newest version left is the latest now
+                settleLatest(tx, List.of(label));
+            }
             List<String> versions = rows.stream().map(r -> r[0]).toList();
             audit(tx, "unlock_context", label, "{\"versions\":" + versions.size() + ",\"archived\":" + archive + "}", sessionId);
             return versions;
@@ -201,10 +227,9 @@ public final class Contexts {
      */
     public List<Hit> searchFullText(String schema, String query, Optional<String> priority, List<String> tags, int limit) {
         return registry.inStatement(schema, tx -> tx.query(
-                "WITH q AS (SELECT websearch_to_tsquery('english', ?) AS tsq), "
-                        + "latest AS (SELECT DISTINCT ON (label) * FROM {s}.context_locks ORDER BY label, locked_at DESC, minor DESC) "
-                        + "SELECT " + prefixed("l") + ", ts_rank_cd(l.search, q.tsq) AS rank FROM latest l, q "
-                        + "WHERE l.search @@ q.tsq AND (?::text IS NULL OR l.priority = ?) AND (cardinality(?::text[]) = 0 OR l.tags && ?::text[]) "
+                "WITH q AS (SELECT websearch_to_tsquery('english', ?) AS tsq) "
+                        + "SELECT " + prefixed("l") + ", ts_rank_cd(l.search, q.tsq) AS rank FROM {s}.context_locks l, q "
+                        + "WHERE l.is_latest AND l.search @@ q.tsq AND (?::text IS NULL OR l.priority = ?) AND (cardinality(?::text[]) = 0 OR l.tags && ?::text[]) "
                         + "ORDER BY rank DESC, l.locked_at DESC LIMIT ?",
                 r -> new Hit(Context.map(r), r.doubleValue(14)), query, priority.orElse(null), priority.orElse(null),
                 tags.toArray(String[]::new), tags.toArray(String[]::new), limit));
@@ -218,6 +243,20 @@ public final class Contexts {
     static final double COS_FLOOR = 0.1;
     /** A result needs at least this combined rank (or every word of the query). */
     static final double MIN_RANK = 0.1;
+    /** Candidates each signal proposes (at least; more when more results are asked for). */
+    static final int CANDIDATES = 50;
+    /** Trigram candidates need at least this word similarity to the question. */
+    static final double TRIGRAM_THRESHOLD = 0.3;
+
+    /**
+     * What the words and trigram signals say of one latest version.
+     *
+     * @param all      the full-text rank when every word matches, else 0
+     * @param any      the full-text rank of any word
+     * @param trigrams the word similarity of the question to topic and content
+     */
+    public record Signals(Context context, double all, double any, double trigrams) {
+    }
 
     /**
      * Hybrid search over the latest version of each label, best first. Three signals, each from 0 to 1:
@@ -226,152 +265,152 @@ public final class Contexts {
      * the candidates), plus 0.25 when every word matches;</li>
      * <li>trigrams: {@code word_similarity(query, topic + content)} from {@code pg_trgm}, for typos and parts of words
      * (0 when the extension is not available);</li>
-     * <li>meaning: the cosine of the query's and the context's embeddings, rescaled from [0.1, 0.6] to [0, 1] (when
-     * there is a model).</li>
+     * <li>meaning: the cosine of the query's and the context's vectors, rescaled from [0.1, 0.6] to [0, 1] (when
+     * there is a model and the version has its vector).</li>
      * </ul>
-     * The combined rank is {@code 0.7 meaning + 0.2 words + 0.1 trigrams} with a model, {@code 0.65 words + 0.35
-     * trigrams} without; a context is a result when its rank reaches {@value #MIN_RANK} or it matches every word. The
-     * weights were chosen on the evaluation set of SearchEvaluationTest (30 rules, 30 questions in other words).
+     * The combined rank is {@code 0.7 meaning + 0.2 words + 0.1 trigrams} for a version with a vector, {@code 0.65
+     * words + 0.35 trigrams} for one without (no model, or its vector not computed yet); a context is a result when its
+     * rank reaches {@value #MIN_RANK} or it matches every word. The weights were chosen on the evaluation set of
+     * SearchEvaluationTest (30 rules, 30 questions in other words).
+     * <p>
+     * Nothing reads the whole project: each signal proposes its best {@value #CANDIDATES} through an index (the GIN
+     * full-text index, pg_trgm's GIN index, the {@link VectorIndex}), and only their union is read and ranked. The model
+     * runs for the question only, before the unit of work.
      */
     public List<Hit> search(String schema, String text, Optional<String> priority, List<String> tags, int limit) {
-        float[] q = embedder == null ? null : embedder.embed(text);
+        float[] question = meaning == null ? null : meaning.model().embed(text);
+        return registry.inReadOnlyTransaction(schema, tx -> search(tx, question, text, priority, tags, limit));
+    }
+
+    private List<Hit> search(Tx tx, float[] question, String text, Optional<String> priority, List<String> tags, int limit) throws SQLException {
         // PostgreSQL builds the OR of every word as a tree: a very long query is read as its first distinct words
         String query = text.length() > MAX_RELEVANCE_TEXT ? distinctWords(text, MAX_RELEVANCE_WORDS) : text;
+        int k = Math.max(CANDIDATES, limit * 3);
+        String filters = " AND (?::text IS NULL OR l.priority = ?) AND (cardinality(?::text[]) = 0 OR l.tags && ?::text[])";
+        Object[] filterParams = {priority.orElse(null), priority.orElse(null), tags.toArray(String[]::new), tags.toArray(String[]::new)};
+        java.util.Set<Long> ids = new java.util.LinkedHashSet<>();
+        ids.addAll(tx.query("WITH q AS (SELECT nullif(replace(plainto_tsquery('english', ?)::text, ' & ', ' | '), '')::tsquery AS qany) "
+                + "SELECT l.id FROM {s}.context_locks l, q WHERE l.is_latest AND l.search @@ q.qany" + filters
+                + " ORDER BY ts_rank_cd(l.search, q.qany) DESC, l.id LIMIT ?", r -> r.longValue(1), params(query, filterParams, k)));
         String trgm = trigramSchema();
-        String similarity = trgm.isEmpty() ? "0::real" : Tx.identifier(trgm) + ".word_similarity(?, l.label || ' ' || l.content)";
-        List<Object> params = new ArrayList<>(List.of(query, query));
         if (!trgm.isEmpty()) {
-            params.add(query);
+            String schemaOf = Tx.identifier(trgm);
+            tx.queryOne("SELECT set_config('pg_trgm.word_similarity_threshold', ?, true)", r -> 1, Double.toString(TRIGRAM_THRESHOLD));
+            ids.addAll(tx.query("SELECT l.id FROM {s}.context_locks l WHERE l.is_latest AND ? OPERATOR(" + schemaOf + ".<%) (l.label || ' ' || l.content)"
+                    + filters + " ORDER BY " + schemaOf + ".word_similarity(?, l.label || ' ' || l.content) DESC, l.id LIMIT ?",
+                    r -> r.longValue(1), params(query, filterParams, query, k)));
         }
-        params.addAll(java.util.Arrays.asList(priority.orElse(null), priority.orElse(null), tags.toArray(String[]::new), tags.toArray(String[]::new)));
-        record Candidate(Context context, double all, double any, double trigrams, float[] embedding) {
+        VectorIndex.Found found = null;
+        if (question != null) {
+            found = meaning.index().search(tx, question, k, ids);
+            found.nearest().forEach(s -> ids.add(s.id()));
         }
-        List<Candidate> candidates = registry.inStatement(schema, tx -> tx.query(
-                "WITH q AS (SELECT websearch_to_tsquery('english', ?) AS qall, "
-                        + "nullif(replace(plainto_tsquery('english', ?)::text, ' & ', ' | '), '')::tsquery AS qany), "
-                        + "latest AS (SELECT DISTINCT ON (label) * FROM {s}.context_locks ORDER BY label, locked_at DESC, minor DESC) "
+        if (ids.isEmpty()) {
+            return List.of();
+        }
+        String similarity = trgm.isEmpty() ? "0::real" : Tx.identifier(trgm) + ".word_similarity(?, l.label || ' ' || l.content)";
+        List<Object> p = new ArrayList<>(List.of(query, query));
+        if (!trgm.isEmpty()) {
+            p.add(query);
+        }
+        p.add(ids.toArray(Long[]::new));
+        List<Signals> read = tx.query("WITH q AS (SELECT websearch_to_tsquery('english', ?) AS qall, "
+                        + "nullif(replace(plainto_tsquery('english', ?)::text, ' & ', ' | '), '')::tsquery AS qany) "
                         + "SELECT " + prefixed("l") + ", CASE WHEN l.search @@ q.qall THEN ts_rank_cd(l.search, q.qall) ELSE 0 END, "
                         + "CASE WHEN q.qany IS NOT NULL AND l.search @@ q.qany THEN ts_rank_cd(l.search, q.qany) ELSE 0 END, "
-                        + similarity + ", l.embedding FROM latest l, q "
-                        + "WHERE (?::text IS NULL OR l.priority = ?) AND (cardinality(?::text[]) = 0 OR l.tags && ?::text[])",
-                r -> new Candidate(Context.map(r), r.doubleValue(14), r.doubleValue(15), r.doubleValue(16), floats(r.object(17))),
-                params.toArray()));
-        double bestAny = candidates.stream().mapToDouble(Candidate::any).max().orElse(0);
-        List<Hit> hits = new ArrayList<>();
-        for (Candidate c : candidates) {
-            double words = (bestAny > 0 ? c.any() / bestAny : 0) * 0.75 + (c.all() > 0 ? 0.25 : 0);
-            double rank;
-            if (q != null) {
-                float[] e = c.embedding() != null ? c.embedding() : backfill(schema, c.context());
-                double meaning = e == null ? 0 : Math.max(0, Math.min(1, (cosine(q, e) - COS_FLOOR) / 0.5));
-                rank = W_MEANING * meaning + W_WORDS * words + W_TRIGRAMS * c.trigrams();
-            } else {
-                rank = 0.65 * words + 0.35 * c.trigrams();
-            }
-            if (rank >= MIN_RANK || c.all() > 0) {
-                hits.add(new Hit(c.context(), Math.round(rank * 10000) / 10000.0));
-            }
+                        + similarity + " FROM {s}.context_locks l, q WHERE l.id = ANY(?::bigint[]) AND l.is_latest",
+                r -> new Signals(Context.map(r), r.doubleValue(14), r.doubleValue(15), r.doubleValue(16)), p.toArray());
+        if (found != null && read.size() < ids.size()) {
+            // what the vector index proposed and is no longer the latest version (or is gone)
+            java.util.Set<Long> gone = new java.util.HashSet<>(ids);
+            read.forEach(s -> gone.remove(s.context().id()));
+            meaning.index().forget(tx.schema(), gone);
         }
-        hits.sort((a, b) -> Double.compare(b.rank(), a.rank()));
+        List<Hit> hits = rank(read, found, priority, tags);
+        if (found != null && read.stream().anyMatch(s -> Double.isNaN(found(s, null)))) {
+            // nothing to wait for: the background embedder was told at the write; tell it again in case it restarted
+            wroteVersions(tx.schema());
+        }
         return hits.size() > limit ? List.copyOf(hits.subList(0, limit)) : hits;
     }
 
-    /** Computes and stores the vector of a version locked before there was a model (or while it was off). */
-    private float[] backfill(String schema, Context c) {
-        float[] v = embedder.embed(c.label().replace('_', ' ') + ". " + c.content());
-        registry.inStatement(schema, tx -> tx.update("UPDATE {s}.context_locks SET embedding = ?::real[] WHERE id = ?", arrayText(v), c.id()));
-        return v;
+    private static double found(Signals s, VectorIndex.Found found) {
+        return found == null ? Double.NaN : found.cosine(s.context().id());
     }
 
-    private static float[] floats(Object array) {
-        if (array == null) {
-            return null;
-        }
-        try {
-            Object[] values = (Object[]) ((java.sql.Array) array).getArray();
-            float[] out = new float[values.length];
-            for (int i = 0; i < values.length; i++) {
-                out[i] = ((Number) values[i]).floatValue();
-            }
-            return out;
-        } catch (SQLException e) {
-            throw new IllegalStateException("cannot read an embedding: " + e.getMessage(), e);
-        }
-    }
-
-    static double cosine(float[] a, float[] b) {
-        if (a.length != b.length) {
-            return 0;
-        }
-        double dot = 0;
-        double na = 0;
-        double nb = 0;
-        for (int i = 0; i < a.length; i++) {
-            dot += a[i] * b[i];
-            na += a[i] * a[i];
-            nb += b[i] * b[i];
-        }
-        return na == 0 || nb == 0 ? 0 : dot / Math.sqrt(na * nb);
-    }
-
-    private String installedTrigramSchema() {
-        return registry.inStatement(cloud.dementia.db.schema.ControlSchema.NAME, tx -> tx.queryOne(
-                "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'",
-                r -> r.string(1))).orElse(null);
+    private static Object[] params(String first, Object[] filters, Object... rest) {
+        List<Object> out = new ArrayList<>();
+        out.add(first);
+        out.addAll(java.util.Arrays.asList(filters));
+        out.addAll(java.util.Arrays.asList(rest));
+        return out.toArray();
     }
 
     /**
-     * The schema of {@code pg_trgm}: created in the control schema on first use when the database has none (it is a
-     * trusted extension from PostgreSQL 13 on); {@code ""} when it cannot be had, and searches go on without trigrams.
+     * Ranks what the signals said, best first (the formula of {@link #search}), keeping what the filters ask for.
+     *
+     * @param found the vector index's answer, or {@code null} without a model
+     */
+    public static List<Hit> rank(List<Signals> read, VectorIndex.Found found, Optional<String> priority, List<String> tags) {
+        double bestAny = read.stream().mapToDouble(Signals::any).max().orElse(0);
+        List<Hit> hits = new ArrayList<>();
+        for (Signals s : read) {
+            Context c = s.context();
+            if (priority.isPresent() && !priority.get().equals(c.priority())
+                    || !tags.isEmpty() && c.tags().stream().noneMatch(tags::contains)) {
+                continue;
+            }
+            double words = (bestAny > 0 ? s.any() / bestAny : 0) * 0.75 + (s.all() > 0 ? 0.25 : 0);
+            double cosine = found(s, found);
+            double rank = Double.isNaN(cosine)
+                    ? 0.65 * words + 0.35 * s.trigrams()
+                    : W_MEANING * Math.max(0, Math.min(1, (cosine - COS_FLOOR) / 0.5)) + W_WORDS * words + W_TRIGRAMS * s.trigrams();
+            if (rank >= MIN_RANK || s.all() > 0) {
+                hits.add(new Hit(c, Math.round(rank * 10000) / 10000.0));
+            }
+        }
+        hits.sort((a, b) -> Double.compare(b.rank(), a.rank()));
+        return hits;
+    }
+
+    /**
+     * The schema of {@code pg_trgm} ({@code ""} when it is not installed: the control schema's migration installs it
+     * where it can, and search goes on without trigrams where it cannot).
      */
     private String trigramSchema() {
         String known = trigramSchema;
-        if (known != null) {
-            return known;
-        }
-        String found;
-        try {
-            found = installedTrigramSchema();
-            if (found == null) {
-                try {
-                    registry.inStatement(cloud.dementia.db.schema.ControlSchema.NAME,
-                            tx -> tx.update("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA " + cloud.dementia.db.schema.ControlSchema.NAME));
-                } catch (DataAccessException raced) {
-                    // another replica may have created it at the same moment: look again before giving up
-                    if (installedTrigramSchema() == null) {
-                        throw raced;
-                    }
-                }
-                found = installedTrigramSchema();
+        if (known == null) {
+            known = registry.inStatement(cloud.dementia.db.schema.ControlSchema.NAME, tx -> tx.queryOne(
+                    "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'",
+                    r -> r.string(1))).orElse("");
+            if (known.isEmpty()) {
+                java.util.logging.Logger.getLogger(Contexts.class.getName()).warning("pg_trgm is not installed: search goes on without trigrams");
             }
-        } catch (DataAccessException e) {
-            java.util.logging.Logger.getLogger(Contexts.class.getName()).warning("pg_trgm is not available (" + e.getMessage()
-                    + "): search goes on without trigram similarity");
-            found = "";
+            trigramSchema = known;
         }
-        trigramSchema = found;
-        return found;
+        return known;
     }
 
     /**
-     * The contexts relevant to a text: every {@code always_check} rule first, then other contexts sharing words with
-     * the text, best match first.
+     * The contexts relevant to a text: every {@code always_check} rule first (at most {@code limit}), then other
+     * contexts found by the same search as {@link #search}, best match first; in one unit of work.
      */
     public List<Hit> relevantTo(String schema, String text, int limit) {
-        List<Hit> out = new ArrayList<>(registry.inStatement(schema, tx -> tx.query(
-                "SELECT " + prefixed("l") + " FROM (SELECT DISTINCT ON (label) * FROM {s}.context_locks ORDER BY label, locked_at DESC, minor DESC) l "
-                        + "WHERE l.priority = 'always_check' ORDER BY l.label LIMIT ?",
-                r -> new Hit(Context.map(r), 1.0), limit)));
         // the same relevance as search; a long text is read as its first distinct words
         String query = text.length() > MAX_RELEVANCE_TEXT ? distinctWords(text, MAX_RELEVANCE_WORDS) : text;
-        if (out.size() < limit && !query.isBlank()) {
-            for (Hit h : search(schema, query, Optional.empty(), List.of(), limit)) {
-                if (out.size() < limit && !h.context().priority().equals(ContextText.ALWAYS_CHECK)) {
-                    out.add(h);
+        float[] question = meaning == null || query.isBlank() ? null : meaning.model().embed(query);
+        return registry.inReadOnlyTransaction(schema, tx -> {
+            List<Hit> out = new ArrayList<>(tx.query("SELECT " + prefixed("l") + " FROM {s}.context_locks l "
+                    + "WHERE l.is_latest AND l.priority = 'always_check' ORDER BY l.label LIMIT ?", r -> new Hit(Context.map(r), 1.0), limit));
+            if (out.size() < limit && !query.isBlank()) {
+                for (Hit h : search(tx, question, query, Optional.empty(), List.of(), limit)) {
+                    if (out.size() < limit && !h.context().priority().equals(ContextText.ALWAYS_CHECK)) {
+                        out.add(h);
+                    }
                 }
             }
-        }
-        return out;
+            return out;
+        });
     }
 
     /**
@@ -396,6 +435,29 @@ public final class Contexts {
         return String.join(" ", words);
     }
 
+    /**
+     * A topic's latest version, as overviews show it.
+     *
+     * @param size the content in bytes (UTF-8)
+     */
+    public record Latest(String label, String version, String priority, String preview, int size, Instant lockedAt, Instant lastAccessed,
+                         int accessCount) {
+    }
+
+    /** Latest versions not read (or, never read, not locked) for {@link #STALE_DAYS} days: SQL over {@code l}. */
+    static final String STALE_CONDITION = "coalesce(l.last_accessed, l.locked_at) < now() - make_interval(days => " + STALE_DAYS + ")";
+
+    /** @return latest versions meeting an SQL condition over {@code l}, by label, at most {@code max} */
+    static List<Latest> latest(Tx tx, String condition, int max) throws SQLException {
+        return latest(tx, condition, max, "l.label");
+    }
+
+    static List<Latest> latest(Tx tx, String condition, int max, String order) throws SQLException {
+        return tx.query("SELECT l.label, l.version, l.priority, l.preview, octet_length(l.content), l.locked_at, l.last_accessed, l.access_count "
+                        + "FROM {s}.context_locks l WHERE l.is_latest AND " + condition + " ORDER BY " + order + " LIMIT ?",
+                r -> new Latest(r.string(1), r.string(2), r.string(3), r.string(4), r.integer(5), r.instant(6), r.instant(7), r.integer(8)), max);
+    }
+
     /** @return every label with its latest version, ordered by label */
     public List<LabelSummary> labels(String schema) {
         return registry.inStatement(schema, tx -> tx.query(
@@ -406,12 +468,14 @@ public final class Contexts {
                         r.integer(8), r.integer(9))));
     }
 
-    /** Latest versions not recalled (or, never recalled, not locked) within {@link #STALE_DAYS} days. */
+    /** Latest versions not recalled (or, never recalled, not locked) within {@link #STALE_DAYS} days, by label. */
     public List<LabelSummary> stale(String schema) {
+        return labels(schema).stream().filter(Contexts::isStale).toList();
+    }
+
+    static boolean isStale(LabelSummary l) {
         Instant limit = Instant.now().minusSeconds(STALE_DAYS * 86_400L);
-        return labels(schema).stream()
-                .filter(l -> (l.lastAccessed() == null ? l.lockedAt() : l.lastAccessed()).isBefore(limit))
-                .toList();
+        return (l.lastAccessed() == null ? l.lockedAt() : l.lastAccessed()).isBefore(limit);
     }
 
     static String normalizeVersion(String version) {

@@ -25,7 +25,7 @@ public final class ProjectTransfer {
 
     private static final String[][] EXPORTS = {
             {"session", "SELECT (jsonb_build_object('kind', 'session') || to_jsonb(t))::text FROM {s}.sessions t ORDER BY started_at, id"},
-            {"context", "SELECT (jsonb_build_object('kind', 'context') || (to_jsonb(t) - 'id' - 'search' - 'embedding' - 'topic'))::text "
+            {"context", "SELECT (jsonb_build_object('kind', 'context') || (to_jsonb(t) - 'id' - 'search' - 'embedding' - 'topic' - 'is_latest' - 'embedded_gen'))::text "
                     + "FROM {s}.context_locks t ORDER BY label, minor"},
             {"archive", "SELECT (jsonb_build_object('kind', 'archive') || (to_jsonb(t) - 'id' - 'topic'))::text FROM {s}.context_archives t "
                     + "ORDER BY archived_at, label, version"},
@@ -56,9 +56,16 @@ public final class ProjectTransfer {
                     + "WHERE e.category = r.category AND e.created_at = r.created_at AND e.content = r.content)");
 
     private final PoolRegistry registry;
+    private final java.util.function.Consumer<String> imported;
 
     public ProjectTransfer(PoolRegistry registry) {
+        this(registry, schema -> { });
+    }
+
+    /** @param imported told the schema after an import committed (its versions have no vector yet) */
+    public ProjectTransfer(PoolRegistry registry, java.util.function.Consumer<String> imported) {
         this.registry = registry;
+        this.imported = imported;
     }
 
     /**
@@ -83,7 +90,10 @@ public final class ProjectTransfer {
      * @throws StoreRuleException naming the line when one is not a known object of this format (nothing is stored)
      */
     public Imported importLines(String schema, Iterator<String> lines) {
-        return registry.inTransaction(schema, tx -> {
+        Imported done = registry.inTransaction(schema, tx -> {
+            // an import adds versions out of order: it is the project's only writer until it has settled the latest ones
+            Contexts.ownProject(tx);
+            java.util.Set<String> labels = new java.util.HashSet<>();
             Map<String, Integer> added = new LinkedHashMap<>();
             Map<String, Integer> skipped = new LinkedHashMap<>();
             for (String kind : new String[] {"session", "context", "archive", "entry"}) {
@@ -123,8 +133,14 @@ public final class ProjectTransfer {
                             + " (nothing was imported)");
                 }
                 (n > 0 ? added : skipped).merge(kind, 1, Integer::sum);
+                if (n > 0 && "context".equals(kind)) {
+                    labels.add(tx.queryOne("SELECT ?::jsonb ->> 'label'", r -> r.string(1), line).orElseThrow());
+                }
             }
+            Contexts.settleLatest(tx, labels);
             return new Imported(added, skipped);
         });
+        imported.accept(schema);
+        return done;
     }
 }

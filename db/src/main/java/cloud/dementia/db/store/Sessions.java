@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Optional;
 
 import cloud.dementia.db.pool.PoolRegistry;
+import cloud.dementia.db.pool.Tx;
 
 /**
  * Sessions, the session log (handovers, progress notes) and the counts behind {@code wake_up}, {@code memory_status}
@@ -26,10 +27,28 @@ public final class Sessions {
     public record Activity(String action, String target, String detailsJson, Instant at) {
     }
 
-    /** Counts and sizes of a project's memory. */
-    public record Stats(int contexts, int labels, int versionedLabels, Map<String, Integer> byPriority, long contentBytes, int archives,
-                        int sessions, int entries, int handovers, List<Contexts.LabelSummary> mostAccessed,
-                        List<Contexts.LabelSummary> leastAccessed) {
+    /**
+     * Counts and sizes of a project's memory.
+     *
+     * @param byPriority       versions by priority, every version counted
+     * @param topicsByPriority topics (latest versions) by priority
+     * @param stale            topics not read (or, never read, not locked) for {@link Contexts#STALE_DAYS} days
+     */
+    public record Stats(int contexts, int labels, int versionedLabels, Map<String, Integer> byPriority, Map<String, Integer> topicsByPriority,
+                        long contentBytes, int archives, int sessions, int entries, int handovers, int stale,
+                        List<Contexts.Latest> mostAccessed, List<Contexts.Latest> leastAccessed) {
+    }
+
+    /**
+     * What {@code wake_up} shows, read in one unit of work.
+     *
+     * @param alwaysCheck the rules to always check, by topic, at most as many as asked
+     * @param important   important topics, by topic, at most as many as asked
+     * @param reference   reference topics, by topic, at most as many as asked
+     * @param stale       stale topics, by topic, at most as many as asked
+     */
+    public record WakeUp(Session session, Optional<Entry> handover, Stats stats, List<Contexts.Latest> alwaysCheck,
+                         List<Contexts.Latest> important, List<Contexts.Latest> reference, List<Contexts.Latest> stale) {
     }
 
     private final PoolRegistry registry;
@@ -40,11 +59,13 @@ public final class Sessions {
 
     /** Records a call of the session (creating its row on first use) and returns the row. */
     public Session touch(String schema, String sessionId) {
-        return registry.inStatement(schema, tx -> tx.queryOne(
-                "INSERT INTO {s}.sessions (id) VALUES (?) ON CONFLICT (id) DO UPDATE SET last_active = now(), calls = sessions.calls + 1 "
+        return registry.inStatement(schema, tx -> touch(tx, sessionId));
+    }
+
+    private static Session touch(Tx tx, String sessionId) throws SQLException {
+        return tx.queryOne("INSERT INTO {s}.sessions (id) VALUES (?) ON CONFLICT (id) DO UPDATE SET last_active = now(), calls = sessions.calls + 1 "
                         + "RETURNING id, started_at, last_active, calls",
-                r -> new Session(r.string(1), r.instant(2), r.instant(3), r.integer(4)), sessionId)
-                .orElseThrow());
+                r -> new Session(r.string(1), r.instant(2), r.instant(3), r.integer(4)), sessionId).orElseThrow();
     }
 
     public List<Session> recent(String schema, int limit) {
@@ -66,9 +87,12 @@ public final class Sessions {
 
     /** @return the newest entry of a category */
     public Optional<Entry> latest(String schema, String category) {
-        return registry.inStatement(schema, tx -> tx.queryOne(
-                "SELECT id, category, content, metadata::text, session_id, created_at FROM {s}.memory_entries WHERE category = ? "
-                        + "ORDER BY created_at DESC, id DESC LIMIT 1", Sessions::entry, category));
+        return registry.inStatement(schema, tx -> latest(tx, category));
+    }
+
+    private static Optional<Entry> latest(Tx tx, String category) throws SQLException {
+        return tx.queryOne("SELECT id, category, content, metadata::text, session_id, created_at FROM {s}.memory_entries WHERE category = ? "
+                + "ORDER BY created_at DESC, id DESC LIMIT 1", Sessions::entry, category);
     }
 
     /** @return entries of a category newer than {@code since}, newest first */
@@ -93,31 +117,44 @@ public final class Sessions {
     }
 
     /** Counts and sizes in one transaction. */
-    public Stats stats(String schema, Contexts contexts) {
-        List<Contexts.LabelSummary> labels = contexts.labels(schema);
-        return registry.inReadOnlyTransaction(schema, tx -> {
-            Map<String, Integer> byPriority = new java.util.TreeMap<>();
-            for (String p : ContextText.PRIORITIES) {
-                byPriority.put(p, 0);
-            }
-            tx.query("SELECT priority, count(*) FROM {s}.context_locks GROUP BY priority", r -> byPriority.put(r.string(1), r.integer(2)));
-            int total = byPriority.values().stream().mapToInt(Integer::intValue).sum();
-            long bytes = tx.queryOne("SELECT coalesce(sum(octet_length(content)), 0) FROM {s}.context_locks", r -> r.longValue(1)).orElse(0L);
-            int archives = count(tx, "context_archives");
-            int sessions = count(tx, "sessions");
-            int entries = count(tx, "memory_entries");
-            int handovers = tx.queryOne("SELECT count(*) FROM {s}.memory_entries WHERE category = 'handover'", r -> r.integer(1)).orElse(0);
-            List<Contexts.LabelSummary> most = labels.stream().filter(l -> l.accessCount() > 0)
-                    .sorted((a, b) -> Integer.compare(b.accessCount(), a.accessCount())).limit(5).toList();
-            List<Contexts.LabelSummary> least = labels.stream()
-                    .sorted((a, b) -> Integer.compare(a.accessCount(), b.accessCount())).limit(5).toList();
-            int versioned = (int) labels.stream().filter(l -> l.versions() > 1).count();
-            return new Stats(total, labels.size(), versioned, byPriority, bytes, archives, sessions, entries, handovers, most, least);
+    public Stats stats(String schema) {
+        return registry.inReadOnlyTransaction(schema, Sessions::stats);
+    }
+
+    /**
+     * Opens (or counts a call of) the session and reads what {@code wake_up} shows, in one transaction: the last
+     * handover, the counts, and of each list its first {@code listMax} topics.
+     */
+    public WakeUp wakeUp(String schema, String sessionId, int listMax) {
+        return registry.inTransaction(schema, tx -> {
+            Session session = touch(tx, sessionId);
+            Optional<Entry> handover = latest(tx, "handover");
+            Stats stats = stats(tx);
+            return new WakeUp(session, handover, stats, Contexts.latest(tx, "l.priority = 'always_check'", listMax),
+                    Contexts.latest(tx, "l.priority = 'important'", listMax), Contexts.latest(tx, "l.priority = 'reference'", listMax),
+                    Contexts.latest(tx, Contexts.STALE_CONDITION, listMax));
         });
     }
 
-    private static int count(cloud.dementia.db.pool.Tx tx, String table) throws SQLException {
-        return tx.queryOne("SELECT count(*) FROM {s}." + table, r -> r.integer(1)).orElse(0);
+    private static Stats stats(Tx tx) throws SQLException {
+        long[] n = tx.queryOne("SELECT count(*), count(*) FILTER (WHERE is_latest), count(DISTINCT label) FILTER (WHERE NOT is_latest), "
+                + "count(*) FILTER (WHERE priority = 'always_check'), count(*) FILTER (WHERE priority = 'important'), "
+                + "count(*) FILTER (WHERE priority = 'reference'), count(*) FILTER (WHERE is_latest AND priority = 'always_check'), "
+                + "count(*) FILTER (WHERE is_latest AND priority = 'important'), count(*) FILTER (WHERE is_latest AND priority = 'reference'), "
+                + "coalesce(sum(octet_length(content)), 0), count(*) FILTER (WHERE is_latest AND " + Contexts.STALE_CONDITION + "), "
+                + "(SELECT count(*) FROM {s}.context_archives), (SELECT count(*) FROM {s}.sessions), (SELECT count(*) FROM {s}.memory_entries), "
+                + "(SELECT count(*) FROM {s}.memory_entries WHERE category = 'handover') FROM {s}.context_locks l", r -> {
+                    long[] v = new long[15];
+                    for (int i = 0; i < v.length; i++) {
+                        v[i] = r.longValue(i + 1);
+                    }
+                    return v;
+                }).orElseThrow();
+        Map<String, Integer> byPriority = new java.util.TreeMap<>(Map.of("always_check", (int) n[3], "important", (int) n[4], "reference", (int) n[5]));
+        Map<String, Integer> topics = new java.util.TreeMap<>(Map.of("always_check", (int) n[6], "important", (int) n[7], "reference", (int) n[8]));
+        return new Stats((int) n[0], (int) n[1], (int) n[2], byPriority, topics, n[9], (int) n[11], (int) n[12], (int) n[13], (int) n[14],
+                (int) n[10], Contexts.latest(tx, "l.access_count > 0", 5, "l.access_count DESC, l.label"),
+                Contexts.latest(tx, "true", 5, "l.access_count, l.label"));
     }
 
     private static Entry entry(cloud.dementia.db.pool.Row r) {

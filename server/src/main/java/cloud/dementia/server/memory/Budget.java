@@ -50,15 +50,21 @@ final class Budget {
         return !fits();
     }
 
-    /** Replaces a list by its size ({@code "<name>_count"}) when over budget. */
-    void count(ObjectNode parent, String name, String pointer) {
+    /**
+     * Replaces a list by its size ({@code "<name>_count"}) when over budget, or when it holds fewer entries than
+     * there are (the reader stopped at what could ever fit).
+     *
+     * @param total how many entries there are in all
+     */
+    void count(ObjectNode parent, String name, int total, String pointer) {
         JsonNode list = parent.get(name);
-        if (list == null || !list.isArray() || list.isEmpty() || !over()) {
+        if (list == null || !list.isArray() || total == 0 || list.size() >= total && !over()) {
             return;
         }
+        cutting = true;
         parent.remove(name);
-        parent.put(name + "_count", list.size());
-        leftOut.add(list.size() + " " + name.replace('_', ' ') + " (" + pointer + ")");
+        parent.put(name + "_count", total);
+        leftOut.add(total + " " + name.replace('_', ' ') + " (" + pointer + ")");
     }
 
     /** Shortens the previews (and contents) of a list's entries when over budget, pointing to where the rest is. */
@@ -87,13 +93,23 @@ final class Budget {
 
     /** Drops entries from the end of a list while over budget. */
     void dropFromEnd(ArrayNode list, String what, String pointer) {
+        dropFromEnd(list, what, list.size(), pointer);
+    }
+
+    /**
+     * Drops entries from the end of a list while over budget.
+     *
+     * @param total how many entries there are in all (the list may hold only the first of them)
+     */
+    void dropFromEnd(ArrayNode list, String what, int total, String pointer) {
+        int missing = total - list.size();
         int dropped = 0;
         while (!list.isEmpty() && over()) {
             list.remove(list.size() - 1);
             dropped++;
         }
-        if (dropped > 0) {
-            leftOut.add(dropped + " " + what + " (" + pointer + ")");
+        if (dropped + missing > 0) {
+            leftOut.add((dropped + missing) + " " + what + " (" + pointer + ")");
         }
     }
 

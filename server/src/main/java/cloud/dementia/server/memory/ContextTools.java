@@ -303,7 +303,7 @@ final class ContextTools {
 
     private ToolOutput dashboard(ToolCall call) {
         ProjectResolver.Resolved r = resolver.resolve(call);
-        Sessions.Stats stats = sessions.stats(r.schema(), contexts);
+        Sessions.Stats stats = sessions.stats(r.schema());
         ObjectNode o = Views.stats(stats);
         o.put("project", r.name());
         ArrayNode most = o.putArray("most_accessed");

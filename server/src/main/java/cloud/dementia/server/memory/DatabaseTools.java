@@ -157,7 +157,7 @@ final class DatabaseTools {
                     }
                 }
                 if (mode.equals("overview")) {
-                    o.set("stats", Views.stats(sessions.stats(r.schema(), contexts)));
+                    o.set("stats", Views.stats(sessions.stats(r.schema())));
                 }
             }
         }

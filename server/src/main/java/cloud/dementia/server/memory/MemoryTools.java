@@ -6,6 +6,7 @@ import java.util.List;
 import cloud.dementia.db.pool.PoolRegistry;
 import cloud.dementia.db.schema.Projects;
 import cloud.dementia.db.store.Contexts;
+import cloud.dementia.db.store.Memory;
 import cloud.dementia.db.store.ReadOnlyQueries;
 import cloud.dementia.db.store.SchemaCatalog;
 import cloud.dementia.db.store.Sessions;
@@ -21,13 +22,19 @@ public final class MemoryTools {
     private MemoryTools() {
     }
 
+    /** @return the tools over a memory store without a model (search by words and trigrams) */
     public static List<ToolSpec> create(PoolRegistry registry) {
-        Projects projects = new Projects(registry);
+        return create(Memory.withoutModel(registry));
+    }
+
+    public static List<ToolSpec> create(Memory memory) {
+        PoolRegistry registry = memory.registry();
+        Projects projects = memory.projects();
         ProjectResolver resolver = new ProjectResolver(projects);
-        Contexts contexts = new Contexts(registry, cloud.dementia.server.search.MiniLmEmbedder.shared());
-        Sessions sessions = new Sessions(registry);
+        Contexts contexts = memory.contexts();
+        Sessions sessions = memory.sessions();
         List<ToolSpec> tools = new ArrayList<>();
-        tools.addAll(new ProjectTools(projects, resolver, contexts, sessions, registry).specs());
+        tools.addAll(new ProjectTools(projects, resolver, contexts, sessions, memory.transfer()).specs());
         tools.addAll(new SessionTools(resolver, contexts, sessions).specs());
         tools.addAll(new ContextTools(resolver, contexts, sessions).specs());
         tools.addAll(new DatabaseTools(resolver, new ReadOnlyQueries(registry), new SchemaCatalog(registry), contexts, sessions).specs());

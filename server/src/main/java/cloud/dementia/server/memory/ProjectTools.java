@@ -28,12 +28,13 @@ final class ProjectTools {
     private final Sessions sessions;
     private final cloud.dementia.db.store.ProjectTransfer transfer;
 
-    ProjectTools(Projects projects, ProjectResolver resolver, Contexts contexts, Sessions sessions, PoolRegistry registry) {
+    ProjectTools(Projects projects, ProjectResolver resolver, Contexts contexts, Sessions sessions,
+                 cloud.dementia.db.store.ProjectTransfer transfer) {
         this.projects = projects;
         this.resolver = resolver;
         this.contexts = contexts;
         this.sessions = sessions;
-        this.transfer = new cloud.dementia.db.store.ProjectTransfer(registry);
+        this.transfer = transfer;
     }
 
     List<ToolSpec> specs() {
@@ -146,7 +147,7 @@ final class ProjectTools {
         ObjectNode o = Json.object();
         o.put("project", r.name());
         o.put("schema", r.schema());
-        o.set("stats", Views.stats(sessions.stats(r.schema(), contexts)));
+        o.set("stats", Views.stats(sessions.stats(r.schema())));
         ArrayNode recentSessions = o.putArray("recent_sessions");
         for (Sessions.Session s : sessions.recent(r.schema(), 5)) {
             recentSessions.addObject().put("id", s.id()).put("started_at", s.startedAt().toString())
@@ -180,7 +181,7 @@ final class ProjectTools {
         o.put("project", name);
         o.put("schema", found.get().schema());
         if (!confirm) {
-            Sessions.Stats stats = sessions.stats(found.get().schema(), contexts);
+            Sessions.Stats stats = sessions.stats(found.get().schema());
             o.put("deleted", false);
             o.put("contexts", stats.contexts());
             o.put("sessions", stats.sessions());

@@ -67,46 +67,43 @@ final class SessionTools {
         int maxChars = call.integer("max_chars", Budget.DEFAULT_MAX_CHARS, Budget.MIN_MAX_CHARS, Budget.MAX_MAX_CHARS);
         ProjectResolver.Resolved r = resolver.resolve(call);
         String sessionId = call.sessionId().orElse(MemoryTools.NO_SESSION);
-        Sessions.Session session = sessions.touch(r.schema(), sessionId);
-        List<Contexts.LabelSummary> labels = contexts.labels(r.schema());
+        // a list entry takes more than 8 characters: more than max_chars / 8 of them could never be shown
+        Sessions.WakeUp w = sessions.wakeUp(r.schema(), sessionId, maxChars / 8 + 1);
+        Sessions.Stats stats = w.stats();
         ObjectNode o = Json.object();
         o.put("project", r.name());
         // what the last session left first: it is what the assistant needs to pick up the work
-        sessions.latest(r.schema(), HANDOVER).ifPresent(h -> o.set("last_handover", handover(h)));
-        o.putObject("session").put("id", session.id()).put("started_at", session.startedAt().toString()).put("calls", session.calls());
+        w.handover().ifPresent(h -> o.set("last_handover", handover(h)));
+        o.putObject("session").put("id", w.session().id()).put("started_at", w.session().startedAt().toString())
+                .put("calls", w.session().calls());
         ObjectNode byPriority = o.putObject("contexts");
-        byPriority.put("total", labels.size());
+        byPriority.put("total", stats.labels());
         ArrayNode always = byPriority.putArray("always_check");
-        ArrayNode important = byPriority.putArray("important");
-        ArrayNode reference = byPriority.putArray("reference");
-        for (Contexts.LabelSummary l : labels) {
-            switch (l.priority()) {
-                case "always_check" -> {
-                    ObjectNode rule = always.addObject().put("topic", l.label()).put("version", l.latestVersion()).put("preview", l.preview());
-                    if (l.size() > l.preview().getBytes(java.nio.charset.StandardCharsets.UTF_8).length) {
-                        rule.put("cut", true);
-                    }
-                }
-                case "important" -> important.add(l.label() + " v" + l.latestVersion());
-                default -> reference.add(l.label() + " v" + l.latestVersion());
+        for (Contexts.Latest l : w.alwaysCheck()) {
+            ObjectNode rule = always.addObject().put("topic", l.label()).put("version", l.version()).put("preview", l.preview());
+            if (l.size() > l.preview().getBytes(java.nio.charset.StandardCharsets.UTF_8).length) {
+                rule.put("cut", true);
             }
         }
+        ArrayNode important = byPriority.putArray("important");
+        w.important().forEach(l -> important.add(l.label() + " v" + l.version()));
+        ArrayNode reference = byPriority.putArray("reference");
+        w.reference().forEach(l -> reference.add(l.label() + " v" + l.version()));
         ArrayNode stale = o.putArray("stale");
-        contexts.stale(r.schema()).forEach(l -> stale.add(l.label() + " v" + l.latestVersion()));
-        Sessions.Stats stats = sessions.stats(r.schema(), contexts);
+        w.stale().forEach(l -> stale.add(l.label() + " v" + l.version()));
         ObjectNode health = Views.stats(stats);
-        health.put("status", stale.size() > Math.max(5, labels.size() / 2) ? "needs_review" : "healthy");
+        health.put("status", stats.stale() > Math.max(5, stats.labels() / 2) ? "needs_review" : "healthy");
         o.set("memory_health", health);
         // within the budget: counts instead of lists, least useful first, then shorter rules, then fewer
         Budget budget = new Budget(o, maxChars);
         if (!budget.fits()) {
             o.put("memory_health", health.get("status").asText());
         }
-        budget.count(byPriority, "reference", "explore_context_tree lists them");
-        budget.count(o, "stale", "context_dashboard lists them");
-        budget.count(byPriority, "important", "explore_context_tree(flat=false) lists them");
+        budget.count(byPriority, "reference", stats.topicsByPriority().get("reference"), "explore_context_tree lists them");
+        budget.count(o, "stale", stats.stale(), "context_dashboard lists them");
+        budget.count(byPriority, "important", stats.topicsByPriority().get("important"), "explore_context_tree(flat=false) lists them");
         budget.shorten(always);
-        budget.dropFromEnd(always, "always_check rules", "explore_context_tree(flat=false) lists them");
+        budget.dropFromEnd(always, "always_check rules", stats.topicsByPriority().get("always_check"), "explore_context_tree(flat=false) lists them");
         return ToolOutput.json(budget.finish());
     }
 
@@ -217,9 +214,10 @@ final class SessionTools {
 
     private ToolOutput status(ToolCall call) {
         ProjectResolver.Resolved r = resolver.resolve(call);
-        ObjectNode o = Views.stats(sessions.stats(r.schema(), contexts));
+        Sessions.Stats stats = sessions.stats(r.schema());
+        ObjectNode o = Views.stats(stats);
         o.put("project", r.name());
-        o.put("stale", contexts.stale(r.schema()).size());
+        o.put("stale", stats.stale());
         return ToolOutput.json(o);
     }
 

@@ -8,6 +8,7 @@ import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -17,6 +18,9 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
+import cloud.dementia.db.search.CachedVectorIndex;
+import cloud.dementia.db.store.Memory;
 
 /**
  * The Prometheus registry every meter of the service lives in (pools, tools, HTTP, JVM), and the route that serves its
@@ -51,6 +55,19 @@ public final class Observability implements HttpService, AutoCloseable {
 
     public PrometheusMeterRegistry registry() {
         return registry;
+    }
+
+    /**
+     * Publishes the memory store's meters: the background embedder's backlog (0 without a model: nothing waits) and
+     * the bytes the vector cache holds.
+     */
+    public void watch(Memory memory) {
+        Gauge.builder("dementia_embedding_backlog", memory, m -> m.backlog().total())
+                .description("Context versions waiting for their vector (search ranks them by words and trigrams meanwhile)")
+                .register(registry);
+        Gauge.builder("dementia_vector_cache_bytes", memory, m -> m.vectors().map(CachedVectorIndex::bytes).orElse(0L))
+                .description("Bytes of vectors cached for search by meaning (bounded by DEMENTIA_VECTOR_CACHE_MB)")
+                .baseUnit("bytes").register(registry);
     }
 
     /** @return a timer published as a Prometheus histogram with the service's latency buckets */

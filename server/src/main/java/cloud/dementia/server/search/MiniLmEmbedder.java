@@ -1,59 +1,90 @@
 package cloud.dementia.server.search;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.List;
 import java.util.logging.Logger;
 
-import dev.langchain4j.model.embedding.EmbeddingModel;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.langchain4j.data.embedding.Embedding;
+import dev.langchain4j.data.segment.TextSegment;
+import dev.langchain4j.model.embedding.onnx.AbstractInProcessEmbeddingModel;
+import dev.langchain4j.model.embedding.onnx.OnnxBertBiEncoder;
+import dev.langchain4j.model.embedding.onnx.PoolingMode;
 import dev.langchain4j.model.embedding.onnx.allminilml6v2q.AllMiniLmL6V2QuantizedEmbeddingModel;
 
-import cloud.dementia.db.store.Embedder;
+import cloud.dementia.db.search.Embedder;
 
 /**
  * all-MiniLM-L6-v2 (quantized, 384 dimensions) on ONNX Runtime, in the server process: the model ships in its jar,
- * nothing goes over the network. Loaded once, on first use, and shared ({@link #shared()}); it is thread-safe.
- * {@code DEMENTIA_EMBEDDINGS=off} leaves it unloaded ({@link #enabled}).
+ * nothing goes over the network. Thread-safe; made once by the composition root when {@code DEMENTIA_EMBEDDINGS} is on.
+ * <p>
+ * ONNX Runtime runs each text on one thread ({@code intraOpNumThreads = 1}): the background embedder then keeps at
+ * most one core busy, and the requests keep the other; a short question is not faster on two.
  */
 public final class MiniLmEmbedder implements Embedder {
 
     private static final Logger LOG = Logger.getLogger(MiniLmEmbedder.class.getName());
-    private static volatile boolean enabled = true;
-    private static volatile MiniLmEmbedder shared;
+    /** The model reads 256 word pieces at most: a long text is cut before it costs time for nothing. */
+    private static final int MAX_TEXT = 4000;
 
-    private final EmbeddingModel model;
+    private final AbstractInProcessEmbeddingModel model;
 
-    private MiniLmEmbedder() {
+    private MiniLmEmbedder(AbstractInProcessEmbeddingModel model) {
+        this.model = model;
+    }
+
+    /** Loads the model (about a second). */
+    public static MiniLmEmbedder load() {
         long start = System.nanoTime();
-        this.model = new AllMiniLmL6V2QuantizedEmbeddingModel();
-        LOG.info(() -> "embedding model all-MiniLM-L6-v2 (quantized) loaded in " + (System.nanoTime() - start) / 1_000_000 + " ms");
-    }
-
-    /** Whether search by meaning is on ({@code DEMENTIA_EMBEDDINGS}); set once at start. */
-    public static void enabled(boolean on) {
-        enabled = on;
-    }
-
-    /** @return the shared model, or {@code null} when embeddings are off */
-    public static Embedder shared() {
-        if (!enabled) {
-            return null;
+        OnnxBertBiEncoder encoder;
+        try (InputStream onnx = resource("all-minilm-l6-v2-q.onnx"); InputStream tokenizer = resource("all-minilm-l6-v2-q-tokenizer.json");
+             OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+            options.setIntraOpNumThreads(1);
+            options.setInterOpNumThreads(1);
+            OrtEnvironment environment = OrtEnvironment.getEnvironment();
+            OrtSession session = environment.createSession(onnx.readAllBytes(), options);
+            encoder = new OnnxBertBiEncoder(environment, session, tokenizer, PoolingMode.MEAN);
+        } catch (IOException e) {
+            throw new UncheckedIOException("the embedding model cannot be read from its jar: " + e.getMessage(), e);
+        } catch (OrtException e) {
+            throw new IllegalStateException("ONNX Runtime cannot load the embedding model: " + e.getMessage(), e);
         }
-        MiniLmEmbedder m = shared;
-        if (m == null) {
-            synchronized (MiniLmEmbedder.class) {
-                m = shared;
-                if (m == null) {
-                    m = new MiniLmEmbedder();
-                    shared = m;
-                }
+        // the executor runs embedAll's parts on the calling thread: the caller chooses the thread
+        MiniLmEmbedder loaded = new MiniLmEmbedder(new AbstractInProcessEmbeddingModel(Runnable::run) {
+            @Override
+            protected OnnxBertBiEncoder model() {
+                return encoder;
             }
+        });
+        LOG.info(() -> "embedding model all-MiniLM-L6-v2 (quantized) loaded in " + (System.nanoTime() - start) / 1_000_000 + " ms");
+        return loaded;
+    }
+
+    private static InputStream resource(String name) {
+        InputStream in = AllMiniLmL6V2QuantizedEmbeddingModel.class.getResourceAsStream("/" + name);
+        if (in == null) {
+            throw new IllegalStateException("the embedding model's jar has no " + name);
         }
-        return m;
+        return in;
     }
 
     @Override
     public float[] embed(String text) {
-        // the model reads 256 word pieces at most; a long text is cut before it spends time on the rest
-        String input = text.length() > 4000 ? text.substring(0, 4000) : text;
-        return model.embed(input).content().vector();
+        return model.embed(cut(text)).content().vector();
+    }
+
+    @Override
+    public List<float[]> embedAll(List<String> texts) {
+        List<TextSegment> segments = texts.stream().map(t -> TextSegment.from(cut(t))).toList();
+        return model.embedAll(segments).content().stream().map(Embedding::vector).toList();
+    }
+
+    private static String cut(String text) {
+        return text.length() > MAX_TEXT ? text.substring(0, MAX_TEXT) : text;
     }
 
     @Override

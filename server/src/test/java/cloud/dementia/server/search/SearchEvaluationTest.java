@@ -1,6 +1,8 @@
 package cloud.dementia.server.search;
 
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -13,6 +15,12 @@ import cloud.dementia.db.pool.PoolRegistry;
 import cloud.dementia.db.pool.RegistrySettings;
 import cloud.dementia.db.schema.ControlSchema;
 import cloud.dementia.db.schema.Projects;
+import cloud.dementia.db.search.BackgroundEmbedder;
+import cloud.dementia.db.search.CachedVectorIndex;
+import cloud.dementia.db.search.Meaning;
+import cloud.dementia.db.search.VectorIndex;
+import cloud.dementia.db.search.Vectors;
+import cloud.dementia.db.store.Context;
 import cloud.dementia.db.store.Contexts;
 import cloud.dementia.db.testing.TestDatabase;
 
@@ -123,33 +131,120 @@ class SearchEvaluationTest {
         return s;
     }
 
+    /** The model, loaded once for the class (about a second). */
+    private static final MiniLmEmbedder MODEL = MiniLmEmbedder.load();
+
     @Test
     void plainQuestionsFindTheRightRule() {
         try (TestDatabase.Fresh db = TestDatabase.get().freshDatabase();
              PoolRegistry registry = new PoolRegistry(db.target(), RegistrySettings.defaults(), new SimpleMeterRegistry())) {
             ControlSchema.migrate(registry);
-            String schema = new Projects(registry).open("evaluation").schema();
-            MiniLmEmbedder.enabled(true);
-            Contexts withModel = new Contexts(registry, MiniLmEmbedder.shared());
+            Projects projects = new Projects(registry);
+            String schema = projects.open("evaluation").schema();
+            // the question's vector, and nothing to fill the stored ones: the backlog not drained yet
+            Contexts waiting = new Contexts(registry, new Meaning(MODEL, new CachedVectorIndex(1 << 24), s -> { }));
             Contexts withoutModel = new Contexts(registry, null);
             long lockNanos = 0;
             for (Case c : CASES) {
                 long start = System.nanoTime();
-                withModel.lock(schema, new Contexts.NewContext(c.topic(), c.rule(), List.of(), Optional.empty()), "eval");
+                waiting.lock(schema, new Contexts.NewContext(c.topic(), c.rule(), List.of(), Optional.empty()), "eval");
                 lockNanos += System.nanoTime() - start;
             }
             Score fullText = score("full-text alone (every word)",
                     q -> withoutModel.searchFullText(schema, q, Optional.empty(), List.of(), 3).stream().map(h -> h.context().label()).toList());
             Score hybrid = score("hybrid, no embeddings",
                     q -> withoutModel.search(schema, q, Optional.empty(), List.of(), 3).stream().map(h -> h.context().label()).toList());
+            Score undrained = score("hybrid, backlog not drained yet",
+                    q -> waiting.search(schema, q, Optional.empty(), List.of(), 3).stream().map(h -> h.context().label()).toList());
+            try (BackgroundEmbedder embedder = new BackgroundEmbedder(registry, projects, MODEL).start()) {
+                awaitDrained(embedder);
+            }
             long searchStart = System.nanoTime();
             Score semantic = score("hybrid with embeddings",
-                    q -> withModel.search(schema, q, Optional.empty(), List.of(), 3).stream().map(h -> h.context().label()).toList());
+                    q -> waiting.search(schema, q, Optional.empty(), List.of(), 3).stream().map(h -> h.context().label()).toList());
             long searchNanos = System.nanoTime() - searchStart;
-            System.out.printf(Locale.ROOT, "SearchEvaluationTest lock with embedding: %.1f ms mean; search with embeddings: %.1f ms mean%n",
+            System.out.printf(Locale.ROOT, "SearchEvaluationTest lock (no model in the request): %.1f ms mean; search with embeddings: %.1f ms mean%n",
                     lockNanos / 1e6 / CASES.size(), searchNanos / 1e6 / CASES.size());
             assertTrue(hybrid.hit3() >= fullText.hit3(), hybrid + " vs " + fullText);
-            assertTrue(semantic.hit3() >= 0.9, "target hit@3 >= 0.9: " + semantic);
+            assertTrue(undrained.hit3() >= hybrid.hit3(), undrained + " vs " + hybrid);
+            assertTrue(semantic.hit3() >= 0.93, "target hit@3 >= 0.93: " + semantic);
         }
+    }
+
+    /**
+     * The evaluation set among 600 other contexts, so that each signal's candidate list is cut: the indexed search
+     * gives the same top three as ranking every latest version of the project with the same formula.
+     */
+    @Test
+    void indexedCandidatesGiveTheSameTopResultsAsAFullScan() {
+        try (TestDatabase.Fresh db = TestDatabase.get().freshDatabase();
+             PoolRegistry registry = new PoolRegistry(db.target(), RegistrySettings.defaults(), new SimpleMeterRegistry())) {
+            ControlSchema.migrate(registry);
+            Projects projects = new Projects(registry);
+            String schema = projects.open("crowded").schema();
+            Contexts contexts = new Contexts(registry, new Meaning(MODEL, new CachedVectorIndex(1 << 24), s -> { }));
+            List<Contexts.NewContext> all = new ArrayList<>();
+            CASES.forEach(c -> all.add(new Contexts.NewContext(c.topic(), c.rule(), List.of(), Optional.empty())));
+            all.addAll(Fillers.contexts(600, 17));
+            contexts.lockAll(schema, all, "eval");
+            try (BackgroundEmbedder embedder = new BackgroundEmbedder(registry, projects, MODEL).start()) {
+                awaitDrained(embedder);
+            }
+            int same = 0;
+            List<String> differ = new ArrayList<>();
+            for (Case c : CASES) {
+                List<String> indexed = contexts.search(schema, c.question(), Optional.empty(), List.of(), 3).stream()
+                        .map(h -> h.context().label()).toList();
+                List<String> scanned = fullScan(registry, schema, c.question()).stream().limit(3).map(h -> h.context().label()).toList();
+                if (indexed.equals(scanned)) {
+                    same++;
+                } else {
+                    differ.add(c.question() + ": " + indexed + " vs " + scanned);
+                }
+            }
+            System.out.println("SearchEvaluationTest indexed = full scan for " + same + " of " + CASES.size() + " questions" + differ);
+            assertTrue(differ.isEmpty(), "indexed search and full scan differ: " + differ);
+        }
+    }
+
+    /** Every latest version's signals read and ranked in the server, as search did before it had indexes. */
+    static List<Contexts.Hit> fullScan(PoolRegistry registry, String schema, String question) {
+        float[] q = Vectors.unit(MODEL.embed(question));
+        Map<Long, Double> cosines = new HashMap<>();
+        List<Contexts.Signals> signals = registry.inReadOnlyTransaction(schema, tx -> tx.query(
+                "WITH q AS (SELECT websearch_to_tsquery('english', ?) AS qall, "
+                        + "nullif(replace(plainto_tsquery('english', ?)::text, ' & ', ' | '), '')::tsquery AS qany) "
+                        + "SELECT l.id, l.label, l.version, l.content, l.priority, l.locked_at, "
+                        + "CASE WHEN l.search @@ q.qall THEN ts_rank_cd(l.search, q.qall) ELSE 0 END, "
+                        + "CASE WHEN q.qany IS NOT NULL AND l.search @@ q.qany THEN ts_rank_cd(l.search, q.qany) ELSE 0 END, "
+                        + "dementia_control.word_similarity(?, l.label || ' ' || l.content), l.embedding "
+                        + "FROM {s}.context_locks l, q WHERE l.is_latest", r -> {
+                    Context c = new Context(r.longValue(1), r.string(2), r.string(3), r.string(4), "", "", List.of(), List.of(), r.string(5),
+                            r.instant(6), null, 0, null);
+                    byte[] v = r.bytes(10);
+                    if (v != null) {
+                        float[] e = Vectors.decode(v);
+                        double dot = 0;
+                        for (int i = 0; i < e.length; i++) {
+                            dot += q[i] * e[i];
+                        }
+                        cosines.put(c.id(), dot);
+                    }
+                    return new Contexts.Signals(c, r.doubleValue(7), r.doubleValue(8), r.doubleValue(9));
+                }, question, question, question));
+        return Contexts.rank(signals, new VectorIndex.Found(List.of(), cosines), Optional.empty(), List.of());
+    }
+
+    static void awaitDrained(BackgroundEmbedder embedder) {
+        long deadline = System.nanoTime() + 300_000_000_000L;
+        // the first rescan counts the backlog; then it drains
+        while (System.nanoTime() < deadline && (embedder.embedded() == 0 || embedder.total() > 0)) {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        assertTrue(embedder.total() == 0, "the background embedder did not drain: " + embedder.bySchema());
     }
 }

@@ -1,0 +1,14 @@
+package cloud.dementia.db.search;
+
+import java.util.function.Consumer;
+
+/**
+ * Search by meaning, as the store uses it: the model (for the question only), the index over the stored vectors, and
+ * who is told that a project has versions to embed.
+ *
+ * @param model    the embedding model
+ * @param index    the vectors of latest versions
+ * @param backlog  told the schema after a write committed versions without a vector
+ */
+public record Meaning(Embedder model, VectorIndex index, Consumer<String> backlog) {
+}

@@ -1,0 +1,89 @@
+package cloud.dementia.db.store;
+
+import java.util.Optional;
+
+import cloud.dementia.db.pool.PoolRegistry;
+import cloud.dementia.db.schema.Projects;
+import cloud.dementia.db.search.BackgroundEmbedder;
+import cloud.dementia.db.search.CachedVectorIndex;
+import cloud.dementia.db.search.Embedder;
+import cloud.dementia.db.search.EmbeddingBacklog;
+import cloud.dementia.db.search.Meaning;
+
+/**
+ * The memory store, built once at the composition root and handed to whoever needs a part of it: the project
+ * registry, contexts, sessions, import and export, and (with a model) the vector cache and the background embedder.
+ */
+public final class Memory implements AutoCloseable {
+
+    private final PoolRegistry registry;
+    private final Projects projects;
+    private final Contexts contexts;
+    private final Sessions sessions;
+    private final ProjectTransfer transfer;
+    private final Optional<BackgroundEmbedder> embedder;
+    private final Optional<CachedVectorIndex> vectors;
+
+    private Memory(PoolRegistry registry, Projects projects, Optional<Embedder> model, long vectorCacheBytes) {
+        this.registry = registry;
+        this.projects = projects;
+        this.embedder = model.map(m -> new BackgroundEmbedder(registry, projects, m));
+        this.vectors = model.map(m -> new CachedVectorIndex(vectorCacheBytes));
+        Meaning meaning = model.map(m -> new Meaning(m, vectors.orElseThrow(), embedder.orElseThrow()::wake)).orElse(null);
+        this.contexts = new Contexts(registry, meaning);
+        this.sessions = new Sessions(registry);
+        this.transfer = new ProjectTransfer(registry, contexts::wroteVersions);
+    }
+
+    /**
+     * @param model            the embedding model, or empty for search by words and trigrams only
+     * @param vectorCacheBytes the bound on cached vectors ({@code DEMENTIA_VECTOR_CACHE_MB})
+     * @return the store, its background embedder started
+     */
+    public static Memory open(PoolRegistry registry, Optional<Embedder> model, long vectorCacheBytes) {
+        Memory memory = new Memory(registry, new Projects(registry), model, vectorCacheBytes);
+        memory.embedder.ifPresent(BackgroundEmbedder::start);
+        return memory;
+    }
+
+    /** @return a store without a model (search by words and trigrams) */
+    public static Memory withoutModel(PoolRegistry registry) {
+        return new Memory(registry, new Projects(registry), Optional.empty(), 0);
+    }
+
+    public PoolRegistry registry() {
+        return registry;
+    }
+
+    public Projects projects() {
+        return projects;
+    }
+
+    public Contexts contexts() {
+        return contexts;
+    }
+
+    public Sessions sessions() {
+        return sessions;
+    }
+
+    public ProjectTransfer transfer() {
+        return transfer;
+    }
+
+    /** @return what the background embedder has left, by project ({@link EmbeddingBacklog#NONE} without a model) */
+    public EmbeddingBacklog backlog() {
+        return embedder.<EmbeddingBacklog>map(e -> e).orElse(EmbeddingBacklog.NONE);
+    }
+
+    /** @return the vector cache, when there is a model */
+    public Optional<CachedVectorIndex> vectors() {
+        return vectors;
+    }
+
+    /** Stops the background embedder (a batch being computed is stored first, bounded). */
+    @Override
+    public void close() {
+        embedder.ifPresent(BackgroundEmbedder::close);
+    }
+}
