@@ -27,13 +27,14 @@ import org.HdrHistogram.Histogram;
  * java -jar ops/bench/target/dementia-bench.jar [recall] [ping] [projects] [firstuse] [clients] [wakeup] [scale]
  *      [--server-jar server/target/dementia-server.jar] [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
  *      [--seconds 15] [--profile] [--server-env NAME=VALUE ...]
- *      [--sizes 100,1000,10000] [--projects 1000] [--search-seconds 60] [--locks 200]
+ *      [--sizes 100,1000,10000] [--projects 1000] [--search-seconds 60] [--locks 200] [--backlog-minutes 10]
  * </pre>
- * Without a scenario it runs all but {@code scale}, which takes long (it imports 11,100 contexts into one server and
+ * Without a scenario it runs all but {@code scale}, which takes long (it imports 11,200 contexts into one server and
  * 1,000 projects into another): name it. {@code clients} is the 1 → 256 clients sweep (called {@code scale} before
  * #17); {@code scale} is #17's: projects of 100, 1,000 and 10,000 contexts built through the import endpoint, the lock
  * ratio with embeddings on and off, and 1,000 projects searched at random (see {@link Scale}); {@code --sizes},
- * {@code --projects}, {@code --search-seconds} and {@code --locks} are its options.
+ * {@code --projects}, {@code --search-seconds}, {@code --locks} and {@code --backlog-minutes} (the longest wait for the
+ * server's embedding backlog to drain after an import) are its options.
  */
 public final class Bench {
 
@@ -74,6 +75,7 @@ public final class Bench {
         int projects = 1000;
         int searchSeconds = 60;
         int locks = 200;
+        int backlogMinutes = 10;
         Map<String, String> extraEnv = new LinkedHashMap<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -89,11 +91,12 @@ public final class Bench {
                 case "--projects" -> projects = Integer.parseInt(args[++i]);
                 case "--search-seconds" -> searchSeconds = Integer.parseInt(args[++i]);
                 case "--locks" -> locks = Integer.parseInt(args[++i]);
+                case "--backlog-minutes" -> backlogMinutes = Integer.parseInt(args[++i]);
                 case "recall", "ping", "projects", "firstuse", "clients", "wakeup", "scale" -> scenarios.add(args[i]);
                 default -> {
                     System.err.println("unknown argument " + args[i] + "; scenarios: recall ping projects firstuse clients wakeup scale; options: "
                             + "--server-jar, --postgres, --seconds, --profile, --server-env NAME=VALUE; for scale: --sizes 100,1000,10000, "
-                            + "--projects 1000, --search-seconds 60, --locks 200");
+                            + "--projects 1000, --search-seconds 60, --locks 200, --backlog-minutes 10");
                     System.exit(2);
                 }
             }
@@ -101,8 +104,8 @@ public final class Bench {
         if (scenarios.isEmpty()) {
             scenarios.addAll(List.of("recall", "ping", "projects", "firstuse", "clients", "wakeup"));
         }
-        if (sizes.isEmpty() || sizes.stream().anyMatch(n -> n < 1) || projects < 1 || searchSeconds < 1 || locks < 1) {
-            System.err.println("--sizes, --projects, --search-seconds and --locks take positive numbers");
+        if (sizes.isEmpty() || sizes.stream().anyMatch(n -> n < 1) || projects < 1 || searchSeconds < 1 || locks < 1 || backlogMinutes < 0) {
+            System.err.println("--sizes, --projects, --search-seconds and --locks take positive numbers, --backlog-minutes 0 or more");
             System.exit(2);
         }
         if (!Files.isRegularFile(jar)) {
@@ -124,7 +127,7 @@ public final class Bench {
                     case "projects" -> bench.projects();
                     case "firstuse" -> bench.firstUse();
                     case "clients" -> bench.clients();
-                    case "scale" -> new Scale(bench, sizes, projects, searchSeconds, locks).run();
+                    case "scale" -> new Scale(bench, sizes, projects, searchSeconds, locks, backlogMinutes).run();
                     default -> bench.wakeup();
                 }
             }

@@ -205,7 +205,12 @@ final class Server implements AutoCloseable {
         if (r.statusCode() != 200) {
             throw new IllegalStateException("/metrics -> " + r.statusCode() + " " + r.body());
         }
-        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + "(?:\\{[^}]*\\})? ([0-9.eE+-]+|NaN)$").matcher(r.body());
+        return meter(r.body(), name);
+    }
+
+    /** @return the sum of the meter's samples in a Prometheus text, whatever their labels, or -1 when it has none */
+    static double meter(String prometheus, String name) {
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + "(?:\\{[^}]*\\})? ([0-9.eE+-]+|NaN)$").matcher(prometheus);
         double sum = 0;
         boolean found = false;
         while (m.find()) {
