@@ -24,10 +24,17 @@ import org.HdrHistogram.Histogram;
  * It starts nothing hidden: each server it starts (and its variables), each wrk and pgbench command is printed on
  * stderr as it starts; the results are one Markdown table per scenario on stdout. It exits 1 when any call failed.
  * <pre>
- * java -jar ops/bench/target/dementia-bench.jar [recall] [ping] [projects] [firstuse] [scale] [wakeup]
+ * java -jar ops/bench/target/dementia-bench.jar [recall] [ping] [projects] [firstuse] [clients] [wakeup] [scale]
  *      [--server-jar server/target/dementia-server.jar] [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
  *      [--seconds 15] [--profile] [--server-env NAME=VALUE ...]
+ *      [--sizes 100,1000,10000] [--projects 1000] [--search-seconds 60] [--locks 200] [--backlog-minutes 10]
  * </pre>
+ * Without a scenario it runs all but {@code scale}, which takes long (it imports 11,200 contexts into one server and
+ * 1,000 projects into another): name it. {@code clients} is the 1 → 256 clients sweep (called {@code scale} before
+ * #17); {@code scale} is #17's: projects of 100, 1,000 and 10,000 contexts built through the import endpoint, the lock
+ * ratio with embeddings on and off, and 1,000 projects searched at random (see {@link Scale}); {@code --sizes},
+ * {@code --projects}, {@code --search-seconds}, {@code --locks} and {@code --backlog-minutes} (the longest wait for the
+ * server's embedding backlog to drain after an import) are its options.
  */
 public final class Bench {
 
@@ -41,12 +48,12 @@ public final class Bench {
             """;
     private static final int TOPICS = 100;
 
-    private final Path jar;
+    final Path jar;
     private final Map<String, String> extraEnv;
-    private final Postgres pg;
+    final Postgres pg;
     private final int seconds;
     private final boolean profile;
-    private final Path work;
+    final Path work;
     private int failedCalls;
 
     private Bench(Path jar, Map<String, String> extraEnv, Postgres pg, int seconds, boolean profile, Path work) {
@@ -64,6 +71,11 @@ public final class Bench {
         String postgres = "postgresql://postgres@127.0.0.1:5432/postgres";
         int seconds = 15;
         boolean profile = false;
+        List<Integer> sizes = List.of(100, 1000, 10000);
+        int projects = 1000;
+        int searchSeconds = 60;
+        int locks = 200;
+        int backlogMinutes = 10;
         Map<String, String> extraEnv = new LinkedHashMap<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -75,16 +87,26 @@ public final class Bench {
                 case "--postgres" -> postgres = args[++i];
                 case "--seconds" -> seconds = Integer.parseInt(args[++i]);
                 case "--profile" -> profile = true;
-                case "recall", "ping", "projects", "firstuse", "scale", "wakeup" -> scenarios.add(args[i]);
+                case "--sizes" -> sizes = java.util.Arrays.stream(args[++i].split(",")).map(String::trim).map(Integer::parseInt).toList();
+                case "--projects" -> projects = Integer.parseInt(args[++i]);
+                case "--search-seconds" -> searchSeconds = Integer.parseInt(args[++i]);
+                case "--locks" -> locks = Integer.parseInt(args[++i]);
+                case "--backlog-minutes" -> backlogMinutes = Integer.parseInt(args[++i]);
+                case "recall", "ping", "projects", "firstuse", "clients", "wakeup", "scale" -> scenarios.add(args[i]);
                 default -> {
-                    System.err.println("unknown argument " + args[i] + "; scenarios: recall ping projects firstuse scale wakeup; options: --server-jar, "
-                            + "--postgres, --seconds, --profile, --server-env NAME=VALUE");
+                    System.err.println("unknown argument " + args[i] + "; scenarios: recall ping projects firstuse clients wakeup scale; options: "
+                            + "--server-jar, --postgres, --seconds, --profile, --server-env NAME=VALUE; for scale: --sizes 100,1000,10000, "
+                            + "--projects 1000, --search-seconds 60, --locks 200, --backlog-minutes 10");
                     System.exit(2);
                 }
             }
         }
         if (scenarios.isEmpty()) {
-            scenarios.addAll(List.of("recall", "ping", "projects", "firstuse", "scale", "wakeup"));
+            scenarios.addAll(List.of("recall", "ping", "projects", "firstuse", "clients", "wakeup"));
+        }
+        if (sizes.isEmpty() || sizes.stream().anyMatch(n -> n < 1) || projects < 1 || searchSeconds < 1 || locks < 1 || backlogMinutes < 0) {
+            System.err.println("--sizes, --projects, --search-seconds and --locks take positive numbers, --backlog-minutes 0 or more");
+            System.exit(2);
         }
         if (!Files.isRegularFile(jar)) {
             System.err.println(jar + " does not exist: build it first (mvn -B -q -DskipTests package)");
@@ -104,7 +126,8 @@ public final class Bench {
                     case "ping" -> bench.ping();
                     case "projects" -> bench.projects();
                     case "firstuse" -> bench.firstUse();
-                    case "scale" -> bench.scale();
+                    case "clients" -> bench.clients();
+                    case "scale" -> new Scale(bench, sizes, projects, searchSeconds, locks, backlogMinutes).run();
                     default -> bench.wakeup();
                 }
             }
@@ -353,7 +376,7 @@ public final class Bench {
 
     // ---------------------------------------------------------------- 4. 1 to 256 clients, budgets 4, 8, 20
 
-    private void scale() throws Exception {
+    private void clients() throws Exception {
         int[] clients = {1, 2, 4, 8, 16, 32, 64, 128, 256};
         int[] budgets = {4, 8, 20};
         int each = Math.max(4, seconds / 3);
@@ -363,7 +386,7 @@ public final class Bench {
         int most = clients[clients.length - 1];
         for (int budget : budgets) {
             try (Server server = Server.start(jar, pg.jdbcUrl(), with(Map.of("DB_POOL_BUDGET", Integer.toString(budget),
-                    "DB_POOL_MAX_PER_SCHEMA", Integer.toString(budget))), List.of(), work, "scale-" + budget)) {
+                    "DB_POOL_MAX_PER_SCHEMA", Integer.toString(budget))), List.of(), work, "clients-" + budget)) {
                 seed(server, List.of("bench"), TOPICS);
                 String script = Wrk.executeRecall(List.of("bench"), TOPICS);
                 Wrk.run(server, script, 16, 5, work);
@@ -628,8 +651,13 @@ public final class Bench {
         return new Row(name, r.perSecond(), r.p50Ms(), r.p99Ms(), r.failures(), cpu, user, from, to);
     }
 
+    /** Counts failed calls: the run exits 1 when there were any. */
+    synchronized void failed(int calls) {
+        failedCalls += calls;
+    }
+
     /** The scenario's variables, then those given with --server-env (which win). */
-    private Map<String, String> with(Map<String, String> scenario) {
+    Map<String, String> with(Map<String, String> scenario) {
         Map<String, String> env = new LinkedHashMap<>(scenario);
         env.putAll(extraEnv);
         return env;

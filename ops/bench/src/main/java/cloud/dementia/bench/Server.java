@@ -24,6 +24,8 @@ import java.util.regex.Pattern;
 final class Server implements AutoCloseable {
 
     static final String KEY = "bench-key-0123456789abcdef0123";
+    /** The console password the scale scenario starts its servers with (DEMENTIA_ADMIN_PASSWORD), for the import endpoint. */
+    static final String ADMIN_PASSWORD = "bench-admin-0123456789";
     private static final Pattern SESSION = Pattern.compile("(?i)mcp-session-id");
 
     private final Process process;
@@ -124,8 +126,13 @@ final class Server implements AutoCloseable {
 
     /** POST /execute; a failed call (not 200, or success false) is an exception naming it. */
     String execute(String tool, String argumentsJson) throws IOException, InterruptedException {
+        return execute(tool, argumentsJson, Duration.ofSeconds(60));
+    }
+
+    /** POST /execute with its own timeout; a failed call (not 200, or success false) is an exception naming it. */
+    String execute(String tool, String argumentsJson, Duration timeout) throws IOException, InterruptedException {
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url("/execute")))
-                .timeout(Duration.ofSeconds(60))
+                .timeout(timeout)
                 .header("Authorization", "Bearer " + KEY)
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"tool\":\"" + tool + "\",\"arguments\":" + argumentsJson + "}")).build(),
@@ -157,6 +164,60 @@ final class Server implements AutoCloseable {
             b.header("Mcp-Session-Id", session).header("MCP-Protocol-Version", "2025-06-18");
         }
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /**
+     * POST /admin/api/projects/{name}/import with the admin user (HTTP Basic; the server must have been started with
+     * DEMENTIA_ADMIN_PASSWORD={@link #ADMIN_PASSWORD}): the body is the project's JSON Lines. Anything but 200 is an
+     * exception naming it; answers the response body ({@code {"done": ..., "added": {...}, "skipped": {...}}}).
+     */
+    String importProject(String project, String jsonl, Duration timeout) throws IOException, InterruptedException {
+        String basic = java.util.Base64.getEncoder().encodeToString(("admin:" + ADMIN_PASSWORD).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url("/admin/api/projects/"
+                        + java.net.URLEncoder.encode(project, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20") + "/import")))
+                .timeout(timeout)
+                .header("Authorization", "Basic " + basic)
+                .header("Content-Type", "application/x-ndjson")
+                .POST(HttpRequest.BodyPublishers.ofString(jsonl)).build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) {
+            throw new IllegalStateException("import of " + project + " -> " + r.statusCode() + " " + r.body());
+        }
+        return r.body();
+    }
+
+    /** @return the server process's resident set size in KiB (VmRSS in /proc/<pid>/status) */
+    long rssKib() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/" + process.pid() + "/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        throw new IllegalStateException("no VmRSS in /proc/" + process.pid() + "/status");
+    }
+
+    /**
+     * @return the sum of a Prometheus meter's samples in {@code /metrics} whatever their labels ({@code name 1.0},
+     *         {@code name{application="x"} 1.0}), or -1 when the server does not expose it
+     */
+    double meter(String name) throws IOException, InterruptedException {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url("/metrics"))).timeout(Duration.ofSeconds(10))
+                .header("Authorization", "Bearer " + KEY).GET().build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) {
+            throw new IllegalStateException("/metrics -> " + r.statusCode() + " " + r.body());
+        }
+        return meter(r.body(), name);
+    }
+
+    /** @return the sum of the meter's samples in a Prometheus text, whatever their labels, or -1 when it has none */
+    static double meter(String prometheus, String name) {
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + "(?:\\{[^}]*\\})? ([0-9.eE+-]+|NaN)$").matcher(prometheus);
+        double sum = 0;
+        boolean found = false;
+        while (m.find()) {
+            found = true;
+            sum += m.group(1).equals("NaN") ? 0 : Double.parseDouble(m.group(1));
+        }
+        return found ? sum : -1;
     }
 
     /** @return the value of a Prometheus sample in {@code /metrics}, or -1 when absent */
