@@ -167,16 +167,8 @@ public final class DementiaServer {
             throw new StartupException("database: preparing the control schema `" + ControlSchema.NAME + "` failed: " + rootMessage(e), 3, e);
         }
         ToolInvoker invoker;
-        Memory memory;
-        try {
-            Optional<Embedder> model = settings.embeddings() ? Optional.of(MiniLmEmbedder.load()) : Optional.empty();
-            memory = Memory.open(registry, model, settings.vectorCacheBytes());
-        } catch (RuntimeException e) {
-            registry.close();
-            closeQuietly(embedded);
-            throw new StartupException("DEMENTIA_EMBEDDINGS=on: the embedding model cannot be loaded (DEMENTIA_EMBEDDINGS=off searches by "
-                    + "words and trigrams only): " + rootMessage(e), 1, e);
-        }
+        Optional<Embedder> model = settings.embeddings() ? Optional.of(MiniLmEmbedder.create()) : Optional.empty();
+        Memory memory = Memory.open(registry, model, settings.vectorCacheBytes());
         observability.watch(memory);
         try {
             invoker = new ToolInvoker(tools.apply(memory), observability.registry());

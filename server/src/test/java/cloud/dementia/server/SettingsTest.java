@@ -79,6 +79,7 @@ class SettingsTest {
         env.put("DEMENTIA_SESSION_IDLE_S", "3600");
         env.put("DEMENTIA_HEADER_TIMEOUT_MS", "5000");
         env.put("DEMENTIA_EMBEDDINGS", "off");
+        env.put("DEMENTIA_VECTOR_CACHE_MB", "16");
         env.put("DEMENTIA_OAUTH_ISSUER", "https://login.example.com/realms/dementia");
         env.put("DEMENTIA_PUBLIC_URL", "https://memory.example.com/");
         env.put("DEMENTIA_OAUTH_JWKS_URL", "https://login.example.com/realms/dementia/certs");
@@ -106,6 +107,7 @@ class SettingsTest {
         assertEquals(java.time.Duration.ofHours(1), s.sessionIdle());
         assertEquals(java.time.Duration.ofSeconds(5), s.headerTimeout());
         assertFalse(s.embeddings());
+        assertEquals(16L * 1024 * 1024, s.vectorCacheBytes());
         assertEquals("https://login.example.com/realms/dementia", s.oauth().orElseThrow().issuer());
         assertEquals("https://memory.example.com", s.oauth().orElseThrow().publicUrl(), "the origin, without the trailing slash");
         assertEquals(Optional.of(java.net.URI.create("https://login.example.com/realms/dementia/certs")), s.oauth().orElseThrow().jwksUrl());

@@ -89,6 +89,27 @@ public final class TestServer implements AutoCloseable {
         return send(request(path).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)));
     }
 
+    /**
+     * Waits (at most 2 minutes) until every context version of the project has its vector: the background embedder
+     * computes them after a lock, never in the request.
+     */
+    public void awaitVectors(String project) {
+        String schema = server.memory().projects().open(project).schema();
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(2);
+        while (server.registry().inStatement(schema, tx -> tx.queryOne("SELECT count(*) FROM {s}.context_locks WHERE embedding IS NULL",
+                r -> r.longValue(1)).orElse(0L)) > 0) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("versions of `" + project + "` still without a vector after 2 minutes");
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+    }
+
     @Override
     public void close() {
         server.stop();

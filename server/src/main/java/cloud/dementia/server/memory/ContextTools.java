@@ -85,8 +85,10 @@ final class ContextTools {
                                 .bool("confirm_full", "Show the full tree even when it is large", false).project().build(),
                         true, false, this::explore),
                 new ToolSpec("search_contexts", "Search contexts",
-                        "Full-text search over the latest version of each topic, best match first.",
-                        InputSchema.object().string("query", "Words or phrases; \"quoted phrase\", -exclude, or", true)
+                        "Search the latest version of each topic by meaning, words and spelling, best match first: ask in your own "
+                                + "words (a question or a few keywords); a rule is found even when it uses other words.",
+                        InputSchema.object().string("query", "A question or keywords in your own words; \"quoted phrase\" and -exclude "
+                                + "narrow the word match", true)
                                 .choice("priority", "Only this priority", null, "always_check", "important", "reference")
                                 .stringList("tags", "Only contexts with one of these tags", false)
                                 .integer("limit", "Most results", 10, 1, 100).project().build(),

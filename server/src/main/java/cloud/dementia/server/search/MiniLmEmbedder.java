@@ -31,14 +31,34 @@ public final class MiniLmEmbedder implements Embedder {
     /** The model reads 256 word pieces at most: a long text is cut before it costs time for nothing. */
     private static final int MAX_TEXT = 4000;
 
-    private final AbstractInProcessEmbeddingModel model;
+    private volatile AbstractInProcessEmbeddingModel model;
 
-    private MiniLmEmbedder(AbstractInProcessEmbeddingModel model) {
-        this.model = model;
+    private MiniLmEmbedder() {
     }
 
-    /** Loads the model (about a second). */
-    public static MiniLmEmbedder load() {
+    /**
+     * @return the embedder; the model is loaded (about a second, 25 MB) when it first has work: a server whose
+     *         projects have every vector and that is never searched by meaning never loads it
+     */
+    public static MiniLmEmbedder create() {
+        return new MiniLmEmbedder();
+    }
+
+    private AbstractInProcessEmbeddingModel model() {
+        AbstractInProcessEmbeddingModel m = model;
+        if (m == null) {
+            synchronized (this) {
+                m = model;
+                if (m == null) {
+                    m = load();
+                    model = m;
+                }
+            }
+        }
+        return m;
+    }
+
+    private static AbstractInProcessEmbeddingModel load() {
         long start = System.nanoTime();
         OnnxBertBiEncoder encoder;
         try (InputStream onnx = resource("all-minilm-l6-v2-q.onnx"); InputStream tokenizer = resource("all-minilm-l6-v2-q-tokenizer.json");
@@ -54,12 +74,12 @@ public final class MiniLmEmbedder implements Embedder {
             throw new IllegalStateException("ONNX Runtime cannot load the embedding model: " + e.getMessage(), e);
         }
         // the executor runs embedAll's parts on the calling thread: the caller chooses the thread
-        MiniLmEmbedder loaded = new MiniLmEmbedder(new AbstractInProcessEmbeddingModel(Runnable::run) {
+        AbstractInProcessEmbeddingModel loaded = new AbstractInProcessEmbeddingModel(Runnable::run) {
             @Override
             protected OnnxBertBiEncoder model() {
                 return encoder;
             }
-        });
+        };
         LOG.info(() -> "embedding model all-MiniLM-L6-v2 (quantized) loaded in " + (System.nanoTime() - start) / 1_000_000 + " ms");
         return loaded;
     }
@@ -74,13 +94,13 @@ public final class MiniLmEmbedder implements Embedder {
 
     @Override
     public float[] embed(String text) {
-        return model.embed(cut(text)).content().vector();
+        return model().embed(cut(text)).content().vector();
     }
 
     @Override
     public List<float[]> embedAll(List<String> texts) {
         List<TextSegment> segments = texts.stream().map(t -> TextSegment.from(cut(t))).toList();
-        return model.embedAll(segments).content().stream().map(Embedding::vector).toList();
+        return model().embedAll(segments).content().stream().map(Embedding::vector).toList();
     }
 
     private static String cut(String text) {

@@ -62,6 +62,8 @@ class AssistantLoopTest {
             json(first.call("lock_context", Map.of("project", project, "topic", "time-zones",
                     "content", "Store timestamps in UTC as timestamptz; convert only in the UI.")));
             json(first.call("record_progress", Map.of("project", project, "note", "agreed on the error format")));
+            // the question shares no word with the rule: it is found by meaning, once the background embedder has its vector
+            server.awaitVectors(project);
             JsonNode found = json(first.call("search_contexts", Map.of("project", project, "query", "which timezone do we save dates in")));
             assertEquals("time-zones", found.get("results").get(0).get("topic").asText(), found.toString());
             JsonNode checked = json(first.call("check_contexts", Map.of("project", project, "text", "I will add an endpoint that can fail")));

@@ -132,7 +132,7 @@ class SearchEvaluationTest {
     }
 
     /** The model, loaded once for the class (about a second). */
-    private static final MiniLmEmbedder MODEL = MiniLmEmbedder.load();
+    private static final MiniLmEmbedder MODEL = MiniLmEmbedder.create();
 
     @Test
     void plainQuestionsFindTheRightRule() {
