@@ -113,6 +113,34 @@ final class Budget {
         }
     }
 
+    /**
+     * Cuts an object down while over budget: its fields in the order given are dropped one by one, then the last one
+     * kept is shortened; the note says where the whole is.
+     *
+     * @param fields the fields least needed first; the last one is shortened rather than dropped
+     */
+    void trim(ObjectNode parent, String name, List<String> fields, String what, String pointer) {
+        JsonNode node = parent.get(name);
+        if (!(node instanceof ObjectNode o) || !over()) {
+            return;
+        }
+        List<String> dropped = new ArrayList<>();
+        for (int i = 0; i < fields.size() - 1 && over(); i++) {
+            if (o.remove(fields.get(i)) != null) {
+                dropped.add(fields.get(i));
+            }
+        }
+        String last = fields.get(fields.size() - 1);
+        JsonNode text = o.get(last);
+        if (over() && text != null && text.isTextual() && text.asText().length() > SHORT_PREVIEW) {
+            o.put(last, cut(text.asText()));
+            dropped.add("the rest of its " + last);
+        }
+        if (!dropped.isEmpty()) {
+            leftOut.add(what + ": " + String.join(", ", dropped) + " (" + pointer + ")");
+        }
+    }
+
     /** Writes what was left out, if anything, into the result. */
     ObjectNode finish() {
         if (!leftOut.isEmpty()) {

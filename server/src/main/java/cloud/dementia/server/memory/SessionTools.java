@@ -102,6 +102,9 @@ final class SessionTools {
         budget.count(byPriority, "reference", stats.topicsByPriority().get("reference"), "explore_context_tree lists them");
         budget.count(o, "stale", stats.stale(), "context_dashboard lists them");
         budget.count(byPriority, "important", stats.topicsByPriority().get("important"), "explore_context_tree(flat=false) lists them");
+        // the rules are what an assistant must not miss: the handover gives way first, then long rules are shortened
+        budget.trim(o, "last_handover", List.of("tools_used", "duration_s", "contexts_locked", "progress", "decisions", "next_steps",
+                "open_items", "summary"), "of the last handover", "get_last_handover reads it whole");
         budget.shorten(always);
         budget.dropFromEnd(always, "always_check rules", stats.topicsByPriority().get("always_check"), "explore_context_tree(flat=false) lists them");
         return ToolOutput.json(budget.finish());

@@ -161,6 +161,22 @@ class MemoryToolsTest {
         assertThat(failure(call("wake_up", "{\"max_chars\":10," + p + "}", "s")).message(), containsString("max_chars"));
     }
 
+    /** #19: wake_up(max_chars=1500) kept a long handover and answered "always_check": [] with a vague note. */
+    @Test
+    void aTightWakeUpKeepsTheRulesBeforeTheHandoverAndSaysWhereTheRestIs() {
+        String p = "\"project\":\"tight\"";
+        for (int i = 0; i < 4; i++) {
+            call("lock_context", "{\"topic\":\"rule-" + i + "\",\"content\":\"ALWAYS check rule " + i + " before changing the billing code.\"," + p + "}", "s");
+        }
+        String longText = "We refactored the billing module and moved the invoice code. ".repeat(30);
+        call("sleep", "{\"summary\":\"" + longText + "\",\"open_items\":[\"" + longText + "\"],\"next_steps\":[\"" + longText + "\"]," + p + "}", "s");
+        JsonNode woke = structured(call("wake_up", "{\"max_chars\":1500," + p + "}", "s2"));
+        assertTrue(Json.compact(woke).length() <= 1500, Json.compact(woke).length() + " characters");
+        assertEquals(4, woke.get("contexts").get("always_check").size(), Json.compact(woke));
+        assertTrue(woke.has("last_handover"), "the handover is shortened, not dropped");
+        assertThat(woke.get("left_out").asText(), containsString("get_last_handover reads it whole"));
+    }
+
     /** #10: outputs repeated themselves (content and preview, hashes, key concepts, nulls). */
     @Test
     void resultsAreCompact() {
