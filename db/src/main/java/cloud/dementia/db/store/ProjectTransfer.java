@@ -140,6 +140,8 @@ public final class ProjectTransfer {
             Contexts.settleLatest(tx, labels);
             return new Imported(added, skipped);
         });
+        // the planner's statistics as they are now, not as they were before thousands of rows came in
+        registry.inStatement(schema, tx -> tx.update("ANALYZE {s}.context_locks"));
         imported.accept(schema);
         return done;
     }
