@@ -102,7 +102,8 @@ public final class Tx {
      * @param template SQL with {@code ?} parameters and {@code {s}} for the schema
      * @param rows     the parameters of each execution
      * @return each execution's row count, in order
-     * @throws java.sql.BatchUpdateException when one fails: its update counts say how many ran before it
+     * @throws java.sql.BatchUpdateException when one fails; the transaction is then aborted, so the driver counts every
+     *                                        execution failed and names the failing one only in its message
      */
     public long[] batch(String template, List<Object[]> rows) throws SQLException {
         try (PreparedStatement statement = unit.prepareStatement(sql(template))) {

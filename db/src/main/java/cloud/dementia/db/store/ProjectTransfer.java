@@ -18,6 +18,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -133,6 +135,8 @@ public final class ProjectTransfer {
                     + "WHERE e.category = r.category AND e.created_at = r.created_at AND e.content = r.content)",
                     List.of(required("category", Type.TEXT), required("content", Type.TEXT), optional("metadata", Type.ANY),
                             optional("session_id", Type.TEXT), optional("created_at", Type.TIME))));
+
+    private static final Pattern BATCH_ENTRY = Pattern.compile("^Batch entry (\\d+) ");
 
     private static final List<String> ORDER = List.of("session", "context", "archive", "entry");
     private static final Set<String> PRIORITIES = Set.of("always_check", "important", "reference");
@@ -297,13 +301,14 @@ public final class ProjectTransfer {
         if (HEADER.equals(kindName)) {
             JsonNode format = json.get("format");
             if (format == null || format.isNull()) {
-                throw refused(number, "header", "field `format` is missing: this server reads format " + FORMAT);
+                throw refused(number, "header", "field `format` is required: this server reads format " + FORMAT);
             }
             if (!format.isIntegralNumber()) {
                 throw refused(number, "header", "field `format` must be a whole number, got " + shown(format) + ": this server reads format " + FORMAT);
             }
             if (!format.canConvertToInt() || format.intValue() != FORMAT) {
-                throw refused(number, "header", "format " + format.asText() + " is not one this server reads (" + FORMAT + ")");
+                throw refused(number, "header", "field `format` is " + format.asText() + ", a format this server does not read (it reads format "
+                        + FORMAT + ")");
             }
             return new Line(number, text, null, json);
         }
@@ -452,17 +457,32 @@ public final class ProjectTransfer {
             if (!state.startsWith("22") && !state.startsWith("23")) {
                 return null;
             }
-            // the update counts are those of the statements that ran before the failing one
-            long[] ran = e.getLargeUpdateCounts();
-            int at = 0;
-            while (ran != null && at < ran.length && at < pending.size() - 1 && ran[at] >= 0) {
-                at++;
-            }
-            Line line = pending.get(at);
+            Line line = failing(e);
             ServerErrorMessage server = cause instanceof PSQLException p ? p.getServerErrorMessage() : null;
             String reason = server != null && server.getMessage() != null ? server.getMessage() : cause.getMessage().lines().findFirst().orElse("");
+            if (line == null) {
+                Line first = pending.get(0);
+                Line last = pending.get(pending.size() - 1);
+                return new StoreRuleException("one of lines " + first.number() + " to " + last.number() + " (" + first.kind().name()
+                        + ") cannot be stored: " + reason + " (nothing was imported)");
+            }
             String field = server != null && server.getColumn() != null ? server.getColumn() : fieldNamed(line, reason);
             return refused(line.number(), line.kind().name(), (field == null ? "" : "field `" + field + "`: ") + reason);
+        }
+
+        /**
+         * @return the line whose statement failed: PostgreSQL's driver marks every statement of a batch failed once the
+         *         transaction is aborted, and names the failing one only in its message ({@code Batch entry 3 ...})
+         */
+        private Line failing(BatchUpdateException e) {
+            Matcher m = BATCH_ENTRY.matcher(e.getMessage() == null ? "" : e.getMessage());
+            if (m.find()) {
+                int at = Integer.parseInt(m.group(1));
+                if (at < pending.size()) {
+                    return pending.get(at);
+                }
+            }
+            return null;
         }
 
         /** @return the field whose value the message quotes ({@code invalid input syntax for type ...: "value"}), if any */
