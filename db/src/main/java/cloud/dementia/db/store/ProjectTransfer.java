@@ -1,16 +1,17 @@
 package cloud.dementia.db.store;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.sql.BatchUpdateException;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -178,20 +179,7 @@ public final class ProjectTransfer {
      * @see #importInto(String, Iterator)
      */
     public Imported importInto(String project, InputStream jsonl) {
-        BufferedReader reader = new BufferedReader(new InputStreamReader(jsonl, StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)), 1 << 16);
-        return importInto(project, new Lines() {
-            @Override
-            String read() {
-                try {
-                    return reader.readLine();
-                } catch (CharacterCodingException e) {
-                    throw new StoreRuleException("line " + (number + 1) + " is not valid UTF-8: save the file as UTF-8 (nothing was imported)");
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }
-        });
+        return importInto(project, new StreamLines(jsonl));
     }
 
     /**
@@ -245,7 +233,78 @@ public final class ProjectTransfer {
         // nothing is derived per label yet
     }
 
-    /** A line read, checked and numbered; {@code kind} is empty for the header. */
+    /**
+     * Lines split on {@code \n} (a {@code \r} before it dropped) and each decoded on its own, strictly: invalid UTF-8
+     * is refused naming its line, never replaced or blamed on a line before it.
+     */
+    private static final class StreamLines extends Lines {
+        private final InputStream in;
+        private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        private final byte[] chunk = new byte[1 << 16];
+        private int at;
+        private int end;
+        private byte[] line = new byte[1 << 12];
+        private int length;
+
+        StreamLines(InputStream in) {
+            this.in = in;
+        }
+
+        @Override
+        String read() {
+            length = 0;
+            boolean any = false;
+            while (true) {
+                if (at == end && !fill()) {
+                    if (!any) {
+                        return null;
+                    }
+                    break;
+                }
+                any = true;
+                int start = at;
+                while (at < end && chunk[at] != '\n') {
+                    at++;
+                }
+                append(start, at - start);
+                if (at < end) {
+                    at++; // the newline
+                    break;
+                }
+            }
+            int size = length > 0 && line[length - 1] == '\r' ? length - 1 : length;
+            String text;
+            try {
+                text = utf8.decode(ByteBuffer.wrap(line, 0, size)).toString();
+            } catch (CharacterCodingException e) {
+                throw new StoreRuleException("line " + (number + 1) + " is not valid UTF-8: save the file as UTF-8 (nothing was imported)");
+            }
+            // a byte order mark some editors write first is not part of the JSON
+            return number == 0 && text.startsWith("\uFEFF") ? text.substring(1) : text;
+        }
+
+        private boolean fill() {
+            try {
+                int n = in.read(chunk);
+                at = 0;
+                end = Math.max(n, 0);
+                return n > 0;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        private void append(int from, int count) {
+            if (length + count > line.length) {
+                line = Arrays.copyOf(line, Math.max(line.length * 2, length + count));
+            }
+            System.arraycopy(chunk, from, line, length, count);
+            length += count;
+        }
+    }
+
+    /** A line read, checked and numbered; {@code kind} is null for the header (which is checked and passed over). */
     private record Line(int number, String text, Kind kind, JsonNode json) {
     }
 

@@ -3,6 +3,7 @@ package cloud.dementia.server.console;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -121,6 +122,31 @@ class ImportRefusalTest {
         assertEquals(200, fine.statusCode(), "the name is free to import into after refusals: " + fine.body());
         assertEquals(2, Json.parse(fine.body()).path("added").path("context").asInt(), fine.body());
         assertTrue(exists("bad-line"));
+    }
+
+    @Test
+    void invalidUtf8IsRefusedNamingItsLineAndAByteOrderMarkIsNot() {
+        byte[] good = (header("1") + context("style", "1.0", 0, "2026-12-01T10:00:00Z")).getBytes(StandardCharsets.UTF_8);
+        byte[] bad = context("naming", "1.0", 0, "2026-12-01T10:00:00Z").replace("Use tabs.", "Use tabs\u0001.")
+                .getBytes(StandardCharsets.UTF_8);
+        for (int i = 0; i < bad.length; i++) {
+            if (bad[i] == 1) {
+                bad[i] = (byte) 0xC3; // the first byte of a two-byte sequence, followed by `.`
+            }
+        }
+        byte[] body = new byte[good.length + bad.length + good.length];
+        System.arraycopy(good, 0, body, 0, good.length);
+        System.arraycopy(bad, 0, body, good.length, bad.length);
+        System.arraycopy(good, 0, body, good.length + bad.length, good.length);
+        HttpResponse<String> res = s.send(HttpRequest.newBuilder(URI.create(s.url("/admin/api/projects/utf/import")))
+                .header("Authorization", ConsoleServer.basic(ConsoleServer.USER, ConsoleServer.PASSWORD))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
+        assertEquals(400, res.statusCode(), res.body());
+        assertThat(res.body(), containsString("line 3 is not valid UTF-8"));
+        assertFalse(exists("utf"));
+
+        HttpResponse<String> bom = viaApi("utf", "\uFEFF" + header("1") + context("style", "1.0", 0, "2026-12-01T10:00:00Z"));
+        assertEquals(200, bom.statusCode(), "a byte order mark before the first line is not JSON, and not an error: " + bom.body());
     }
 
     @Test
