@@ -1,5 +1,6 @@
 package cloud.dementia.db.schema;
 
+import java.sql.SQLException;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -154,7 +155,7 @@ public final class Projects {
      *
      * @throws ProjectNameTakenException when another name owns the schema (the transaction should roll back)
      */
-    public static void registerIn(Tx tx, ProjectName project) throws java.sql.SQLException {
+    public static void registerIn(Tx tx, ProjectName project) throws SQLException {
         String control = Tx.identifier(ControlSchema.NAME);
         // two statements: the second sees a row another replica committed while the insert waited on it
         tx.update("INSERT INTO " + control + ".projects (name, schema) VALUES (?, ?) ON CONFLICT DO NOTHING", project.name(), project.schema());
