@@ -22,7 +22,7 @@ import cloud.dementia.server.tools.Json;
  * takes up to {@code DEMENTIA_MAX_BODY_BYTES}.
  * <p>
  * Helidon's own limit ({@code maxPayloadSize}) is one per server, so it is set to the larger of the two
- * ({@link #serverLimit}); this filter, first in the chain, holds each route to its own. A {@code Content-Length} over
+ * ({@link #serverLimit}); this filter, right after the request timer, holds each route to its own. A {@code Content-Length} over
  * it is answered 413 at once, before a byte of the body is read, and the connection is closed rather than drained; a
  * chunked body is cut with 413 as it streams past it. The MCP endpoint reads its body with {@code buffer()}, which
  * bypasses stream filters: Helidon bounds it with {@code maxBufferedEntitySize}, kept at {@code DEMENTIA_MAX_BODY_BYTES}.
