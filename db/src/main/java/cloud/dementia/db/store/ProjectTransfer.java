@@ -34,6 +34,7 @@ import org.postgresql.util.ServerErrorMessage;
 
 import cloud.dementia.db.pool.PoolRegistry;
 import cloud.dementia.db.pool.Tx;
+import cloud.dementia.db.schema.ProjectName;
 import cloud.dementia.db.schema.Projects;
 
 /**
@@ -190,6 +191,7 @@ public final class ProjectTransfer {
      * @param project the project's name
      * @throws StoreRuleException naming the line and the field when one is not a known object of this format (nothing
      *                            is stored)
+     * @throws ProjectName.InvalidProjectNameException when the name breaks the rule (nothing is read)
      * @throws Projects.ProjectNameTakenException when another name owns the project's schema
      */
     public Imported importInto(String project, Iterator<String> lines) {
@@ -202,6 +204,7 @@ public final class ProjectTransfer {
     }
 
     private Imported importInto(String project, Lines lines) {
+        ProjectName.of(project);
         Line first = lines.next();
         Projects.ImportTarget target = projects.openForImport(project);
         Imported imported = registry.inTransaction(target.project().schema(), tx -> {
