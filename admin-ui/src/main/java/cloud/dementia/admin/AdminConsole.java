@@ -57,6 +57,15 @@ public final class AdminConsole implements HttpService {
         return new AdminConsole(memory, cleanup, authenticator, audit, Clock.systemUTC());
     }
 
+    /**
+     * @param path a request's path from the root ({@code /admin/api/projects/acme/import})
+     * @return whether it is the import route, whose body is a project's lines streamed into the database (its own
+     *         size limit, {@code DEMENTIA_IMPORT_MAX_BYTES}, where every other body has {@code DEMENTIA_MAX_BODY_BYTES})
+     */
+    public static boolean isImport(String path) {
+        return path.startsWith("/admin/api") && Api.isImport(path.substring("/admin/api".length()));
+    }
+
     @Override
     public void routing(HttpRules rules) {
         rules.any(AdminConsole::securityHeaders)

@@ -1,5 +1,6 @@
 package cloud.dementia.admin;
 
+import java.io.InputStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -10,7 +11,10 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 import io.helidon.http.HeaderNames;
+import io.helidon.http.HeaderValues;
+import io.helidon.http.HttpException;
 import io.helidon.http.Method;
+import io.helidon.http.RequestException;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
@@ -125,7 +129,7 @@ final class Api implements HttpService {
     }
 
     private boolean readFields(ServerRequest req, ServerResponse res) {
-        if (rawBody(req)) {
+        if (isImport(req.path().path())) {
             // an import's body is the project's lines, read by the import itself
             req.context().register(Fields.empty());
             return true;
@@ -139,9 +143,9 @@ final class Api implements HttpService {
         }
     }
 
-    private static boolean rawBody(ServerRequest req) {
-        String path = req.path().path();
-        return path.startsWith("/projects/") && path.endsWith("/import");
+    /** @return whether the path (below {@code /admin/api}) is a project's import, whose body the import streams */
+    static boolean isImport(String path) {
+        return path.startsWith("/projects/") && path.endsWith("/import") && path.indexOf('/', "/projects/".length()) == path.length() - "/import".length();
     }
 
     // ---------------------------------------------------------------- reads
@@ -315,18 +319,34 @@ final class Api implements HttpService {
         });
     }
 
+    /**
+     * Streams the body into the project as it arrives, one transaction. A body past {@code DEMENTIA_IMPORT_MAX_BYTES}
+     * stops the read (413) and the transaction rolls back: nothing is kept, and no project is created.
+     */
     private void importProject(ServerRequest req, ServerResponse res) {
         Actor who = req.context().get(Actor.class).orElseThrow();
         String name = req.path().pathParameters().get("name");
         safely(res, () -> {
-            String body;
+            InputStream body = req.content().hasEntity() ? req.content().inputStream() : InputStream.nullInputStream();
             try {
-                body = req.content().hasEntity() ? new String(req.content().inputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8) : "";
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
+                send(res, Status.OK_200, operations.importProject(who, name, body));
+            } catch (HttpException e) {
+                overLimit(res, e, e.status());
+            } catch (RequestException e) {
+                overLimit(res, e, e.status());
             }
-            send(res, Status.OK_200, operations.importProject(who, name, body));
         });
+    }
+
+    /** The body went past the import limit while it was read (the transaction has rolled back); other failures go on. */
+    private static void overLimit(ServerResponse res, RuntimeException e, Status status) {
+        if (status != Status.REQUEST_ENTITY_TOO_LARGE_413) {
+            throw e;
+        }
+        // the rest of the body is not read: the connection closes after this answer
+        res.header(HeaderValues.CONNECTION_CLOSE);
+        error(res, Status.REQUEST_ENTITY_TOO_LARGE_413, "refused: the body is larger than the import limit (DEMENTIA_IMPORT_MAX_BYTES); "
+                + "nothing was imported");
     }
 
     private void notFound(ServerRequest req, ServerResponse res) {

@@ -1,5 +1,6 @@
 package cloud.dementia.admin;
 
+import java.io.InputStream;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,8 +17,11 @@ import cloud.dementia.db.pool.PoolState;
 import cloud.dementia.db.pool.PoolStats;
 import cloud.dementia.db.pool.UnknownPoolException;
 import cloud.dementia.db.schema.ControlSchema;
+import cloud.dementia.db.schema.Projects;
 import cloud.dementia.db.store.AdminAudit;
 import cloud.dementia.db.store.ApiKeyStore;
+import cloud.dementia.db.store.ProjectTransfer;
+import cloud.dementia.db.store.StoreRuleException;
 
 /**
  * The operator's actions, the same for a console form and an {@code /admin/api} call: each one calls the pool
@@ -62,43 +66,42 @@ final class Operations {
     record KeyChange(String done, ApiKeyStore.ApiKey key, String secret) {
     }
 
-    private final cloud.dementia.db.store.Memory memory;
     private final PoolRegistry registry;
     private final IdleCleanup cleanup;
     private final AdminAudit audit;
     private final ApiKeyStore keys;
+    private final Projects projects;
+    private final ProjectTransfer transfer;
 
     Operations(cloud.dementia.db.store.Memory memory, IdleCleanup cleanup, AdminAudit audit) {
-        this.memory = memory;
         PoolRegistry registry = memory.registry();
         this.registry = registry;
         this.cleanup = cleanup;
         this.audit = audit;
         this.keys = new ApiKeyStore(registry);
+        this.projects = memory.projects();
+        this.transfer = memory.transfer();
     }
 
     /** @return the project of that name, if it exists */
-    Optional<cloud.dementia.db.schema.Projects.Project> project(String name) {
-        return memory.projects().find(name);
+    Optional<Projects.Project> project(String name) {
+        return projects.find(name);
     }
 
-    /** Writes a project's JSON Lines (see {@link cloud.dementia.db.store.ProjectTransfer}). */
-    void export(cloud.dementia.db.schema.Projects.Project project, java.util.function.Consumer<String> lines) {
-        memory.transfer().export(project.schema(), project.name(), lines);
+    /** Writes a project's JSON Lines (see {@link ProjectTransfer}). */
+    void export(Projects.Project project, java.util.function.Consumer<String> lines) {
+        transfer.export(project.schema(), project.name(), lines);
     }
 
-    /** Imports JSON Lines into a project (created if needed), audited; a bad line is refused with its number. */
-    Map<String, Object> importProject(Actor who, String name, String jsonl) {
-        cloud.dementia.db.schema.ProjectName project;
+    /**
+     * Imports JSON Lines (UTF-8) into a project, read as they arrive, audited; the project is created if needed, and
+     * only if the import commits. A bad line is refused with its number and field.
+     */
+    Map<String, Object> importProject(Actor who, String name, InputStream jsonl) {
+        ProjectTransfer.Imported imported;
         try {
-            project = memory.projects().open(name);
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException(e.getMessage(), e);
-        }
-        cloud.dementia.db.store.ProjectTransfer.Imported imported;
-        try {
-            imported = memory.transfer().importLines(project.schema(), jsonl.lines().iterator());
-        } catch (cloud.dementia.db.store.StoreRuleException e) {
+            imported = transfer.importInto(name, jsonl);
+        } catch (StoreRuleException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
         Map<String, Object> after = new LinkedHashMap<>();

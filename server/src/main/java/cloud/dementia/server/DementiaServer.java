@@ -46,6 +46,7 @@ import cloud.dementia.server.auth.Credentials;
 import cloud.dementia.server.auth.ProtectedResource;
 import cloud.dementia.server.auth.SessionGuard;
 import cloud.dementia.server.http.BearerAuth;
+import cloud.dementia.server.http.BodyLimit;
 import cloud.dementia.server.http.ExecuteService;
 import cloud.dementia.server.http.HeaderDeadline;
 import cloud.dementia.server.http.OriginCheck;
@@ -193,8 +194,9 @@ public final class DementiaServer {
         HeaderDeadline headerDeadline = new HeaderDeadline(settings.headerTimeout(), registry.housekeeper());
         HttpRouting.Builder routing = HttpRouting.builder()
                 // filters run before every route, the MCP feature's included: the request timer around everything,
-                // so refusals are counted too, then origin, then the key
+                // so refusals are counted too, then each route's body limit, then origin, then the key
                 .addFilter(new HttpMeters(observability.registry()))
+                .addFilter(new BodyLimit(settings.maxBodyBytes(), settings.importMaxBytes(), AdminConsole::isImport))
                 .addFilter(origins)
                 .addFilter(auth)
                 // then the MCP checks, which need the caller the key filter found
@@ -215,9 +217,10 @@ public final class DementiaServer {
                     // responses go out as soon as they are written: without it a chunked response (every MCP answer) waits
                     // for the client's delayed ACK, about 40 ms, on every call of a kept-alive connection (Nagle's algorithm)
                     .connectionOptions(socket -> socket.tcpNoDelay(true))
-                    // a body above the limit is refused with 413 as its length is known or as it streams past it
-                    .maxPayloadSize(settings.maxBodyBytes())
-                    // an MCP request is checked before the extension reads it, so it is buffered: up to the same limit
+                    // a body above the limit is refused with 413 as its length is known or as it streams past it: here
+                    // the larger of the two limits, BodyLimit holds each route to its own
+                    .maxPayloadSize(BodyLimit.serverLimit(settings.maxBodyBytes(), settings.importMaxBytes()))
+                    // an MCP request is checked before the extension reads it, so it is buffered: up to the body limit
                     // and a request's line and headers must arrive within DEMENTIA_HEADER_TIMEOUT_MS (408 past it)
                     .addProtocol(Http1Config.builder().maxBufferedEntitySize(Size.create(settings.maxBodyBytes()))
                             .addReceiveListener(headerDeadline.receiveListener())

@@ -34,7 +34,8 @@ import cloud.dementia.server.auth.ProtectedResource;
  * @param pools            pool registry settings
  * @param idleCleanupEvery idle-cleanup interval
  * @param preparedStatements whether the driver may prepare statements on the server
- * @param maxBodyBytes     largest request body accepted (413 above it)
+ * @param maxBodyBytes     largest request body accepted (413 above it), on every route but the import
+ * @param importMaxBytes   largest body of {@code POST /admin/api/projects/{name}/import}, streamed into the database
  * @param sessionIdle      how long an unused session (its owner key and project) is remembered
  * @param headerTimeout    how long a request's line and headers may take to arrive (408 past it)
  * @param embeddings       whether search uses the embedding model (search by meaning)
@@ -55,6 +56,7 @@ public record Settings(int port,
                        Duration idleCleanupEvery,
                        PreparedStatements preparedStatements,
                        int maxBodyBytes,
+                       int importMaxBytes,
                        Duration sessionIdle,
                        Duration headerTimeout,
                        boolean embeddings,
@@ -74,7 +76,7 @@ public record Settings(int port,
             "DEMENTIA_API_KEYS", "DEMENTIA_ADMIN_USER", "DEMENTIA_ADMIN_PASSWORD", "DEMENTIA_METRICS_AUTH",
             "DEMENTIA_METRICS_APPLICATION", "DEMENTIA_ALLOWED_ORIGINS", "DB_APPLICATION_NAME", "DB_POOL_BUDGET", "DB_POOL_MAX_PER_SCHEMA", "DB_POOL_MIN_IDLE",
             "DB_POOL_ACQUIRE_TIMEOUT_MS", "DB_LEAK_THRESHOLD_MS", "DB_STATEMENT_TIMEOUT_MS", "DB_IDLE_CLEANUP_INTERVAL_S",
-            "DB_IDLE_MAX_S", "DB_PREPARED_STATEMENTS", "DEMENTIA_MAX_BODY_BYTES", "DEMENTIA_SESSION_IDLE_S", "DEMENTIA_HEADER_TIMEOUT_MS", "DEMENTIA_EMBEDDINGS",
+            "DB_IDLE_MAX_S", "DB_PREPARED_STATEMENTS", "DEMENTIA_MAX_BODY_BYTES", "DEMENTIA_IMPORT_MAX_BYTES", "DEMENTIA_SESSION_IDLE_S", "DEMENTIA_HEADER_TIMEOUT_MS", "DEMENTIA_EMBEDDINGS",
             "DEMENTIA_VECTOR_CACHE_MB",
             "DEMENTIA_OAUTH_ISSUER", "DEMENTIA_PUBLIC_URL", "DEMENTIA_OAUTH_JWKS_URL");
 
@@ -158,10 +160,11 @@ public record Settings(int port,
             default -> throw new ConfigException("DB_PREPARED_STATEMENTS=" + prepared + " is not auto, on or off");
         };
         int maxBodyBytes = r.integer("DEMENTIA_MAX_BODY_BYTES", 1024, 1 << 30);
+        int importMaxBytes = r.integer("DEMENTIA_IMPORT_MAX_BYTES", 1024, Integer.MAX_VALUE);
         int sessionIdleS = r.integer("DEMENTIA_SESSION_IDLE_S", 60, 31_536_000);
         int headerTimeoutMs = r.integer("DEMENTIA_HEADER_TIMEOUT_MS", 100, 600_000);
         return new Settings(port, databaseUrl, dataDir, List.copyOf(keys), adminUser, adminPassword, metricsAuth, metricsApplication, origins,
-                appName, pools, Duration.ofSeconds(cleanupS), preparedStatements, maxBodyBytes, Duration.ofSeconds(sessionIdleS),
+                appName, pools, Duration.ofSeconds(cleanupS), preparedStatements, maxBodyBytes, importMaxBytes, Duration.ofSeconds(sessionIdleS),
                 Duration.ofMillis(headerTimeoutMs), embeddings(r.required("DEMENTIA_EMBEDDINGS")),
                 r.integer("DEMENTIA_VECTOR_CACHE_MB", 1, 1 << 20) * 1024L * 1024L, oauth(r));
     }

@@ -108,6 +108,14 @@ final class ServerProcess implements AutoCloseable {
         return awaitExit(limit);
     }
 
+    /** Kills the process at once (SIGKILL: no graceful stop, nothing rolled back by the process itself) and waits for it to go. */
+    void kill(Duration limit) throws InterruptedException {
+        process.destroyForcibly();
+        if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new AssertionError("server still alive " + limit + " after SIGKILL");
+        }
+    }
+
     HttpResponse<String> get(String path, Optional<String> bearer) throws IOException, InterruptedException {
         HttpRequest.Builder req = HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).timeout(Duration.ofSeconds(10));
         bearer.ifPresent(k -> req.header("Authorization", "Bearer " + k));

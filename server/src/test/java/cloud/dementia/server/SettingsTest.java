@@ -50,6 +50,8 @@ class SettingsTest {
         assertEquals(Duration.ofMillis(30000), s.pools().statementTimeout());
         assertEquals(Duration.ofSeconds(300), s.idleCleanupEvery());
         assertEquals(Duration.ofSeconds(600), s.pools().idleMax());
+        assertEquals(4 << 20, s.maxBodyBytes());
+        assertEquals(256 << 20, s.importMaxBytes(), "an export of 100,000 contexts imports back");
     }
 
     @Test
@@ -76,6 +78,7 @@ class SettingsTest {
         env.put("DB_IDLE_MAX_S", "120");
         env.put("DB_PREPARED_STATEMENTS", "off");
         env.put("DEMENTIA_MAX_BODY_BYTES", "1048576");
+        env.put("DEMENTIA_IMPORT_MAX_BYTES", "1073741824");
         env.put("DEMENTIA_SESSION_IDLE_S", "3600");
         env.put("DEMENTIA_HEADER_TIMEOUT_MS", "5000");
         env.put("DEMENTIA_EMBEDDINGS", "off");
@@ -104,6 +107,7 @@ class SettingsTest {
         assertEquals(Duration.ofSeconds(120), s.pools().idleMax());
         assertEquals(Settings.PreparedStatements.OFF, s.preparedStatements());
         assertEquals(1048576, s.maxBodyBytes());
+        assertEquals(1073741824, s.importMaxBytes());
         assertEquals(java.time.Duration.ofHours(1), s.sessionIdle());
         assertEquals(java.time.Duration.ofSeconds(5), s.headerTimeout());
         assertFalse(s.embeddings());
@@ -124,6 +128,8 @@ class SettingsTest {
         assertThat(bad("DB_POOL_ACQUIRE_TIMEOUT_MS", "10").getMessage(), startsWith("DB_POOL_ACQUIRE_TIMEOUT_MS=10 is too small"));
         assertThat(bad("DB_IDLE_MAX_S", "0").getMessage(), startsWith("DB_IDLE_MAX_S=0 is too small"));
         assertThat(bad("DEMENTIA_MAX_BODY_BYTES", "100").getMessage(), startsWith("DEMENTIA_MAX_BODY_BYTES=100 is too small"));
+        assertThat(bad("DEMENTIA_IMPORT_MAX_BYTES", "100").getMessage(), startsWith("DEMENTIA_IMPORT_MAX_BYTES=100 is too small"));
+        assertEquals("DEMENTIA_IMPORT_MAX_BYTES=4GB is not a whole number", bad("DEMENTIA_IMPORT_MAX_BYTES", "4GB").getMessage());
         assertThat(bad("DEMENTIA_METRICS_AUTH", "maybe").getMessage(), containsString("is not a boolean"));
         assertThat(bad("DEMENTIA_METRICS_APPLICATION", "two words").getMessage(), containsString("is not a valid application tag"));
         assertEquals("DB_PREPARED_STATEMENTS=sometimes is not auto, on or off", bad("DB_PREPARED_STATEMENTS", "sometimes").getMessage());

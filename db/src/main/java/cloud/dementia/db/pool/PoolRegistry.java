@@ -192,7 +192,7 @@ public final class PoolRegistry implements AutoCloseable {
             boolean again = false; // the unit runs again on another connection: it has not ended
             try {
                 begin(connection, kind);
-                T result = work.run(new Tx(pool, db));
+                T result = work.run(new Tx(pool, db, unit));
                 if (kind == Kind.TRANSACTION) {
                     connection.commit();
                 } else if (kind == Kind.READ_ONLY) {

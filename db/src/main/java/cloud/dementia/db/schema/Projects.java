@@ -1,5 +1,6 @@
 package cloud.dementia.db.schema;
 
+import java.sql.SQLException;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -104,6 +105,77 @@ public final class Projects {
     }
 
     /**
+     * Where an import goes.
+     *
+     * @param project    the project
+     * @param registered whether it is registered already; if not, the import's transaction registers it
+     *                   ({@link #registerIn}) and it exists only if that transaction commits
+     */
+    public record ImportTarget(ProjectName project, boolean registered) {
+    }
+
+    /**
+     * The project an import writes into. An existing project is opened as usual. A new one gets its schema created and
+     * migrated but is not registered: it is not listed, found or opened by anyone, and becomes a project only when the
+     * import's transaction registers it and commits. An import refused halfway, or a process killed during one, so
+     * leaves no project behind: at most this unregistered schema, empty (the import's rows went with its transaction),
+     * which the next open or import of the name migrates and reuses as it is. It is not dropped on failure, because a
+     * concurrent import of the same new name may be writing into it.
+     *
+     * @throws ProjectNameTakenException when another name already owns the schema this name maps to (nothing created)
+     */
+    public ImportTarget openForImport(String name) {
+        ProjectName cached = stillReady(name);
+        if (cached != null) {
+            return new ImportTarget(cached, true);
+        }
+        ProjectName project = ProjectName.of(name);
+        if (find(project.name()).isPresent()) {
+            return new ImportTarget(open(project.name()), true);
+        }
+        String owner = registry.inStatement(ControlSchema.NAME, tx -> tx.queryOne("SELECT name FROM {s}.projects WHERE schema = ?",
+                r -> r.string(1), project.schema())).orElse(null);
+        if (owner != null && !owner.equals(project.name())) {
+            throw new ProjectNameTakenException(project, owner);
+        }
+        java.util.concurrent.locks.ReentrantLock lock = opening.computeIfAbsent(project.schema(),
+                s -> new java.util.concurrent.locks.ReentrantLock());
+        lock.lock();
+        try {
+            migrate(project);
+        } finally {
+            lock.unlock();
+        }
+        return new ImportTarget(project, false);
+    }
+
+    /**
+     * Registers the project inside the caller's transaction, on whichever schema's connection it runs: the project
+     * exists for everyone else when that transaction commits, and not at all if it rolls back.
+     *
+     * @throws ProjectNameTakenException when another name owns the schema (the transaction should roll back)
+     */
+    public static void registerIn(Tx tx, ProjectName project) throws SQLException {
+        String control = Tx.identifier(ControlSchema.NAME);
+        // two statements: the second sees a row another replica committed while the insert waited on it
+        tx.update("INSERT INTO " + control + ".projects (name, schema) VALUES (?, ?) ON CONFLICT DO NOTHING", project.name(), project.schema());
+        String owner = tx.queryOne("SELECT name FROM " + control + ".projects WHERE schema = ?", r -> r.string(1), project.schema())
+                .orElse(null);
+        if (owner == null) {
+            // the schema is held under the name's own row with another schema? only possible if the mapping changed
+            throw new IllegalStateException("project `" + project.name() + "` could not be registered");
+        }
+        if (!owner.equals(project.name())) {
+            throw new ProjectNameTakenException(project, owner);
+        }
+    }
+
+    /** Remembers a project an import registered and committed as opened (its schema is migrated). */
+    public void imported(ProjectName project) {
+        ready.put(project.name(), new Ready(project, System.nanoTime()));
+    }
+
+    /**
      * Registers a new project explicitly.
      *
      * @return whether it was new
@@ -116,18 +188,10 @@ public final class Projects {
     }
 
     private void register(ProjectName project) {
-        // two statements: the second sees a row another replica committed while the insert waited on it
-        String owner = registry.inTransaction(ControlSchema.NAME, tx -> {
-            tx.update("INSERT INTO {s}.projects (name, schema) VALUES (?, ?) ON CONFLICT DO NOTHING", project.name(), project.schema());
-            return tx.queryOne("SELECT name FROM {s}.projects WHERE schema = ?", r -> r.string(1), project.schema()).orElse(null);
+        registry.inTransaction(ControlSchema.NAME, tx -> {
+            registerIn(tx, project);
+            return null;
         });
-        if (owner == null) {
-            // the schema is held under the name's own row with another schema? only possible if the mapping changed
-            throw new IllegalStateException("project `" + project.name() + "` could not be registered");
-        }
-        if (!owner.equals(project.name())) {
-            throw new ProjectNameTakenException(project, owner);
-        }
     }
 
     private void migrate(ProjectName project) {

@@ -32,7 +32,7 @@ public final class Memory implements AutoCloseable {
         Meaning meaning = model.map(m -> new Meaning(m, vectors.orElseThrow(), embedder.orElseThrow()::wake)).orElse(null);
         this.contexts = new Contexts(registry, meaning);
         this.sessions = new Sessions(registry);
-        this.transfer = new ProjectTransfer(registry, contexts::wroteVersions);
+        this.transfer = new ProjectTransfer(registry, projects, contexts::wroteVersions);
     }
 
     /**

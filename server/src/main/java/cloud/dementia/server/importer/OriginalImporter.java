@@ -23,8 +23,9 @@ import cloud.dementia.db.ConnectionTarget;
 import cloud.dementia.db.DatabaseUrl;
 import cloud.dementia.db.pool.PoolRegistry;
 import cloud.dementia.db.pool.Tx;
-import cloud.dementia.db.schema.Projects;
+import cloud.dementia.db.schema.ProjectName;
 import cloud.dementia.db.store.ContextText;
+import cloud.dementia.db.store.Memory;
 import cloud.dementia.db.store.ProjectTransfer;
 import cloud.dementia.server.tools.Json;
 
@@ -33,7 +34,7 @@ import cloud.dementia.server.tools.Json;
  * the original server") into a project here: its sessions, every version of every context, the archives and the
  * memory entries (handovers, progress). Times there are epoch seconds; priority and tags live in a JSON
  * {@code metadata} text; key concepts and tags are JSON array texts (or comma-separated). The rows become this
- * server's JSON Lines and go through {@link ProjectTransfer#importLines}, so the import is one transaction and
+ * server's JSON Lines and go through {@link ProjectTransfer#importInto(String, java.util.Iterator)}, so the import is one transaction and
  * idempotent: running it twice adds nothing. Versions the original stored twice for one topic are kept once.
  */
 public final class OriginalImporter {
@@ -64,12 +65,12 @@ public final class OriginalImporter {
      * @param target  this server's pools
      * @param fromUrl the original server's database (a JDBC URL or a {@code postgres://} URI)
      * @param schema  the original project's schema
-     * @param project the project here to import into (created if needed)
+     * @param project the project here to import into (created if needed, when the import commits)
      * @throws IllegalArgumentException a bad URL, an unknown schema or project name
      */
     public static Report run(PoolRegistry target, String fromUrl, String schema, String project) {
         ConnectionTarget from = DatabaseUrl.parse(fromUrl, "dementia-import-original");
-        String projectSchema = new Projects(target).open(project).schema();
+        ProjectName.of(project);
         Map<String, Integer> read = new LinkedHashMap<>();
         Map<String, Long> notCarried = new LinkedHashMap<>();
         List<String> lines = new ArrayList<>();
@@ -128,7 +129,7 @@ public final class OriginalImporter {
         } catch (SQLException e) {
             throw new IllegalArgumentException("reading the original database (" + from.describe() + "): " + e.getMessage(), e);
         }
-        ProjectTransfer.Imported imported = new ProjectTransfer(target).importLines(projectSchema, lines.iterator());
+        ProjectTransfer.Imported imported = Memory.withoutModel(target).transfer().importInto(project, lines.iterator());
         return new Report(read, imported.added(), imported.skipped(), notCarried);
     }
 

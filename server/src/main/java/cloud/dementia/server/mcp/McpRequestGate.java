@@ -17,6 +17,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.helidon.common.media.type.MediaTypes;
 import io.helidon.http.HeaderValues;
 import io.helidon.http.Method;
+import io.helidon.http.RequestException;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
@@ -67,6 +68,13 @@ final class McpRequestGate {
     /** What was refused: the answer has been sent. */
     static final JsonNode REFUSED = com.fasterxml.jackson.databind.node.NullNode.getInstance();
 
+    /** A chunked body went past DEMENTIA_MAX_BODY_BYTES as it was buffered; the rest of it is not read. */
+    private static JsonNode tooLarge(ServerResponse res) {
+        res.header(HeaderValues.CONNECTION_CLOSE);
+        refuse(res, Status.REQUEST_ENTITY_TOO_LARGE_413, INVALID_REQUEST, "the body is larger than the server takes (DEMENTIA_MAX_BODY_BYTES)");
+        return REFUSED;
+    }
+
     /**
      * @return the request's body when it goes on to the extension ({@code MissingNode} for a request without one, a
      *         GET or DELETE), or {@link #REFUSED} when the answer has been sent
@@ -90,9 +98,19 @@ final class McpRequestGate {
             refuse(res, Status.BAD_REQUEST_400, PARSE_ERROR, "the body is empty: send one JSON-RPC request");
             return REFUSED;
         }
-        JsonNode body;
         try {
             req.content().buffer();
+        } catch (IllegalStateException e) {
+            // past maxBufferedEntitySize (the entity is read here for the first time, so that is the one reason)
+            return tooLarge(res);
+        } catch (RequestException e) {
+            if (e.status() != Status.REQUEST_ENTITY_TOO_LARGE_413) {
+                throw e;
+            }
+            return tooLarge(res);
+        }
+        JsonNode body;
+        try {
             try (InputStream in = req.content().inputStream()) {
                 body = STRICT.readTree(in);
             }

@@ -10,10 +10,13 @@ import cloud.dementia.db.pool.PoolRegistry;
 import cloud.dementia.db.schema.ProjectName;
 import cloud.dementia.db.schema.Projects;
 import cloud.dementia.db.store.Contexts;
+import cloud.dementia.db.store.ProjectTransfer;
 import cloud.dementia.db.store.Sessions;
+import cloud.dementia.db.store.StoreRuleException;
 import cloud.dementia.server.tools.InputSchema;
 import cloud.dementia.server.tools.Json;
 import cloud.dementia.server.tools.ProjectResolver;
+import cloud.dementia.server.tools.ToolArgumentException;
 import cloud.dementia.server.tools.ToolCall;
 import cloud.dementia.server.tools.ToolError;
 import cloud.dementia.server.tools.ToolOutput;
@@ -26,10 +29,10 @@ final class ProjectTools {
     private final ProjectResolver resolver;
     private final Contexts contexts;
     private final Sessions sessions;
-    private final cloud.dementia.db.store.ProjectTransfer transfer;
+    private final ProjectTransfer transfer;
 
     ProjectTools(Projects projects, ProjectResolver resolver, Contexts contexts, Sessions sessions,
-                 cloud.dementia.db.store.ProjectTransfer transfer) {
+                 ProjectTransfer transfer) {
         this.projects = projects;
         this.resolver = resolver;
         this.contexts = contexts;
@@ -80,15 +83,22 @@ final class ProjectTools {
 
     private ToolOutput importProject(ToolCall call) {
         String jsonl = call.string("jsonl");
-        ProjectResolver.Resolved r = resolver.resolve(call);
-        cloud.dementia.db.store.ProjectTransfer.Imported imported = transfer.importLines(r.schema(), jsonl.lines().iterator());
+        String name = resolver.name(call);
+        ProjectTransfer.Imported imported;
+        try {
+            imported = transfer.importInto(name, jsonl.lines().iterator());
+        } catch (StoreRuleException e) {
+            throw new ToolArgumentException("jsonl", "is refused: " + e.getMessage());
+        } catch (Projects.ProjectNameTakenException e) {
+            throw new ToolArgumentException("project", "is refused: " + e.getMessage());
+        }
         ObjectNode o = Json.object();
-        o.put("project", r.name());
+        o.put("project", name);
         ObjectNode added = o.putObject("added");
         imported.added().forEach(added::put);
         ObjectNode skipped = o.putObject("skipped");
         imported.skipped().forEach(skipped::put);
-        o.put("message", "Imported into `" + r.name() + "`: " + imported.added() + " added, " + imported.skipped() + " already there.");
+        o.put("message", "Imported into `" + name + "`: " + imported.added() + " added, " + imported.skipped() + " already there.");
         return ToolOutput.json(o);
     }
 

@@ -29,19 +29,43 @@ public final class ProjectResolver {
     }
 
     public Resolved resolve(ToolCall call) {
+        Choice choice = choose(call);
+        return new Resolved(open(call, choice.name(), "project"), choice.source());
+    }
+
+    /**
+     * The project a call works in, chosen as {@link #resolve} chooses it, checked (the key's scope, the name's rule)
+     * but not opened: for work that creates the project itself, as an import does only when it commits.
+     *
+     * @return the project's name
+     */
+    public String name(ToolCall call) {
+        String name = choose(call).name();
+        checkScope(call, name);
+        try {
+            return ProjectName.of(name).name();
+        } catch (ProjectName.InvalidProjectNameException e) {
+            throw new ToolArgumentException("project", "is refused: " + e.getMessage());
+        }
+    }
+
+    private record Choice(String name, String source) {
+    }
+
+    private Choice choose(ToolCall call) {
         Optional<String> explicit = call.optionalString("project").filter(s -> !s.isBlank());
         if (explicit.isPresent()) {
-            return new Resolved(open(call, explicit.get(), "project"), "argument");
+            return new Choice(explicit.get(), "argument");
         }
         Optional<String> bound = call.sessionId().flatMap(projects::sessionProject);
         if (bound.isPresent()) {
-            return new Resolved(open(call, bound.get(), "project"), "session");
+            return new Choice(bound.get(), "session");
         }
         if (!call.caller().mayReach(ProjectName.DEFAULT)) {
             throw new ToolForbiddenException(call.caller().credential() + " reaches " + call.caller().scope()
                     + ", not the default project: pass project=... or call switch_project first");
         }
-        return new Resolved(open(call, ProjectName.DEFAULT, "project"), "default");
+        return new Choice(ProjectName.DEFAULT, "default");
     }
 
     /**
