@@ -36,15 +36,17 @@ INSERT INTO search_state (epoch) VALUES ((extract(epoch FROM clock_timestamp()) 
 ALTER TABLE context_locks ADD COLUMN embedded_gen bigint NOT NULL DEFAULT 0;
 CREATE INDEX context_locks_embedded ON context_locks (embedded_gen) WHERE is_latest AND embedding IS NOT NULL;
 
--- Trigrams (typos, parts of words): pg_trgm's GIN index over topic and content of latest versions, when the
--- extension is installed (the control schema's migration creates it where it can).
+-- Trigrams (typos, parts of words) of the topic: pg_trgm's GIN index over the latest versions' labels, when the
+-- extension is installed (the control schema's migration creates it where it can). Over the whole content each
+-- candidate's word similarity cost about 60 µs to check, 0.4 s a search at 10,000 contexts; words and meaning cover
+-- the content.
 DO $do$
 DECLARE
     trgm name;
 BEGIN
     SELECT n.nspname INTO trgm FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm';
     IF trgm IS NOT NULL THEN
-        EXECUTE format('CREATE INDEX context_locks_trigrams ON %I.context_locks USING gin ((label || '' '' || content) %I.gin_trgm_ops) '
+        EXECUTE format('CREATE INDEX context_locks_trigrams ON %I.context_locks USING gin (label %I.gin_trgm_ops) '
                        'WITH (fastupdate = off) WHERE is_latest', '${schema}', trgm);
     END IF;
 END

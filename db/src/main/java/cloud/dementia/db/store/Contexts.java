@@ -263,8 +263,8 @@ public final class Contexts {
      * <ul>
      * <li>words: PostgreSQL full-text rank of any word of the query ({@code ts_rank_cd}, divided by the best rank among
      * the candidates), plus 0.25 when every word matches;</li>
-     * <li>trigrams: {@code word_similarity(query, topic + content)} from {@code pg_trgm}, for typos and parts of words
-     * (0 when the extension is not available);</li>
+     * <li>trigrams: the word similarity ({@code pg_trgm}) of the question and the topic, the better of the two ways, for
+     * typos and parts of words (0 when the extension is not available);</li>
      * <li>meaning: the cosine of the query's and the context's vectors, rescaled from [0.1, 0.6] to [0, 1] (when
      * there is a model and the version has its vector).</li>
      * </ul>
@@ -296,8 +296,10 @@ public final class Contexts {
         if (!trgm.isEmpty()) {
             String schemaOf = Tx.identifier(trgm);
             tx.queryOne("SELECT set_config('pg_trgm.word_similarity_threshold', ?, true)", r -> 1, Double.toString(TRIGRAM_THRESHOLD));
-            ids.addAll(tx.query("SELECT l.id FROM {s}.context_locks l WHERE l.is_latest AND ? OPERATOR(" + schemaOf + ".<%) (l.label || ' ' || l.content)"
-                    + filters + " ORDER BY " + schemaOf + ".word_similarity(?, l.label || ' ' || l.content) DESC, l.id LIMIT ?",
+            // the question (or a word of it with a typo) within the topic: the way pg_trgm's index can answer; the
+            // other way (the topic within a longer question) counts in the rank of what the other signals found
+            ids.addAll(tx.query("SELECT l.id FROM {s}.context_locks l WHERE l.is_latest AND ? OPERATOR(" + schemaOf + ".<%) l.label"
+                    + filters + " ORDER BY " + schemaOf + ".word_similarity(?, l.label) DESC, l.id LIMIT ?",
                     r -> r.longValue(1), params(query, filterParams, query, k)));
         }
         VectorIndex.Found found = null;
@@ -308,9 +310,10 @@ public final class Contexts {
         if (ids.isEmpty()) {
             return List.of();
         }
-        String similarity = trgm.isEmpty() ? "0::real" : Tx.identifier(trgm) + ".word_similarity(?, l.label || ' ' || l.content)";
+        String similarity = trgm.isEmpty() ? "0::real" : trigrams(Tx.identifier(trgm));
         List<Object> p = new ArrayList<>(List.of(query, query));
         if (!trgm.isEmpty()) {
+            p.add(query);
             p.add(query);
         }
         p.add(ids.toArray(Long[]::new));
@@ -332,6 +335,11 @@ public final class Contexts {
             wroteVersions(tx.schema());
         }
         return hits.size() > limit ? List.copyOf(hits.subList(0, limit)) : hits;
+    }
+
+    /** The trigram signal: the word similarity of question and topic, the better of the two ways (two parameters). */
+    private static String trigrams(String schemaOf) {
+        return "greatest(" + schemaOf + ".word_similarity(?, l.label), " + schemaOf + ".word_similarity(l.label, ?))";
     }
 
     private static double found(Signals s, VectorIndex.Found found) {

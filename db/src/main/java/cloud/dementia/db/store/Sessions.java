@@ -118,25 +118,27 @@ public final class Sessions {
 
     /** Counts and sizes in one transaction. */
     public Stats stats(String schema) {
-        return registry.inReadOnlyTransaction(schema, Sessions::stats);
+        return registry.inReadOnlyTransaction(schema, tx -> stats(tx, true));
     }
 
     /**
      * Opens (or counts a call of) the session and reads what {@code wake_up} shows, in one transaction: the last
-     * handover, the counts, and of each list its first {@code listMax} topics.
+     * handover, the counts (without the most and least read topics), the first {@code ruleMax} always_check rules and
+     * of each other list its first {@code listMax} topics.
      */
-    public WakeUp wakeUp(String schema, String sessionId, int listMax) {
+    public WakeUp wakeUp(String schema, String sessionId, int ruleMax, int listMax) {
         return registry.inTransaction(schema, tx -> {
             Session session = touch(tx, sessionId);
             Optional<Entry> handover = latest(tx, "handover");
-            Stats stats = stats(tx);
-            return new WakeUp(session, handover, stats, Contexts.latest(tx, "l.priority = 'always_check'", listMax),
+            Stats stats = stats(tx, false);
+            return new WakeUp(session, handover, stats, Contexts.latest(tx, "l.priority = 'always_check'", ruleMax),
                     Contexts.latest(tx, "l.priority = 'important'", listMax), Contexts.latest(tx, "l.priority = 'reference'", listMax),
                     Contexts.latest(tx, Contexts.STALE_CONDITION, listMax));
         });
     }
 
-    private static Stats stats(Tx tx) throws SQLException {
+    /** @param accessed whether to read the most and least read topics too (a sort of every latest version) */
+    private static Stats stats(Tx tx, boolean accessed) throws SQLException {
         long[] n = tx.queryOne("SELECT count(*), count(*) FILTER (WHERE is_latest), count(DISTINCT label) FILTER (WHERE NOT is_latest), "
                 + "count(*) FILTER (WHERE priority = 'always_check'), count(*) FILTER (WHERE priority = 'important'), "
                 + "count(*) FILTER (WHERE priority = 'reference'), count(*) FILTER (WHERE is_latest AND priority = 'always_check'), "
@@ -153,8 +155,8 @@ public final class Sessions {
         Map<String, Integer> byPriority = new java.util.TreeMap<>(Map.of("always_check", (int) n[3], "important", (int) n[4], "reference", (int) n[5]));
         Map<String, Integer> topics = new java.util.TreeMap<>(Map.of("always_check", (int) n[6], "important", (int) n[7], "reference", (int) n[8]));
         return new Stats((int) n[0], (int) n[1], (int) n[2], byPriority, topics, n[9], (int) n[11], (int) n[12], (int) n[13], (int) n[14],
-                (int) n[10], Contexts.latest(tx, "l.access_count > 0", 5, "l.access_count DESC, l.label"),
-                Contexts.latest(tx, "true", 5, "l.access_count, l.label"));
+                (int) n[10], accessed ? Contexts.latest(tx, "l.access_count > 0", 5, "l.access_count DESC, l.label") : List.of(),
+                accessed ? Contexts.latest(tx, "true", 5, "l.access_count, l.label") : List.of());
     }
 
     private static Entry entry(cloud.dementia.db.pool.Row r) {

@@ -104,6 +104,14 @@ final class Budget {
     void dropFromEnd(ArrayNode list, String what, int total, String pointer) {
         int missing = total - list.size();
         int dropped = 0;
+        if (over()) {
+            // one measure of the whole, then each entry's own size: measuring the whole after each drop costs the square
+            int size = Json.compact(result).length() + noteReserve();
+            while (list.size() > 1 && size > maxChars) {
+                size -= Json.compact(list.remove(list.size() - 1)).length() + 1;
+                dropped++;
+            }
+        }
         while (!list.isEmpty() && over()) {
             list.remove(list.size() - 1);
             dropped++;

@@ -67,8 +67,8 @@ final class SessionTools {
         int maxChars = call.integer("max_chars", Budget.DEFAULT_MAX_CHARS, Budget.MIN_MAX_CHARS, Budget.MAX_MAX_CHARS);
         ProjectResolver.Resolved r = resolver.resolve(call);
         String sessionId = call.sessionId().orElse(MemoryTools.NO_SESSION);
-        // a list entry takes more than 8 characters: more than max_chars / 8 of them could never be shown
-        Sessions.WakeUp w = sessions.wakeUp(r.schema(), sessionId, maxChars / 8 + 1);
+        // a rule takes more than 40 characters and a list entry more than 8: more than that could never be shown
+        Sessions.WakeUp w = sessions.wakeUp(r.schema(), sessionId, maxChars / 40 + 1, maxChars / 8 + 1);
         Sessions.Stats stats = w.stats();
         ObjectNode o = Json.object();
         o.put("project", r.name());

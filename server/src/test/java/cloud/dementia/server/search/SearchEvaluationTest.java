@@ -217,7 +217,7 @@ class SearchEvaluationTest {
                         + "SELECT l.id, l.label, l.version, l.content, l.priority, l.locked_at, "
                         + "CASE WHEN l.search @@ q.qall THEN ts_rank_cd(l.search, q.qall) ELSE 0 END, "
                         + "CASE WHEN q.qany IS NOT NULL AND l.search @@ q.qany THEN ts_rank_cd(l.search, q.qany) ELSE 0 END, "
-                        + "dementia_control.word_similarity(?, l.label || ' ' || l.content), l.embedding "
+                        + "greatest(dementia_control.word_similarity(?, l.label), dementia_control.word_similarity(l.label, ?)), l.embedding "
                         + "FROM {s}.context_locks l, q WHERE l.is_latest", r -> {
                     Context c = new Context(r.longValue(1), r.string(2), r.string(3), r.string(4), "", "", List.of(), List.of(), r.string(5),
                             r.instant(6), null, 0, null);
@@ -231,7 +231,7 @@ class SearchEvaluationTest {
                         cosines.put(c.id(), dot);
                     }
                     return new Contexts.Signals(c, r.doubleValue(7), r.doubleValue(8), r.doubleValue(9));
-                }, question, question, question));
+                }, question, question, question, question));
         return Contexts.rank(signals, new VectorIndex.Found(List.of(), cosines), Optional.empty(), List.of());
     }
 
