@@ -460,6 +460,12 @@ public final class Contexts {
         return latest(tx, condition, max, "l.label");
     }
 
+    /** @return latest versions meeting an SQL condition over {@code l}, by label, at most {@code max}, without previews */
+    static List<Latest> latestNames(Tx tx, String condition, int max) throws SQLException {
+        return tx.query("SELECT l.label, l.version, l.priority FROM {s}.context_locks l WHERE l.is_latest AND " + condition
+                + " ORDER BY l.label LIMIT ?", r -> new Latest(r.string(1), r.string(2), r.string(3), "", 0, null, null, 0), max);
+    }
+
     static List<Latest> latest(Tx tx, String condition, int max, String order) throws SQLException {
         return tx.query("SELECT l.label, l.version, l.priority, l.preview, octet_length(l.content), l.locked_at, l.last_accessed, l.access_count "
                         + "FROM {s}.context_locks l WHERE l.is_latest AND " + condition + " ORDER BY " + order + " LIMIT ?",

@@ -40,14 +40,28 @@ public final class Sessions {
     }
 
     /**
+     * The topics at a glance: latest versions by priority and how many are stale (one pass over the latest versions).
+     *
+     * @param topicsByPriority topics (latest versions) by priority
+     * @param stale            topics not read (or, never read, not locked) for {@link Contexts#STALE_DAYS} days
+     */
+    public record Health(Map<String, Integer> topicsByPriority, int stale) {
+
+        /** @return every topic */
+        public int topics() {
+            return topicsByPriority.values().stream().mapToInt(Integer::intValue).sum();
+        }
+    }
+
+    /**
      * What {@code wake_up} shows, read in one unit of work.
      *
      * @param alwaysCheck the rules to always check, by topic, at most as many as asked
-     * @param important   important topics, by topic, at most as many as asked
-     * @param reference   reference topics, by topic, at most as many as asked
-     * @param stale       stale topics, by topic, at most as many as asked
+     * @param important   important topics, by topic, at most as many as asked (names and versions only)
+     * @param reference   reference topics, by topic, at most as many as asked (names and versions only)
+     * @param stale       stale topics, by topic, at most as many as asked (names and versions only)
      */
-    public record WakeUp(Session session, Optional<Entry> handover, Stats stats, List<Contexts.Latest> alwaysCheck,
+    public record WakeUp(Session session, Optional<Entry> handover, Health health, List<Contexts.Latest> alwaysCheck,
                          List<Contexts.Latest> important, List<Contexts.Latest> reference, List<Contexts.Latest> stale) {
     }
 
@@ -118,27 +132,34 @@ public final class Sessions {
 
     /** Counts and sizes in one transaction. */
     public Stats stats(String schema) {
-        return registry.inReadOnlyTransaction(schema, tx -> stats(tx, true));
+        return registry.inReadOnlyTransaction(schema, Sessions::stats);
     }
 
     /**
      * Opens (or counts a call of) the session and reads what {@code wake_up} shows, in one transaction: the last
-     * handover, the counts (without the most and least read topics), the first {@code ruleMax} always_check rules and
-     * of each other list its first {@code listMax} topics.
+     * handover, the topics by priority and the stale count, the first {@code ruleMax} always_check rules and of each
+     * other list its first {@code listMax} topics. Each read goes through an index on the latest versions or one pass
+     * over them; the sizes and counts of every version are {@link #stats}'s.
      */
     public WakeUp wakeUp(String schema, String sessionId, int ruleMax, int listMax) {
         return registry.inTransaction(schema, tx -> {
             Session session = touch(tx, sessionId);
             Optional<Entry> handover = latest(tx, "handover");
-            Stats stats = stats(tx, false);
-            return new WakeUp(session, handover, stats, Contexts.latest(tx, "l.priority = 'always_check'", ruleMax),
-                    Contexts.latest(tx, "l.priority = 'important'", listMax), Contexts.latest(tx, "l.priority = 'reference'", listMax),
-                    Contexts.latest(tx, Contexts.STALE_CONDITION, listMax));
+            Map<String, Integer> topics = new java.util.TreeMap<>(Map.of("always_check", 0, "important", 0, "reference", 0));
+            int[] stale = {0};
+            tx.query("SELECT l.priority, count(*), count(*) FILTER (WHERE " + Contexts.STALE_CONDITION + ") FROM {s}.context_locks l "
+                    + "WHERE l.is_latest GROUP BY l.priority", r -> {
+                        topics.put(r.string(1), r.integer(2));
+                        stale[0] += r.integer(3);
+                        return null;
+                    });
+            return new WakeUp(session, handover, new Health(topics, stale[0]), Contexts.latest(tx, "l.priority = 'always_check'", ruleMax),
+                    Contexts.latestNames(tx, "l.priority = 'important'", listMax), Contexts.latestNames(tx, "l.priority = 'reference'", listMax),
+                    Contexts.latestNames(tx, Contexts.STALE_CONDITION, listMax));
         });
     }
 
-    /** @param accessed whether to read the most and least read topics too (a sort of every latest version) */
-    private static Stats stats(Tx tx, boolean accessed) throws SQLException {
+    private static Stats stats(Tx tx) throws SQLException {
         long[] n = tx.queryOne("SELECT count(*), count(*) FILTER (WHERE is_latest), count(DISTINCT label) FILTER (WHERE NOT is_latest), "
                 + "count(*) FILTER (WHERE priority = 'always_check'), count(*) FILTER (WHERE priority = 'important'), "
                 + "count(*) FILTER (WHERE priority = 'reference'), count(*) FILTER (WHERE is_latest AND priority = 'always_check'), "
@@ -155,8 +176,8 @@ public final class Sessions {
         Map<String, Integer> byPriority = new java.util.TreeMap<>(Map.of("always_check", (int) n[3], "important", (int) n[4], "reference", (int) n[5]));
         Map<String, Integer> topics = new java.util.TreeMap<>(Map.of("always_check", (int) n[6], "important", (int) n[7], "reference", (int) n[8]));
         return new Stats((int) n[0], (int) n[1], (int) n[2], byPriority, topics, n[9], (int) n[11], (int) n[12], (int) n[13], (int) n[14],
-                (int) n[10], accessed ? Contexts.latest(tx, "l.access_count > 0", 5, "l.access_count DESC, l.label") : List.of(),
-                accessed ? Contexts.latest(tx, "true", 5, "l.access_count, l.label") : List.of());
+                (int) n[10], Contexts.latest(tx, "l.access_count > 0", 5, "l.access_count DESC, l.label"),
+                Contexts.latest(tx, "true", 5, "l.access_count, l.label"));
     }
 
     private static Entry entry(cloud.dementia.db.pool.Row r) {

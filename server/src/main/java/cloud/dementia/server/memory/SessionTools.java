@@ -38,8 +38,8 @@ final class SessionTools {
     List<ToolSpec> specs() {
         return List.of(
                 new ToolSpec("wake_up", "Wake up",
-                        "Start of a conversation: the rules to always check, contexts by priority, stale contexts, the last handover "
-                                + "and memory health of the project.",
+                        "Start of a conversation: the last handover, the rules to always check, contexts by priority, stale contexts "
+                                + "and whether the project's memory needs review (memory_status has its sizes and counts).",
                         InputSchema.object().integer("max_chars", "Largest answer in characters: the handover and the rules first, the rest "
                                         + "shortened or counted (with a note)", Budget.DEFAULT_MAX_CHARS, Budget.MIN_MAX_CHARS, Budget.MAX_MAX_CHARS)
                                 .project().build(), false, false, this::wakeUp),
@@ -69,7 +69,7 @@ final class SessionTools {
         String sessionId = call.sessionId().orElse(MemoryTools.NO_SESSION);
         // a rule takes more than 40 characters and a list entry more than 8: more than that could never be shown
         Sessions.WakeUp w = sessions.wakeUp(r.schema(), sessionId, maxChars / 40 + 1, maxChars / 8 + 1);
-        Sessions.Stats stats = w.stats();
+        Sessions.Health health = w.health();
         ObjectNode o = Json.object();
         o.put("project", r.name());
         // what the last session left first: it is what the assistant needs to pick up the work
@@ -77,7 +77,7 @@ final class SessionTools {
         o.putObject("session").put("id", w.session().id()).put("started_at", w.session().startedAt().toString())
                 .put("calls", w.session().calls());
         ObjectNode byPriority = o.putObject("contexts");
-        byPriority.put("total", stats.labels());
+        byPriority.put("total", health.topics());
         ArrayNode always = byPriority.putArray("always_check");
         for (Contexts.Latest l : w.alwaysCheck()) {
             ObjectNode rule = always.addObject().put("topic", l.label()).put("version", l.version()).put("preview", l.preview());
@@ -91,22 +91,18 @@ final class SessionTools {
         w.reference().forEach(l -> reference.add(l.label() + " v" + l.version()));
         ArrayNode stale = o.putArray("stale");
         w.stale().forEach(l -> stale.add(l.label() + " v" + l.version()));
-        ObjectNode health = Views.stats(stats);
-        health.put("status", stats.stale() > Math.max(5, stats.labels() / 2) ? "needs_review" : "healthy");
-        o.set("memory_health", health);
+        // sizes and counts of every version are memory_status's: here what says whether the memory needs care
+        o.put("memory_health", health.stale() > Math.max(5, health.topics() / 2) ? "needs_review" : "healthy");
         // within the budget: counts instead of lists, least useful first, then shorter rules, then fewer
         Budget budget = new Budget(o, maxChars);
-        if (!budget.fits()) {
-            o.put("memory_health", health.get("status").asText());
-        }
-        budget.count(byPriority, "reference", stats.topicsByPriority().get("reference"), "explore_context_tree lists them");
-        budget.count(o, "stale", stats.stale(), "context_dashboard lists them");
-        budget.count(byPriority, "important", stats.topicsByPriority().get("important"), "explore_context_tree(flat=false) lists them");
+        budget.count(byPriority, "reference", health.topicsByPriority().get("reference"), "explore_context_tree lists them");
+        budget.count(o, "stale", health.stale(), "context_dashboard lists them");
+        budget.count(byPriority, "important", health.topicsByPriority().get("important"), "explore_context_tree(flat=false) lists them");
         // the rules are what an assistant must not miss: the handover gives way first, then long rules are shortened
         budget.trim(o, "last_handover", List.of("tools_used", "duration_s", "contexts_locked", "progress", "decisions", "next_steps",
                 "open_items", "summary"), "of the last handover", "get_last_handover reads it whole");
         budget.shorten(always);
-        budget.dropFromEnd(always, "always_check rules", stats.topicsByPriority().get("always_check"), "explore_context_tree(flat=false) lists them");
+        budget.dropFromEnd(always, "always_check rules", health.topicsByPriority().get("always_check"), "explore_context_tree(flat=false) lists them");
         return ToolOutput.json(budget.finish());
     }
 
