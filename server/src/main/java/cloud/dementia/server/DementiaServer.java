@@ -39,6 +39,7 @@ import cloud.dementia.db.store.ApiKeyStore;
 import cloud.dementia.db.store.CredentialStore;
 import cloud.dementia.db.store.Memory;
 import cloud.dementia.db.search.Embedder;
+import cloud.dementia.db.search.Traffic;
 import cloud.dementia.server.search.MiniLmEmbedder;
 import cloud.dementia.db.store.PoolSizeStore;
 import cloud.dementia.server.auth.AccessTokens;
@@ -169,10 +170,11 @@ public final class DementiaServer {
         }
         ToolInvoker invoker;
         Optional<Embedder> model = settings.embeddings() ? Optional.of(MiniLmEmbedder.create()) : Optional.empty();
-        Memory memory = Memory.open(registry, model, settings.vectorCacheBytes());
+        Traffic traffic = new Traffic();
+        Memory memory = Memory.open(registry, model, settings.vectorCacheBytes(), traffic);
         observability.watch(memory);
         try {
-            invoker = new ToolInvoker(tools.apply(memory), observability.registry());
+            invoker = new ToolInvoker(tools.apply(memory), observability.registry(), traffic);
         } catch (RuntimeException e) {
             memory.close();
             registry.close();

@@ -39,12 +39,15 @@ public final class BackgroundEmbedder implements EmbeddingBacklog, AutoCloseable
     static final Duration RESCAN = Duration.ofSeconds(60);
     /** Versions embedded and stored together. */
     static final int BATCH = 16;
+    /** Longest the embedder waits for the calls being served before it computes its next vector anyway. */
+    static final long GIVE_WAY_NANOS = 50_000_000;
     /** Projects waiting to be worked on; beyond it, the next rescan finds them. */
     private static final int QUEUE = 10_000;
 
     private final PoolRegistry registry;
     private final Projects projects;
     private final Embedder embedder;
+    private final Traffic traffic;
     private final LinkedBlockingQueue<String> queue = new LinkedBlockingQueue<>(QUEUE);
     private final Set<String> queued = ConcurrentHashMap.newKeySet();
     private final Map<String, Long> backlog = new ConcurrentHashMap<>();
@@ -54,9 +57,15 @@ public final class BackgroundEmbedder implements EmbeddingBacklog, AutoCloseable
     private volatile long embedded;
 
     public BackgroundEmbedder(PoolRegistry registry, Projects projects, Embedder embedder) {
+        this(registry, projects, embedder, new Traffic());
+    }
+
+    /** @param traffic the tool calls being served, which the embedder gives way to */
+    public BackgroundEmbedder(PoolRegistry registry, Projects projects, Embedder embedder, Traffic traffic) {
         this.registry = registry;
         this.projects = projects;
         this.embedder = embedder;
+        this.traffic = traffic;
         // one platform thread: the model keeps one core busy at most, and request threads keep the other
         this.thread = Thread.ofPlatform().name("dementia-embedder").daemon(true).unstarted(this::run);
     }
@@ -67,7 +76,16 @@ public final class BackgroundEmbedder implements EmbeddingBacklog, AutoCloseable
         return this;
     }
 
-    /** Says that a project has new versions to embed (after a lock or an import committed). Never blocks. */
+    /**
+     * Says that a project has new versions to embed (after a lock or an import committed); they count in the backlog
+     * at once, and exactly once the embedder has counted them. Never blocks.
+     */
+    public void added(String schema, int versions) {
+        backlog.merge(schema, (long) versions, Long::sum);
+        wake(schema);
+    }
+
+    /** Says that a project may have versions to embed. Never blocks. */
     public void wake(String schema) {
         if (queued.add(schema) && !queue.offer(schema)) {
             // full: the next rescan finds it
@@ -165,12 +183,12 @@ public final class BackgroundEmbedder implements EmbeddingBacklog, AutoCloseable
                 backlog.put(schema, 0L);
                 return;
             }
-            List<String> texts = new ArrayList<>(batch.size());
+            // the model runs here, with no connection held, one text at a time after the calls being served
+            List<float[]> vectors = new ArrayList<>(batch.size());
             for (Object[] row : batch) {
-                texts.add(Embedder.contextText((String) row[1], (String) row[2]));
+                giveWay();
+                vectors.add(embedder.embed(Embedder.contextText((String) row[1], (String) row[2])));
             }
-            // the model runs here, with no connection held
-            List<float[]> vectors = embedder.embedAll(texts);
             Long[] ids = new Long[batch.size()];
             String[] encoded = new String[batch.size()];
             for (int i = 0; i < batch.size(); i++) {
@@ -194,6 +212,17 @@ public final class BackgroundEmbedder implements EmbeddingBacklog, AutoCloseable
      */
     public static long nextGeneration(Tx tx) throws SQLException {
         return tx.queryOne("UPDATE {s}.search_state SET generation = generation + 1 RETURNING generation", r -> r.longValue(1)).orElseThrow();
+    }
+
+    /**
+     * Waits while tool calls are being served, at most {@link #GIVE_WAY_NANOS}: a call's latency does not carry the
+     * model's, and under steady traffic the backlog still drains (one vector at least every 50 ms plus its own time).
+     */
+    private void giveWay() {
+        long until = System.nanoTime() + GIVE_WAY_NANOS;
+        while (traffic.busy() && System.nanoTime() < until && running) {
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+        }
     }
 
     private void pause() {

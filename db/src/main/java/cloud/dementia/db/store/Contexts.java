@@ -85,7 +85,7 @@ public final class Contexts {
     public Context lock(String schema, NewContext context, String sessionId) {
         validate(context);
         Context locked = registry.inTransaction(schema, tx -> lock(tx, context, sessionId));
-        wroteVersions(schema);
+        wroteVersions(schema, 1);
         return locked;
     }
 
@@ -105,14 +105,14 @@ public final class Contexts {
             }
             return out;
         });
-        wroteVersions(schema);
+        wroteVersions(schema, locked.size());
         return locked;
     }
 
-    /** Tells the background embedder that the project has versions without a vector (after the commit). */
-    public void wroteVersions(String schema) {
+    /** Tells the background embedder that the project has this many new versions without a vector (after the commit). */
+    public void wroteVersions(String schema, int versions) {
         if (meaning != null) {
-            meaning.backlog().accept(schema);
+            meaning.backlog().accept(schema, versions);
         }
     }
 
@@ -291,7 +291,8 @@ public final class Contexts {
         java.util.Set<Long> ids = new java.util.LinkedHashSet<>();
         ids.addAll(tx.query("WITH q AS (SELECT nullif(replace(plainto_tsquery('english', ?)::text, ' & ', ' | '), '')::tsquery AS qany) "
                 + "SELECT l.id FROM {s}.context_locks l, q WHERE l.is_latest AND l.search @@ q.qany" + filters
-                + " ORDER BY ts_rank_cd(l.search, q.qany) DESC, l.id LIMIT ?", r -> r.longValue(1), params(query, filterParams, k)));
+                // proposed by ts_rank, 2.5 times cheaper per match than the ts_rank_cd the union is ranked by
+                + " ORDER BY ts_rank(l.search, q.qany) DESC, l.id LIMIT ?", r -> r.longValue(1), params(query, filterParams, k)));
         String trgm = trigramSchema();
         if (!trgm.isEmpty()) {
             String schemaOf = Tx.identifier(trgm);
@@ -332,7 +333,7 @@ public final class Contexts {
         List<Hit> hits = rank(read, found, priority, tags);
         if (found != null && read.stream().anyMatch(s -> Double.isNaN(found(s, null)))) {
             // nothing to wait for: the background embedder was told at the write; tell it again in case it restarted
-            wroteVersions(tx.schema());
+            wroteVersions(tx.schema(), 0);
         }
         return hits.size() > limit ? List.copyOf(hits.subList(0, limit)) : hits;
     }

@@ -9,6 +9,7 @@ import cloud.dementia.db.search.CachedVectorIndex;
 import cloud.dementia.db.search.Embedder;
 import cloud.dementia.db.search.EmbeddingBacklog;
 import cloud.dementia.db.search.Meaning;
+import cloud.dementia.db.search.Traffic;
 
 /**
  * The memory store, built once at the composition root and handed to whoever needs a part of it: the project
@@ -24,12 +25,12 @@ public final class Memory implements AutoCloseable {
     private final Optional<BackgroundEmbedder> embedder;
     private final Optional<CachedVectorIndex> vectors;
 
-    private Memory(PoolRegistry registry, Projects projects, Optional<Embedder> model, long vectorCacheBytes) {
+    private Memory(PoolRegistry registry, Projects projects, Optional<Embedder> model, long vectorCacheBytes, Traffic traffic) {
         this.registry = registry;
         this.projects = projects;
-        this.embedder = model.map(m -> new BackgroundEmbedder(registry, projects, m));
+        this.embedder = model.map(m -> new BackgroundEmbedder(registry, projects, m, traffic));
         this.vectors = model.map(m -> new CachedVectorIndex(vectorCacheBytes));
-        Meaning meaning = model.map(m -> new Meaning(m, vectors.orElseThrow(), embedder.orElseThrow()::wake)).orElse(null);
+        Meaning meaning = model.map(m -> new Meaning(m, vectors.orElseThrow(), embedder.orElseThrow()::added)).orElse(null);
         this.contexts = new Contexts(registry, meaning);
         this.sessions = new Sessions(registry);
         this.transfer = new ProjectTransfer(registry, projects, contexts::wroteVersions);
@@ -38,17 +39,18 @@ public final class Memory implements AutoCloseable {
     /**
      * @param model            the embedding model, or empty for search by words and trigrams only
      * @param vectorCacheBytes the bound on cached vectors ({@code DEMENTIA_VECTOR_CACHE_MB})
+     * @param traffic          the tool calls being served, which the background embedder gives way to
      * @return the store, its background embedder started
      */
-    public static Memory open(PoolRegistry registry, Optional<Embedder> model, long vectorCacheBytes) {
-        Memory memory = new Memory(registry, new Projects(registry), model, vectorCacheBytes);
+    public static Memory open(PoolRegistry registry, Optional<Embedder> model, long vectorCacheBytes, Traffic traffic) {
+        Memory memory = new Memory(registry, new Projects(registry), model, vectorCacheBytes, traffic);
         memory.embedder.ifPresent(BackgroundEmbedder::start);
         return memory;
     }
 
     /** @return a store without a model (search by words and trigrams) */
     public static Memory withoutModel(PoolRegistry registry) {
-        return new Memory(registry, new Projects(registry), Optional.empty(), 0);
+        return new Memory(registry, new Projects(registry), Optional.empty(), 0, new Traffic());
     }
 
     public PoolRegistry registry() {

@@ -148,14 +148,14 @@ public final class ProjectTransfer {
 
     private final PoolRegistry registry;
     private final Projects projects;
-    private final java.util.function.Consumer<String> imported;
+    private final java.util.function.ObjIntConsumer<String> imported;
 
     /**
      * @param registry the pools
      * @param projects the project registry an import creates its project in
      * @param imported told the schema after an import committed (its versions have no vector yet)
      */
-    public ProjectTransfer(PoolRegistry registry, Projects projects, java.util.function.Consumer<String> imported) {
+    public ProjectTransfer(PoolRegistry registry, Projects projects, java.util.function.ObjIntConsumer<String> imported) {
         this.registry = registry;
         this.projects = projects;
         this.imported = imported;
@@ -230,7 +230,7 @@ public final class ProjectTransfer {
         }
         // the planner's statistics as they are now, not as they were before thousands of rows came in
         registry.inStatement(schema, tx -> tx.update("ANALYZE {s}.context_locks"));
-        imported.accept(schema);
+        imported.accept(schema, done.added().getOrDefault("context", 0));
         return done;
     }
 

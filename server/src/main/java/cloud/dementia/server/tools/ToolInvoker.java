@@ -12,6 +12,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+
+import cloud.dementia.db.search.Traffic;
 import io.micrometer.core.instrument.Timer;
 
 import cloud.dementia.db.pool.DataAccessException;
@@ -33,6 +35,7 @@ public final class ToolInvoker {
 
     private final Map<String, ToolSpec> tools = new LinkedHashMap<>();
     private final MeterRegistry meters;
+    private final Traffic traffic;
     /** The meters of each tool, looked up once: registering on every call costs a registry lookup with sorted tags. */
     private final Map<String, ToolMeters> byTool = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -47,6 +50,12 @@ public final class ToolInvoker {
     public static final java.util.Set<String> READS_THAT_COUNT = java.util.Set.of("recall_context", "batch_recall_contexts", "switch_project");
 
     public ToolInvoker(Collection<ToolSpec> specs, MeterRegistry meters) {
+        this(specs, meters, new Traffic());
+    }
+
+    /** @param traffic counts the calls being served (the background embedder gives way to them) */
+    public ToolInvoker(Collection<ToolSpec> specs, MeterRegistry meters, Traffic traffic) {
+        this.traffic = traffic;
         for (ToolSpec spec : specs) {
             if (tools.put(spec.name(), spec) != null) {
                 throw new IllegalArgumentException("two tools named " + spec.name());
@@ -83,6 +92,15 @@ public final class ToolInvoker {
      * @return the outcome, never an exception
      */
     public ToolOutcome invoke(ToolSpec spec, ObjectNode arguments, Optional<String> sessionId, Caller caller) {
+        traffic.enter();
+        try {
+            return invokeCounted(spec, arguments, sessionId, caller);
+        } finally {
+            traffic.exit();
+        }
+    }
+
+    private ToolOutcome invokeCounted(ToolSpec spec, ObjectNode arguments, Optional<String> sessionId, Caller caller) {
         long start = System.nanoTime();
         ToolOutcome outcome;
         try {

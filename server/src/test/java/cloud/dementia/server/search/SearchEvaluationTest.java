@@ -142,7 +142,7 @@ class SearchEvaluationTest {
             Projects projects = new Projects(registry);
             String schema = projects.open("evaluation").schema();
             // the question's vector, and nothing to fill the stored ones: the backlog not drained yet
-            Contexts waiting = new Contexts(registry, new Meaning(MODEL, new CachedVectorIndex(1 << 24), s -> { }));
+            Contexts waiting = new Contexts(registry, new Meaning(MODEL, new CachedVectorIndex(1 << 24), (s, n) -> { }));
             Contexts withoutModel = new Contexts(registry, null);
             long lockNanos = 0;
             for (Case c : CASES) {
@@ -182,7 +182,7 @@ class SearchEvaluationTest {
             ControlSchema.migrate(registry);
             Projects projects = new Projects(registry);
             String schema = projects.open("crowded").schema();
-            Contexts contexts = new Contexts(registry, new Meaning(MODEL, new CachedVectorIndex(1 << 24), s -> { }));
+            Contexts contexts = new Contexts(registry, new Meaning(MODEL, new CachedVectorIndex(1 << 24), (s, n) -> { }));
             List<Contexts.NewContext> all = new ArrayList<>();
             CASES.forEach(c -> all.add(new Contexts.NewContext(c.topic(), c.rule(), List.of(), Optional.empty())));
             all.addAll(Fillers.contexts(600, 17));
