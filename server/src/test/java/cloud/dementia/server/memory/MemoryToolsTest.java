@@ -266,6 +266,29 @@ class MemoryToolsTest {
         }
     }
 
+    /** A join's two {@code id} columns (or {@code select 1 as a, 1 as a}) are a result, every column kept. */
+    @Test
+    void queryDatabaseReturnsEveryColumnWhenTwoHaveTheSameName() {
+        String p = "\"project\":\"dupcolumns\"";
+        call("lock_context", "{\"topic\":\"t1\",\"content\":\"one\"," + p + "}", "s");
+        JsonNode r = structured(call("query_database", "{\"query\":\"select 1 as a, 2 as a, 3 as a_2\",\"format\":\"json\"," + p + "}", "s"));
+        assertEquals("[\"a\",\"a_3\",\"a_2\"]", Json.compact(r.get("columns")));
+        assertEquals("[{\"a\":1,\"a_3\":2,\"a_2\":3}]", Json.compact(r.get("rows")));
+        String table = text(call("query_database", "{\"query\":\"select a.id, a.label, b.id from context_locks a join context_locks b using (label)\","
+                + p + "}", "s"));
+        assertThat(table, containsString("id | label | id_2"));
+        assertThat(table, containsString("(1 row)"));
+    }
+
+    /** Whatever PostgreSQL refuses in the caller's SQL is the caller's to fix: a tool error, not a database failure. */
+    @Test
+    void queryDatabaseSqlThePostgresqlRefusesIsAToolErrorWhateverItsClass() {
+        String p = "\"project\":\"sqlerrors\"";
+        ToolOutcome.Failure f = failure(call("query_database", "{\"query\":\"select cursor_to_xml('c',1,true,true,'')\"," + p + "}", "s"));
+        assertEquals(ToolOutcome.Kind.TOOL_ERROR, f.kind(), f.message());
+        assertThat(f.message(), containsString("the query failed: cursor \"c\" does not exist (SQLSTATE 34000)"));
+    }
+
     /** #10: `select topic from context_locks` failed (the column is `label`) and the error did not say where to look. */
     @Test
     void queryDatabaseKnowsTopicsAndPointsToTheSchemaWhenANameIsWrong() {
