@@ -192,8 +192,8 @@ public final class ReadOnlyQueries {
      * exist, ...) comes from the SQL the caller wrote, so it is the caller's to fix.
      */
     private static final Set<String> SERVICE_CLASSES = Set.of("08", "40", "53", "57", "58", "F0", "XX");
-    /** Length of {@code SELECT to_json(q) AS j FROM (} before the query in the function's EXECUTE (see the project migration). */
-    private static final int WRAPPER_PREFIX = "SELECT to_json(q) AS j FROM (".length();
+    /** Length of {@code SELECT q.* FROM (SELECT * FROM (} before the query in both of the function's EXECUTEs (see the project migrations). */
+    private static final int WRAPPER_PREFIX = "SELECT q.* FROM (SELECT * FROM (".length();
 
     /**
      * @return the failure as the caller's error, with PostgreSQL's own message, SQLSTATE, where in the query and its
