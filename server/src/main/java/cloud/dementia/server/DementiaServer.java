@@ -47,6 +47,7 @@ import cloud.dementia.server.auth.SessionGuard;
 import cloud.dementia.server.http.BearerAuth;
 import cloud.dementia.server.http.ExecuteService;
 import cloud.dementia.server.http.HeaderDeadline;
+import cloud.dementia.server.http.NulCheck;
 import cloud.dementia.server.http.OriginCheck;
 import cloud.dementia.server.http.ResourceMetadataService;
 import cloud.dementia.server.http.ToolsService;
@@ -189,6 +190,7 @@ public final class DementiaServer {
                 // filters run before every route, the MCP feature's included: the request timer around everything,
                 // so refusals are counted too, then origin, then the key
                 .addFilter(new HttpMeters(observability.registry()))
+                .addFilter(new NulCheck())
                 .addFilter(origins)
                 .addFilter(auth)
                 // then the MCP checks, which need the caller the key filter found

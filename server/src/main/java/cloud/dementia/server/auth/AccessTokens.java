@@ -184,6 +184,11 @@ public final class AccessTokens implements Closeable {
                         + ", not for this server (" + String.join(" or ", new TreeSet<>(audiences)) + ")");
             }
             super.verify(claims, context);
+            // the subject names the caller's sessions in the database, and PostgreSQL cannot store a NUL in text
+            String sub = claims.getSubject();
+            if (sub.chars().anyMatch(Character::isISOControl)) {
+                throw new BadJWTException("the token's sub holds a control character: a user name cannot contain one");
+            }
         }
     }
 }

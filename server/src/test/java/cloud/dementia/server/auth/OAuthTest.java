@@ -196,6 +196,8 @@ class OAuthTest {
                 Arguments.of("not yet valid", (Supplier<String>) () -> TestIssuer.sign(rsa, good.get()
                         .notBeforeTime(Date.from(Instant.now().plusSeconds(300))).build()), "JWT before use time"),
                 Arguments.of("no subject", (Supplier<String>) () -> TestIssuer.sign(rsa, good.get().subject(null).build()), "missing required claims: [sub]"),
+                Arguments.of("NUL in subject", (Supplier<String>) () -> TestIssuer.sign(rsa, good.get().subject("carol\u0000x").build()),
+                        "the token's sub holds a control character"),
                 Arguments.of("bad signature", (Supplier<String>) () -> TestIssuer.sign(TestIssuer.rsaKey("rsa-1"), good.get().build()),
                         "the signature does not verify with the issuer's key (kid rsa-1)"),
                 Arguments.of("alg none", (Supplier<String>) () -> new PlainJWT(good.get().build()).serialize(), "unsigned token (alg none)"),

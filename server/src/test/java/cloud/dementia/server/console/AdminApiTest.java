@@ -83,6 +83,17 @@ class AdminApiTest {
         });
     }
 
+    /** A NUL in a name never reaches PostgreSQL (which refuses it as invalid UTF-8): 400 saying so, not 503. */
+    @Test
+    void aNulInThePathIs400BeforeAnyDatabaseWork() {
+        assertThat(refused(400, "POST", "/keys/ro-alpha%00/revoke", "{}").get("error").asText(),
+                containsString("the request path holds a NUL character (%00)"));
+        assertThat(refused(400, "GET", "/projects/alpha%00/export", null).get("error").asText(),
+                containsString("the request path holds a NUL character (%00)"));
+        assertThat(refused(400, "GET", "/audit?action=x%00", null).get("error").asText(),
+                containsString("the request query holds a NUL character (%00)"));
+    }
+
     @Test
     void readsShowTheBudgetThePhysicalPoolEverySchemaPoolAndWhatTheNumbersMean() throws Exception {
         s.use("reads_a");
