@@ -287,6 +287,26 @@ class OAuthTest {
         assertEquals(403, key.statusCode(), "an API key cannot act as a signed-in user's session either");
     }
 
+    /** `carol/x` with session `y` and `carol` with session `x/y` are two users' two sessions, whatever the names hold. */
+    @Test
+    void executeSessionsOfTwoUsersNeverMeetWhateverTheirNamesHold() throws Exception {
+        String carolX = token("carol/x", "memory:write");
+        String carol = token("carol", "memory:write");
+        HttpResponse<String> switched = executeIn(carolX, "y", "switch_project", "{\"name\":\"carol-x-project\"}");
+        assertEquals(200, switched.statusCode(), switched.body());
+        HttpResponse<String> other = executeIn(carol, "x/y", "get_active_project", "{}");
+        assertEquals(200, other.statusCode(), other.body());
+        assertThat(other.body(), not(containsString("carol-x-project")));
+        HttpResponse<String> own = executeIn(carolX, "y", "get_active_project", "{}");
+        assertThat(own.body(), containsString("carol-x-project"));
+    }
+
+    static HttpResponse<String> executeIn(String bearer, String session, String tool, String arguments) throws Exception {
+        return server.send(server.bare("/execute").header("Authorization", "Bearer " + bearer).header("Content-Type", "application/json")
+                .header("Mcp-Session-Id", session)
+                .POST(HttpRequest.BodyPublishers.ofString("{\"tool\":\"" + tool + "\",\"arguments\":" + arguments + "}")));
+    }
+
     @Test
     void apiKeysKeepWorkingBesideTokens() throws Exception {
         assertEquals(200, execute(TestServer.KEY, "list_projects", "{}").statusCode());
