@@ -14,7 +14,6 @@ import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.KeySourceException;
-import com.nimbusds.jose.jwk.source.RateLimitReachedException;
 import com.nimbusds.jose.proc.BadJOSEException;
 import com.nimbusds.jose.proc.BadJWSException;
 import com.nimbusds.jose.proc.DefaultJOSEObjectTypeVerifier;
@@ -108,8 +107,6 @@ public final class AccessTokens implements Closeable {
                 return unknownKey(header);
             }
             claims = processor.process(signed, null);
-        } catch (RateLimitReachedException e) {
-            return unknownKey(header);
         } catch (KeySourceException e) {
             return new Unavailable("the issuer's signing keys could not be fetched: " + e.getMessage());
         } catch (ExpiredJWTException e) {

@@ -361,6 +361,31 @@ class OAuthTest {
         }
     }
 
+    /**
+     * While the issuer's key set cannot be had, a token that may be valid is never refused: every call is 503 with
+     * Retry-After (not 401 once some retries were spent), and the first call after the issuer is back is served.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"500", "garbage"})
+    void whileTheKeySetCannotBeHadEveryCallIs503AndRecoveryIsNoticedAtOnce(String failure) throws Exception {
+        try (TestIssuer failing = new TestIssuer("", false, rsa);
+             TestServer own = TestServer.start(oauthEnv(failing), new cloud.dementia.server.TestTools()::catalog)) {
+            failing.failJwks(failure);
+            String token = TestIssuer.sign(rsa, failing.claims("alice", "memory:read").build());
+            for (int i = 0; i < 6; i++) {
+                HttpResponse<String> r = own.send(own.bare("/tools").header("Authorization", "Bearer " + token).GET());
+                assertEquals(503, r.statusCode(), "call " + (i + 1) + ": " + r.body());
+                assertTrue(r.headers().firstValue("Retry-After").isPresent());
+                assertThat(r.body(), containsString("the issuer's signing keys could not be fetched"));
+            }
+            assertTrue(failing.jwksFetches() <= 2, "failed fetches are not repeated on every call: " + failing.jwksFetches());
+            failing.failJwks(null);
+            Thread.sleep(IssuerKeys.RETRY_AFTER_FAILURE_MS + 100);
+            HttpResponse<String> back = own.send(own.bare("/tools").header("Authorization", "Bearer " + token).GET());
+            assertEquals(200, back.statusCode(), back.body());
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"https://login.example.com", "https://login.example.com/", "https://login.example.com/realms/a"})
     void theIssuersMetadataIsLookedForWhereRfc8414AndOpenIdConnectPutIt(String issuerUrl) {
