@@ -127,8 +127,7 @@ public final class Contexts {
     }
 
     private static Context lock(Tx tx, NewContext c, String sessionId, String vector) throws SQLException {
-        // versions of one label are minted one at a time; the lock ends with the transaction (pooler-safe)
-        tx.queryOne("SELECT pg_advisory_xact_lock(hashtext(?), hashtext(?))", r -> 1, tx.schema(), c.label());
+        lockTopic(tx, c.label());
         int minor = tx.queryOne("SELECT coalesce(max(minor), -1) + 1 FROM {s}.context_locks WHERE label = ?", r -> r.integer(1), c.label())
                 .orElse(0);
         String version = "1." + minor;
@@ -144,6 +143,15 @@ public final class Contexts {
                 c.label().replace('_', ' '), String.join(" ", concepts) + " " + String.join(" ", tags), c.content(), vector).orElseThrow();
         audit(tx, "lock_context", c.label(), "{\"version\":\"" + version + "\",\"priority\":\"" + priority + "\"}", sessionId);
         return locked;
+    }
+
+    /**
+     * Versions of one topic are minted one at a time: the upsert locks the topic's row until the transaction ends
+     * (pooler-safe). Not an advisory lock: any role may take any advisory lock, so a read-only query of another project
+     * could take the key and stall this one; the reader role cannot lock this table's rows (see the project migration V7).
+     */
+    private static void lockTopic(Tx tx, String label) throws SQLException {
+        tx.update("INSERT INTO {s}.topic_version_locks AS t (label) VALUES (?) ON CONFLICT (label) DO UPDATE SET label = t.label", label);
     }
 
     /**

@@ -94,3 +94,12 @@ $fn$;
 ALTER FUNCTION run_readonly_query(text, text[], integer, integer, integer) OWNER TO "${reader}";
 REVOKE ALL ON FUNCTION run_readonly_query(text, text[], integer, integer, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION run_readonly_query(text, text[], integer, integer, integer) TO CURRENT_USER;
+
+-- lock_context mints a topic's versions one at a time. It held an advisory lock on (hashtext(schema), hashtext(topic))
+-- for that, and any role may take any advisory lock: a read-only key's query_database on one project could take the
+-- key of another project's topic and stall its writes. A row of this table is taken instead (an upsert locks it until
+-- the transaction ends); the reader role may not touch the table, and a read-only transaction cannot lock rows at all.
+CREATE TABLE topic_version_locks (
+    label text PRIMARY KEY
+);
+REVOKE ALL ON topic_version_locks FROM "${reader}";
