@@ -57,7 +57,7 @@ public final class SessionGuard {
 
     /** Records a session the caller just opened (MCP {@code initialize}). */
     public void opened(String sessionId, Caller caller) {
-        if (projects.claimSession(sessionId, caller.owner())) {
+        if (projects.claimSession(sessionId, caller.owner(), KEEP_PER_OWNER)) {
             remember(sessionId, caller.owner());
         }
     }
@@ -139,7 +139,7 @@ public final class SessionGuard {
             known.put(sessionId, new Known(k.owner(), now, k.touchedNanos()));
             return Verdict.OWN;
         }
-        if (projects.claimSession(sessionId, caller.owner())) {
+        if (projects.claimSession(sessionId, caller.owner(), KEEP_PER_OWNER)) {
             remember(sessionId, caller.owner());
             return Verdict.OWN;
         }
