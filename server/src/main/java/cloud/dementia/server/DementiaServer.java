@@ -46,9 +46,9 @@ import cloud.dementia.server.auth.ProtectedResource;
 import cloud.dementia.server.auth.SessionGuard;
 import cloud.dementia.server.http.BearerAuth;
 import cloud.dementia.server.http.ExecuteService;
-import cloud.dementia.server.http.HeaderDeadline;
 import cloud.dementia.server.http.NulCheck;
 import cloud.dementia.server.http.OriginCheck;
+import cloud.dementia.server.http.RequestDeadline;
 import cloud.dementia.server.http.ResourceMetadataService;
 import cloud.dementia.server.http.ToolsService;
 import cloud.dementia.server.jobs.IdleCleanupJob;
@@ -185,12 +185,13 @@ public final class DementiaServer {
                 tokens, DementiaServer::takesToken);
         OriginCheck origins = new OriginCheck(settings.allowedOrigins(), DementiaServer::isMcp);
         McpEndpoint mcp = new McpEndpoint(invoker, ProjectVersion.get(), sessions, new Projects(registry), new Contexts(registry));
-        HeaderDeadline headerDeadline = new HeaderDeadline(settings.headerTimeout(), registry.housekeeper());
+        RequestDeadline deadline = new RequestDeadline(settings.headerTimeout(), settings.bodyTimeout(), registry.housekeeper());
         HttpRouting.Builder routing = HttpRouting.builder()
                 // filters run before every route, the MCP feature's included: the request timer around everything,
                 // so refusals are counted too, then origin, then the key
                 .addFilter(new HttpMeters(observability.registry()))
                 .addFilter(new NulCheck())
+                .addFilter(deadline.bodyFilter(DementiaServer::streamsBody))
                 .addFilter(origins)
                 .addFilter(auth)
                 // then the MCP checks, which need the caller the key filter found
@@ -214,9 +215,10 @@ public final class DementiaServer {
                     // a body above the limit is refused with 413 as its length is known or as it streams past it
                     .maxPayloadSize(settings.maxBodyBytes())
                     // an MCP request is checked before the extension reads it, so it is buffered: up to the same limit
-                    // and a request's line and headers must arrive within DEMENTIA_HEADER_TIMEOUT_MS (408 past it)
+                    // and a request's line and headers must arrive within DEMENTIA_HEADER_TIMEOUT_MS, its body within
+                    // DEMENTIA_BODY_TIMEOUT_MS (408 past either)
                     .addProtocol(Http1Config.builder().maxBufferedEntitySize(Size.create(settings.maxBodyBytes()))
-                            .addReceiveListener(headerDeadline.receiveListener())
+                            .addReceiveListener(deadline.receiveListener())
                             .build())
                     .shutdownHook(false)
                     .shutdownGracePeriod(SHUTDOWN_GRACE)
@@ -264,6 +266,11 @@ public final class DementiaServer {
     /** @return whether the path is the given one or below it ({@code /admin}, {@code /admin/x}; not {@code /administrator}) */
     private static boolean under(String path, String prefix) {
         return path.equals(prefix) || path.startsWith(prefix + "/");
+    }
+
+    /** The routes that stream their body instead of reading it whole (a project import: its own size limit). */
+    static boolean streamsBody(String path) {
+        return under(path, "/admin") && path.endsWith("/import");
     }
 
     static boolean isMcp(String path) {

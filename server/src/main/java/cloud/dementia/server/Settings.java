@@ -37,6 +37,7 @@ import cloud.dementia.server.auth.ProtectedResource;
  * @param maxBodyBytes     largest request body accepted (413 above it)
  * @param sessionIdle      how long an unused session (its owner key and project) is remembered
  * @param headerTimeout    how long a request's line and headers may take to arrive (408 past it)
+ * @param bodyTimeout      how long a request's body may take to arrive after its headers (408 past it)
  * @param embeddings       whether search uses the embedding model (search by meaning)
  * @param oauth            OAuth resource-server mode ({@code DEMENTIA_OAUTH_ISSUER}), or empty when off
  */
@@ -56,6 +57,7 @@ public record Settings(int port,
                        int maxBodyBytes,
                        Duration sessionIdle,
                        Duration headerTimeout,
+                       Duration bodyTimeout,
                        boolean embeddings,
                        Optional<ProtectedResource> oauth) {
 
@@ -72,7 +74,8 @@ public record Settings(int port,
             "DEMENTIA_API_KEYS", "DEMENTIA_ADMIN_USER", "DEMENTIA_ADMIN_PASSWORD", "DEMENTIA_METRICS_AUTH",
             "DEMENTIA_METRICS_APPLICATION", "DEMENTIA_ALLOWED_ORIGINS", "DB_APPLICATION_NAME", "DB_POOL_BUDGET", "DB_POOL_MAX_PER_SCHEMA", "DB_POOL_MIN_IDLE",
             "DB_POOL_ACQUIRE_TIMEOUT_MS", "DB_LEAK_THRESHOLD_MS", "DB_STATEMENT_TIMEOUT_MS", "DB_IDLE_CLEANUP_INTERVAL_S",
-            "DB_IDLE_MAX_S", "DB_PREPARED_STATEMENTS", "DEMENTIA_MAX_BODY_BYTES", "DEMENTIA_SESSION_IDLE_S", "DEMENTIA_HEADER_TIMEOUT_MS", "DEMENTIA_EMBEDDINGS",
+            "DB_IDLE_MAX_S", "DB_PREPARED_STATEMENTS", "DEMENTIA_MAX_BODY_BYTES", "DEMENTIA_SESSION_IDLE_S", "DEMENTIA_HEADER_TIMEOUT_MS", "DEMENTIA_BODY_TIMEOUT_MS",
+            "DEMENTIA_EMBEDDINGS",
             "DEMENTIA_OAUTH_ISSUER", "DEMENTIA_PUBLIC_URL", "DEMENTIA_OAUTH_JWKS_URL");
 
     /**
@@ -157,9 +160,10 @@ public record Settings(int port,
         int maxBodyBytes = r.integer("DEMENTIA_MAX_BODY_BYTES", 1024, 1 << 30);
         int sessionIdleS = r.integer("DEMENTIA_SESSION_IDLE_S", 60, 31_536_000);
         int headerTimeoutMs = r.integer("DEMENTIA_HEADER_TIMEOUT_MS", 100, 600_000);
+        int bodyTimeoutMs = r.integer("DEMENTIA_BODY_TIMEOUT_MS", 100, 3_600_000);
         return new Settings(port, databaseUrl, dataDir, List.copyOf(keys), adminUser, adminPassword, metricsAuth, metricsApplication, origins,
                 appName, pools, Duration.ofSeconds(cleanupS), preparedStatements, maxBodyBytes, Duration.ofSeconds(sessionIdleS),
-                Duration.ofMillis(headerTimeoutMs), embeddings(r.required("DEMENTIA_EMBEDDINGS")), oauth(r));
+                Duration.ofMillis(headerTimeoutMs), Duration.ofMillis(bodyTimeoutMs), embeddings(r.required("DEMENTIA_EMBEDDINGS")), oauth(r));
     }
 
     /**

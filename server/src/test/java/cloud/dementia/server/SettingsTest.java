@@ -78,6 +78,7 @@ class SettingsTest {
         env.put("DEMENTIA_MAX_BODY_BYTES", "1048576");
         env.put("DEMENTIA_SESSION_IDLE_S", "3600");
         env.put("DEMENTIA_HEADER_TIMEOUT_MS", "5000");
+        env.put("DEMENTIA_BODY_TIMEOUT_MS", "7000");
         env.put("DEMENTIA_EMBEDDINGS", "off");
         env.put("DEMENTIA_OAUTH_ISSUER", "https://login.example.com/realms/dementia");
         env.put("DEMENTIA_PUBLIC_URL", "https://memory.example.com/");
@@ -105,6 +106,7 @@ class SettingsTest {
         assertEquals(1048576, s.maxBodyBytes());
         assertEquals(java.time.Duration.ofHours(1), s.sessionIdle());
         assertEquals(java.time.Duration.ofSeconds(5), s.headerTimeout());
+        assertEquals(java.time.Duration.ofSeconds(7), s.bodyTimeout());
         assertFalse(s.embeddings());
         assertEquals("https://login.example.com/realms/dementia", s.oauth().orElseThrow().issuer());
         assertEquals("https://memory.example.com", s.oauth().orElseThrow().publicUrl(), "the origin, without the trailing slash");
