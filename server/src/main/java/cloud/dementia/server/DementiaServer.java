@@ -11,7 +11,6 @@ import java.util.function.Function;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.helidon.common.Size;
 import io.helidon.health.HealthCheck;
@@ -57,6 +56,7 @@ import cloud.dementia.server.memory.MemoryTools;
 import cloud.dementia.server.observe.DatabaseHealthCheck;
 import cloud.dementia.server.observe.HttpMeters;
 import cloud.dementia.server.observe.Observability;
+import cloud.dementia.server.tools.Json;
 import cloud.dementia.server.tools.ToolInvoker;
 import cloud.dementia.server.tools.ToolSpec;
 
@@ -297,7 +297,7 @@ public final class DementiaServer {
         try {
             res.status(up ? Status.OK_200 : Status.SERVICE_UNAVAILABLE_503)
                     .header(HeaderNames.CONTENT_TYPE, "application/json")
-                    .send(new ObjectMapper().writeValueAsString(body));
+                    .send(Json.MAPPER.writeValueAsString(body));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
         }

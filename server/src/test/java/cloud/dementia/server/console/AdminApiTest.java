@@ -83,6 +83,17 @@ class AdminApiTest {
         });
     }
 
+    /** The console API reads JSON as strictly as every other route: one value, each key once, nothing after it. */
+    @Test
+    void aBodyWithAKeyTwiceOrDataAfterItIs400AndChangesNothing() {
+        assertThat(refused(400, "POST", "/keys", "{\"name\":\"dup-a\",\"name\":\"dup-b\"}").get("error").asText(),
+                containsString("Duplicate field 'name'"));
+        assertThat(refused(400, "POST", "/keys", "{\"name\":\"trailing\"} {\"readOnly\":true}").get("error").asText(),
+                containsString("Trailing token"));
+        String keys = s.apiJson("GET", "/keys", null).toString();
+        assertFalse(keys.contains("dup-") || keys.contains("trailing"), keys);
+    }
+
     /** A NUL in a name never reaches PostgreSQL (which refuses it as invalid UTF-8): 400 saying so, not 503. */
     @Test
     void aNulInThePathIs400BeforeAnyDatabaseWork() {
