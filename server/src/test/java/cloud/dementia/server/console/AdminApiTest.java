@@ -94,6 +94,16 @@ class AdminApiTest {
         assertFalse(keys.contains("dup-") || keys.contains("trailing"), keys);
     }
 
+    /** An expiry past what can be stored is refused saying what is allowed, never with an arithmetic overflow. */
+    @Test
+    void anExpiryTooFarAheadIs400SayingTheLimit() {
+        String error = refused(400, "POST", "/keys", "{\"name\":\"far-future\",\"expiresAt\":\"+1000000000-01-01T00:00:00Z\"}")
+                .get("error").asText();
+        assertThat(error, containsString("expiresAt must be before 10000-01-01"));
+        assertFalse(error.contains("overflow") || error.contains("Exception"), error);
+        assertFalse(s.apiJson("GET", "/keys", null).toString().contains("far-future"));
+    }
+
     /** A NUL in a name never reaches PostgreSQL (which refuses it as invalid UTF-8): 400 saying so, not 503. */
     @Test
     void aNulInThePathIs400BeforeAnyDatabaseWork() {
