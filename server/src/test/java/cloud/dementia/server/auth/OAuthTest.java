@@ -196,6 +196,10 @@ class OAuthTest {
                 Arguments.of("not yet valid", (Supplier<String>) () -> TestIssuer.sign(rsa, good.get()
                         .notBeforeTime(Date.from(Instant.now().plusSeconds(300))).build()), "JWT before use time"),
                 Arguments.of("no subject", (Supplier<String>) () -> TestIssuer.sign(rsa, good.get().subject(null).build()), "missing required claims: [sub]"),
+                Arguments.of("empty subject", (Supplier<String>) () -> TestIssuer.sign(rsa, good.get().subject("").build()),
+                        "the token's sub is empty"),
+                Arguments.of("scope as a list", (Supplier<String>) () -> TestIssuer.sign(rsa, good.get().claim("scope", List.of("memory:write")).build()),
+                        "the token's scope must be one space-separated string (RFC 9068)"),
                 Arguments.of("NUL in subject", (Supplier<String>) () -> TestIssuer.sign(rsa, good.get().subject("carol\u0000x").build()),
                         "the token's sub holds a control character"),
                 Arguments.of("bad signature", (Supplier<String>) () -> TestIssuer.sign(TestIssuer.rsaKey("rsa-1"), good.get().build()),
