@@ -43,7 +43,10 @@ public final class RequestDeadline implements AutoCloseable {
     private final Duration bodyLimit;
     /** Connections whose request line and headers, or body, are arriving, by connection. */
     private final Map<String, Clock> arriving = new ConcurrentHashMap<>();
-    /** Connections whose headers arrived, by connection: where the body filter finds the connection of its request. */
+    /**
+     * Connections whose headers arrived and whose request the body filter has not seen yet, by connection: where the
+     * filter finds the connection of its request.
+     */
     private final Map<String, ConnectionContext> connections = new ConcurrentHashMap<>();
     private final ScheduledFuture<?> task;
 
@@ -77,7 +80,8 @@ public final class RequestDeadline implements AutoCloseable {
      */
     public Filter bodyFilter(Predicate<String> streams) {
         return (chain, req, res) -> {
-            ConnectionContext ctx = connections.get(req.serverSocketId() + '/' + req.socketId());
+            // taken out for good: the next request on the connection puts it back with its headers
+            ConnectionContext ctx = connections.remove(req.serverSocketId() + '/' + req.socketId());
             if (ctx == null || !req.content().hasEntity() || streams.test(req.path().path())) {
                 chain.proceed();
                 return;
