@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.logging.Logger;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -68,7 +69,8 @@ final class IssuerKeys implements JWKSource<SecurityContext>, Closeable {
     private volatile Fetched fetched;
     /** Found once; written by the fetch the lock holder waits for. */
     private volatile URL jwksUrl;
-    // guarded by this
+    private final ReentrantLock lock = new ReentrantLock();
+    // guarded by lock
     private KeySourceException lastFailure;
     private long lastFailureNanos;
     private final Deque<Long> fetchTimes = new ArrayDeque<>();
@@ -88,7 +90,9 @@ final class IssuerKeys implements JWKSource<SecurityContext>, Closeable {
                 return keys;
             }
         }
-        synchronized (this) {
+        // a lock, not synchronized: a virtual thread waiting on the fetch must not pin its carrier
+        lock.lock();
+        try {
             f = fetched;
             now = System.nanoTime();
             boolean fresh = f != null && now - f.atNanos() < TTL_NANOS;
@@ -114,6 +118,8 @@ final class IssuerKeys implements JWKSource<SecurityContext>, Closeable {
                 LOG.warning("OAuth: " + e.getMessage());
                 return stale(selector, f, now, e);
             }
+        } finally {
+            lock.unlock();
         }
     }
 
