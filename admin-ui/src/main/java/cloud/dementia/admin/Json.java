@@ -3,16 +3,11 @@ package cloud.dementia.admin;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 
-/** The console's JSON: ISO-8601 times, records by their components. */
+/** The console's JSON, in the service's one strict setup ({@link StrictJson}). */
 final class Json {
 
-    static final ObjectMapper MAPPER = new ObjectMapper()
-            .registerModule(new JavaTimeModule())
-            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-            .disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS);
+    static final ObjectMapper MAPPER = StrictJson.builder().build();
 
     private Json() {
     }

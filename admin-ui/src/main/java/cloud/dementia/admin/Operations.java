@@ -183,13 +183,21 @@ final class Operations {
         if (at.isEmpty()) {
             return null;
         }
+        java.time.Instant instant;
         try {
-            return at.get().length() == 10 ? java.time.LocalDate.parse(at.get()).atStartOfDay(java.time.ZoneOffset.UTC).toInstant()
+            instant = at.get().length() == 10 ? java.time.LocalDate.parse(at.get()).atStartOfDay(java.time.ZoneOffset.UTC).toInstant()
                     : java.time.Instant.parse(at.get());
         } catch (java.time.format.DateTimeParseException e) {
             throw new IllegalArgumentException("expiresAt must be a date (2027-01-31) or an instant (2027-01-31T12:00:00Z), got `" + at.get() + "`");
         }
+        // the driver turns an instant into milliseconds, which years past 292 million overflow; no key needs 10,000
+        if (!instant.isBefore(LATEST_EXPIRY)) {
+            throw new IllegalArgumentException("expiresAt must be before 10000-01-01, got `" + at.get() + "`: leave it out for a key that never expires");
+        }
+        return instant;
     }
+
+    private static final java.time.Instant LATEST_EXPIRY = java.time.Instant.parse("+10000-01-01T00:00:00Z");
 
     /** The values of a key an operator compares before and after (never the key or its hash). */
     static Map<String, Object> keyValues(ApiKeyStore.ApiKey k) {

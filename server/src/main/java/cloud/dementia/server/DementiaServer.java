@@ -11,7 +11,6 @@ import java.util.function.Function;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.helidon.common.Size;
 import io.helidon.health.HealthCheck;
@@ -49,8 +48,9 @@ import cloud.dementia.server.auth.SessionGuard;
 import cloud.dementia.server.http.BearerAuth;
 import cloud.dementia.server.http.BodyLimit;
 import cloud.dementia.server.http.ExecuteService;
-import cloud.dementia.server.http.HeaderDeadline;
+import cloud.dementia.server.http.NulCheck;
 import cloud.dementia.server.http.OriginCheck;
+import cloud.dementia.server.http.RequestDeadline;
 import cloud.dementia.server.http.ResourceMetadataService;
 import cloud.dementia.server.http.ToolsService;
 import cloud.dementia.server.jobs.IdleCleanupJob;
@@ -59,6 +59,7 @@ import cloud.dementia.server.memory.MemoryTools;
 import cloud.dementia.server.observe.DatabaseHealthCheck;
 import cloud.dementia.server.observe.HttpMeters;
 import cloud.dementia.server.observe.Observability;
+import cloud.dementia.server.tools.Json;
 import cloud.dementia.server.tools.ToolInvoker;
 import cloud.dementia.server.tools.ToolSpec;
 
@@ -193,12 +194,15 @@ public final class DementiaServer {
                 tokens, DementiaServer::takesToken);
         OriginCheck origins = new OriginCheck(settings.allowedOrigins(), DementiaServer::isMcp);
         McpEndpoint mcp = new McpEndpoint(invoker, ProjectVersion.get(), sessions, memory.projects(), memory.contexts());
-        HeaderDeadline headerDeadline = new HeaderDeadline(settings.headerTimeout(), registry.housekeeper());
+        RequestDeadline deadline = new RequestDeadline(settings.headerTimeout(), settings.bodyTimeout(), registry.housekeeper());
         HttpRouting.Builder routing = HttpRouting.builder()
                 // filters run before every route, the MCP feature's included: the request timer around everything,
                 // so refusals are counted too, then each route's body limit, then origin, then the key
                 .addFilter(new HttpMeters(observability.registry()))
                 .addFilter(new BodyLimit(settings.maxBodyBytes(), settings.importMaxBytes(), AdminConsole::isImport))
+                .addFilter(new NulCheck())
+                // an import streams its body into its transaction: it is not read ahead, nor held to the body deadline
+                .addFilter(deadline.bodyFilter(AdminConsole::isImport))
                 .addFilter(origins)
                 .addFilter(auth)
                 // then the MCP checks, which need the caller the key filter found
@@ -223,9 +227,10 @@ public final class DementiaServer {
                     // the larger of the two limits, BodyLimit holds each route to its own
                     .maxPayloadSize(BodyLimit.serverLimit(settings.maxBodyBytes(), settings.importMaxBytes()))
                     // an MCP request is checked before the extension reads it, so it is buffered: up to the body limit
-                    // and a request's line and headers must arrive within DEMENTIA_HEADER_TIMEOUT_MS (408 past it)
+                    // and a request's line and headers must arrive within DEMENTIA_HEADER_TIMEOUT_MS, its body within
+                    // DEMENTIA_BODY_TIMEOUT_MS (408 past either)
                     .addProtocol(Http1Config.builder().maxBufferedEntitySize(Size.create(settings.maxBodyBytes()))
-                            .addReceiveListener(headerDeadline.receiveListener())
+                            .addReceiveListener(deadline.receiveListener())
                             .build())
                     .shutdownHook(false)
                     .shutdownGracePeriod(SHUTDOWN_GRACE)
@@ -276,6 +281,7 @@ public final class DementiaServer {
         return path.equals(prefix) || path.startsWith(prefix + "/");
     }
 
+
     static boolean isMcp(String path) {
         return path.equals(McpEndpoint.PATH) || path.startsWith(McpEndpoint.PATH + "/");
     }
@@ -300,7 +306,7 @@ public final class DementiaServer {
         try {
             res.status(up ? Status.OK_200 : Status.SERVICE_UNAVAILABLE_503)
                     .header(HeaderNames.CONTENT_TYPE, "application/json")
-                    .send(new ObjectMapper().writeValueAsString(body));
+                    .send(Json.MAPPER.writeValueAsString(body));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
         }

@@ -38,6 +38,7 @@ import cloud.dementia.server.auth.ProtectedResource;
  * @param importMaxBytes   largest body of {@code POST /admin/api/projects/{name}/import}, streamed into the database
  * @param sessionIdle      how long an unused session (its owner key and project) is remembered
  * @param headerTimeout    how long a request's line and headers may take to arrive (408 past it)
+ * @param bodyTimeout      how long a request's body may take to arrive after its headers (408 past it)
  * @param embeddings       whether search uses the embedding model (search by meaning)
  * @param vectorCacheBytes the bound on the vectors cached for search by meaning ({@code DEMENTIA_VECTOR_CACHE_MB})
  * @param oauth            OAuth resource-server mode ({@code DEMENTIA_OAUTH_ISSUER}), or empty when off
@@ -59,6 +60,7 @@ public record Settings(int port,
                        int importMaxBytes,
                        Duration sessionIdle,
                        Duration headerTimeout,
+                       Duration bodyTimeout,
                        boolean embeddings,
                        long vectorCacheBytes,
                        Optional<ProtectedResource> oauth) {
@@ -76,8 +78,8 @@ public record Settings(int port,
             "DEMENTIA_API_KEYS", "DEMENTIA_ADMIN_USER", "DEMENTIA_ADMIN_PASSWORD", "DEMENTIA_METRICS_AUTH",
             "DEMENTIA_METRICS_APPLICATION", "DEMENTIA_ALLOWED_ORIGINS", "DB_APPLICATION_NAME", "DB_POOL_BUDGET", "DB_POOL_MAX_PER_SCHEMA", "DB_POOL_MIN_IDLE",
             "DB_POOL_ACQUIRE_TIMEOUT_MS", "DB_LEAK_THRESHOLD_MS", "DB_STATEMENT_TIMEOUT_MS", "DB_IDLE_CLEANUP_INTERVAL_S",
-            "DB_IDLE_MAX_S", "DB_PREPARED_STATEMENTS", "DEMENTIA_MAX_BODY_BYTES", "DEMENTIA_IMPORT_MAX_BYTES", "DEMENTIA_SESSION_IDLE_S", "DEMENTIA_HEADER_TIMEOUT_MS", "DEMENTIA_EMBEDDINGS",
-            "DEMENTIA_VECTOR_CACHE_MB",
+            "DB_IDLE_MAX_S", "DB_PREPARED_STATEMENTS", "DEMENTIA_MAX_BODY_BYTES", "DEMENTIA_IMPORT_MAX_BYTES", "DEMENTIA_SESSION_IDLE_S",
+            "DEMENTIA_HEADER_TIMEOUT_MS", "DEMENTIA_BODY_TIMEOUT_MS", "DEMENTIA_EMBEDDINGS", "DEMENTIA_VECTOR_CACHE_MB",
             "DEMENTIA_OAUTH_ISSUER", "DEMENTIA_PUBLIC_URL", "DEMENTIA_OAUTH_JWKS_URL");
 
     /**
@@ -163,9 +165,10 @@ public record Settings(int port,
         int importMaxBytes = r.integer("DEMENTIA_IMPORT_MAX_BYTES", 1024, Integer.MAX_VALUE);
         int sessionIdleS = r.integer("DEMENTIA_SESSION_IDLE_S", 60, 31_536_000);
         int headerTimeoutMs = r.integer("DEMENTIA_HEADER_TIMEOUT_MS", 100, 600_000);
+        int bodyTimeoutMs = r.integer("DEMENTIA_BODY_TIMEOUT_MS", 100, 3_600_000);
         return new Settings(port, databaseUrl, dataDir, List.copyOf(keys), adminUser, adminPassword, metricsAuth, metricsApplication, origins,
                 appName, pools, Duration.ofSeconds(cleanupS), preparedStatements, maxBodyBytes, importMaxBytes, Duration.ofSeconds(sessionIdleS),
-                Duration.ofMillis(headerTimeoutMs), embeddings(r.required("DEMENTIA_EMBEDDINGS")),
+                Duration.ofMillis(headerTimeoutMs), Duration.ofMillis(bodyTimeoutMs), embeddings(r.required("DEMENTIA_EMBEDDINGS")),
                 r.integer("DEMENTIA_VECTOR_CACHE_MB", 1, 1 << 20) * 1024L * 1024L, oauth(r));
     }
 

@@ -81,6 +81,7 @@ class SettingsTest {
         env.put("DEMENTIA_IMPORT_MAX_BYTES", "1073741824");
         env.put("DEMENTIA_SESSION_IDLE_S", "3600");
         env.put("DEMENTIA_HEADER_TIMEOUT_MS", "5000");
+        env.put("DEMENTIA_BODY_TIMEOUT_MS", "7000");
         env.put("DEMENTIA_EMBEDDINGS", "off");
         env.put("DEMENTIA_VECTOR_CACHE_MB", "16");
         env.put("DEMENTIA_OAUTH_ISSUER", "https://login.example.com/realms/dementia");
@@ -110,6 +111,7 @@ class SettingsTest {
         assertEquals(1073741824, s.importMaxBytes());
         assertEquals(java.time.Duration.ofHours(1), s.sessionIdle());
         assertEquals(java.time.Duration.ofSeconds(5), s.headerTimeout());
+        assertEquals(java.time.Duration.ofSeconds(7), s.bodyTimeout());
         assertFalse(s.embeddings());
         assertEquals(16L * 1024 * 1024, s.vectorCacheBytes());
         assertEquals("https://login.example.com/realms/dementia", s.oauth().orElseThrow().issuer());

@@ -302,16 +302,27 @@ public final class Projects {
 
     /**
      * Claims a session id for an owner (the key that opened it): a new id becomes the owner's, an id the owner holds
-     * stays its own (and counts as used now); an id another owner holds is not taken.
+     * stays its own (and counts as used now); an id another owner holds is not taken. A new id makes the owner's least
+     * recently used sessions past {@code keepPerOwner} forgotten in the same transaction, so no key holds more at any
+     * time, however fast it opens them.
      *
      * @return whether the session is the owner's
      */
-    public boolean claimSession(String sessionId, String owner) {
-        return registry.inStatement(ControlSchema.NAME, tx -> tx.queryOne(
-                "INSERT INTO {s}.mcp_sessions (session_id, owner, updated_at) VALUES (?, ?, now()) "
-                        + "ON CONFLICT (session_id) DO UPDATE SET owner = EXCLUDED.owner, updated_at = now() "
-                        + "WHERE {s}.mcp_sessions.owner IS NULL OR {s}.mcp_sessions.owner = EXCLUDED.owner RETURNING owner",
-                r -> r.string(1), sessionId, owner)).isPresent();
+    public boolean claimSession(String sessionId, String owner, int keepPerOwner) {
+        return registry.inTransaction(ControlSchema.NAME, tx -> {
+            // xmax is 0 for a row this statement inserted, not for one it updated
+            Optional<Boolean> inserted = tx.queryOne(
+                    "INSERT INTO {s}.mcp_sessions (session_id, owner, updated_at) VALUES (?, ?, now()) "
+                            + "ON CONFLICT (session_id) DO UPDATE SET owner = EXCLUDED.owner, updated_at = now() "
+                            + "WHERE {s}.mcp_sessions.owner IS NULL OR {s}.mcp_sessions.owner = EXCLUDED.owner RETURNING xmax = 0",
+                    r -> r.bool(1), sessionId, owner);
+            if (inserted.orElse(false)) {
+                tx.update("DELETE FROM {s}.mcp_sessions WHERE session_id IN (SELECT session_id FROM {s}.mcp_sessions "
+                        + "WHERE owner = ? AND session_id <> ? ORDER BY updated_at DESC, session_id DESC OFFSET ?)", owner, sessionId,
+                        keepPerOwner - 1);
+            }
+            return inserted.isPresent();
+        });
     }
 
     /** @return the owner of a session this service knows ({@code ""} when it has none yet), or empty for an unknown id */

@@ -131,8 +131,7 @@ public final class Contexts {
 
     private static Context lock(Tx tx, NewContext c, String sessionId) throws SQLException {
         shareProject(tx);
-        // versions of one label are minted one at a time; the lock ends with the transaction (pooler-safe)
-        tx.queryOne("SELECT pg_advisory_xact_lock(hashtext(?), hashtext(?))", r -> 1, tx.schema(), c.label());
+        lockTopic(tx, c.label());
         int minor = tx.queryOne("SELECT coalesce(max(minor), -1) + 1 FROM {s}.context_locks WHERE label = ?", r -> r.integer(1), c.label())
                 .orElse(0);
         String version = "1." + minor;
@@ -167,6 +166,15 @@ public final class Contexts {
     }
 
     /**
+     * Versions of one topic are minted one at a time: the upsert locks the topic's row until the transaction ends
+     * (pooler-safe). Not an advisory lock: any role may take any advisory lock, so a read-only query of another project
+     * could take the key and stall this one; the reader role cannot lock this table's rows (see the project migration V7).
+     */
+    private static void lockTopic(Tx tx, String label) throws SQLException {
+        tx.update("INSERT INTO {s}.topic_version_locks AS t (label) VALUES (?) ON CONFLICT (label) DO UPDATE SET label = t.label", label);
+    }
+
+    /**
      * Recalls the latest version (or a named one; a leading {@code v} is accepted) and counts the access.
      */
     public Optional<Context> recall(String schema, String label, String version, boolean previewOnly) {
@@ -194,7 +202,7 @@ public final class Contexts {
         String v = "all".equalsIgnoreCase(version) ? null : normalizeVersion(version);
         return registry.inTransaction(schema, tx -> {
             shareProject(tx);
-            tx.queryOne("SELECT pg_advisory_xact_lock(hashtext(?), hashtext(?))", r -> 1, tx.schema(), label);
+            lockTopic(tx, label);
             String where = v == null ? "label = ?" : "label = ? AND version = ?";
             Object[] params = v == null ? new Object[] {label} : new Object[] {label, v};
             List<String[]> rows = tx.query("SELECT version, priority FROM {s}.context_locks WHERE " + where + " ORDER BY minor FOR UPDATE",

@@ -186,13 +186,14 @@ public final class ReadOnlyQueries {
     }
 
     /**
-     * SQLSTATE classes of errors the caller's query caused, not the service: 21 cardinality, 22 data (division by zero,
-     * bad input), 25 (read-only transaction), 2F/38/39 (functions), 42 syntax and access (unknown column or table,
-     * permission denied), 0A not supported, 54 program limits, P0 raised by a function it called.
+     * SQLSTATE classes of errors that are the service's, not the caller's query: 08 connection, 40 rollback
+     * (serialization, deadlock: worth a retry), 53 insufficient resources, 57 operator intervention, 58 system, F0
+     * configuration, XX internal. Anything else PostgreSQL refuses (syntax, unknown names, data, a cursor that does not
+     * exist, ...) comes from the SQL the caller wrote, so it is the caller's to fix.
      */
-    private static final Set<String> CALLERS_CLASSES = Set.of("21", "22", "25", "2F", "38", "39", "42", "0A", "54", "P0");
-    /** Length of {@code SELECT to_json(q) AS j FROM (} before the query in the function's EXECUTE (see the project migration). */
-    private static final int WRAPPER_PREFIX = "SELECT to_json(q) AS j FROM (".length();
+    private static final Set<String> SERVICE_CLASSES = Set.of("08", "40", "53", "57", "58", "F0", "XX");
+    /** Length of {@code SELECT q.* FROM (SELECT * FROM (} before the query in both of the function's EXECUTEs (see the project migrations). */
+    private static final int WRAPPER_PREFIX = "SELECT q.* FROM (SELECT * FROM (".length();
 
     /**
      * @return the failure as the caller's error, with PostgreSQL's own message, SQLSTATE, where in the query and its
@@ -210,7 +211,7 @@ public final class ReadOnlyQueries {
             return Optional.of(new StoreRuleException("the query ran longer than the statement timeout ("
                     + registry.settings().statementTimeout().toMillis() + " ms) and was cancelled (SQLSTATE 57014): " + message));
         }
-        if (!CALLERS_CLASSES.contains(state.substring(0, 2))) {
+        if (state.length() != 5 || SERVICE_CLASSES.contains(state.substring(0, 2))) {
             return Optional.empty();
         }
         int sent = server == null ? 0 : server.getInternalPosition() - WRAPPER_PREFIX;

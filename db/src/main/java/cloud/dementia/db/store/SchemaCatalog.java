@@ -18,6 +18,9 @@ public final class SchemaCatalog {
 
     private final PoolRegistry registry;
 
+    /** The service's own tables, not the project's data: migrations, and the rows lock_context locks a topic with. */
+    private static final String INTERNAL = "('flyway_schema_history', 'topic_version_locks')";
+
     public SchemaCatalog(PoolRegistry registry) {
         this.registry = registry;
     }
@@ -25,7 +28,7 @@ public final class SchemaCatalog {
     public List<Table> tables(String schema) {
         return registry.inReadOnlyTransaction(schema, tx -> {
             List<String> names = tx.query("SELECT table_name FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE' "
-                    + "AND table_name <> 'flyway_schema_history' ORDER BY table_name", r -> r.string(1), schema);
+                    + "AND table_name NOT IN " + INTERNAL + " ORDER BY table_name", r -> r.string(1), schema);
             List<Table> tables = new java.util.ArrayList<>();
             for (String name : names) {
                 long rows = tx.queryOne("SELECT count(*) FROM {s}." + Tx.identifier(name), r -> r.longValue(1)).orElse(0L);
@@ -38,7 +41,7 @@ public final class SchemaCatalog {
     public List<Column> columns(String schema) {
         return registry.inStatement(schema, tx -> tx.query(
                 "SELECT table_name, column_name, data_type, is_nullable = 'YES' FROM information_schema.columns "
-                        + "WHERE table_schema = ? AND table_name <> 'flyway_schema_history' ORDER BY table_name, ordinal_position",
+                        + "WHERE table_schema = ? AND table_name NOT IN " + INTERNAL + " ORDER BY table_name, ordinal_position",
                 r -> new Column(r.string(1), r.string(2), r.string(3), r.bool(4)), schema));
     }
 

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -83,6 +84,30 @@ class StoreTest {
             }
             assertEquals(expected, versions);
             assertEquals(20, f.contexts.versions(schema, "api_rules").size());
+        }
+    }
+
+    /**
+     * A read-only query of one project cannot take what the server holds while it mints a version of another project's
+     * topic: beta's lock_context does not wait for alpha's query_database, whatever locks that query asks for.
+     */
+    @Test
+    void aReadOnlyQueryCannotStallAnotherProjectsLocks() throws Exception {
+        try (StoreFixture f = new StoreFixture()) {
+            String alpha = f.projects.open("alpha").schema();
+            String beta = f.projects.open("beta").schema();
+            f.contexts.lock(beta, ctx("secret", "first"), "s1");
+            CompletableFuture<ReadOnlyQueries.Result> query = CompletableFuture.supplyAsync(() -> f.queries.run(alpha,
+                    "select pg_advisory_xact_lock(hashtext('" + beta + "'), hashtext('secret')) as l, "
+                            + "pg_advisory_xact_lock(hashtext('" + beta + "'), hashtext('fresh')) as m, pg_sleep(3) as s", 10));
+            Thread.sleep(500);
+            assertFalse(query.isDone(), "the query is still sleeping while beta locks");
+            long start = System.nanoTime();
+            assertEquals("1.1", f.contexts.lock(beta, ctx("secret", "second"), "s1").version());
+            assertEquals("1.0", f.contexts.lock(beta, ctx("fresh", "first"), "s1").version());
+            long tookMs = (System.nanoTime() - start) / 1_000_000;
+            assertTrue(tookMs < 1000, "beta's locks took " + tookMs + " ms");
+            query.get(30, TimeUnit.SECONDS);
         }
     }
 

@@ -14,7 +14,6 @@ import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.KeySourceException;
-import com.nimbusds.jose.jwk.source.RateLimitReachedException;
 import com.nimbusds.jose.proc.BadJOSEException;
 import com.nimbusds.jose.proc.BadJWSException;
 import com.nimbusds.jose.proc.DefaultJOSEObjectTypeVerifier;
@@ -108,8 +107,6 @@ public final class AccessTokens implements Closeable {
                 return unknownKey(header);
             }
             claims = processor.process(signed, null);
-        } catch (RateLimitReachedException e) {
-            return unknownKey(header);
         } catch (KeySourceException e) {
             return new Unavailable("the issuer's signing keys could not be fetched: " + e.getMessage());
         } catch (ExpiredJWTException e) {
@@ -136,7 +133,10 @@ public final class AccessTokens implements Closeable {
         return header.getKeyID() == null ? "" : " (kid " + header.getKeyID() + ")";
     }
 
-    /** The token's scopes: RFC 9068's space-separated {@code scope}, or {@code scp} (a list or a string) as some issuers send. */
+    /**
+     * The token's scopes: RFC 9068's space-separated {@code scope} (the claim checks refuse any other form), or
+     * {@code scp} (a list or a string) as some issuers send.
+     */
     static List<String> scopes(JWTClaimsSet claims) {
         Object value = claims.getClaim("scope");
         if (value == null) {
@@ -184,6 +184,20 @@ public final class AccessTokens implements Closeable {
                         + ", not for this server (" + String.join(" or ", new TreeSet<>(audiences)) + ")");
             }
             super.verify(claims, context);
+            // the subject is the caller: it owns their sessions, so it must name someone, in text PostgreSQL can store
+            String sub = claims.getSubject();
+            if (sub.isBlank()) {
+                throw new BadJWTException("the token's sub is empty: it must name the user");
+            }
+            if (sub.chars().anyMatch(Character::isISOControl)) {
+                throw new BadJWTException("the token's sub holds a control character: a user name cannot contain one");
+            }
+            // RFC 9068: scope is one space-separated string; a list would be read in some way the issuer did not mean
+            Object scope = claims.getClaim("scope");
+            if (scope != null && !(scope instanceof String)) {
+                throw new BadJWTException("the token's scope must be one space-separated string (RFC 9068), not "
+                        + (scope instanceof java.util.Collection<?> ? "a list" : "a " + scope.getClass().getSimpleName()));
+            }
         }
     }
 }

@@ -57,7 +57,7 @@ public final class SessionGuard {
 
     /** Records a session the caller just opened (MCP {@code initialize}). */
     public void opened(String sessionId, Caller caller) {
-        if (projects.claimSession(sessionId, caller.owner())) {
+        if (projects.claimSession(sessionId, caller.owner(), KEEP_PER_OWNER)) {
             remember(sessionId, caller.owner());
         }
     }
@@ -72,7 +72,7 @@ public final class SessionGuard {
     /**
      * An {@code /execute} session id, in the caller's key's own namespace: the id of an MCP session the key opened is
      * that session (so {@code /execute} and MCP share its project); any other id is the key's own
-     * ({@code <owner>/<id>}), so two keys using the same id never meet, and no key reaches another's session.
+     * ({@code <owner>/<id>}, see {@link #namespaced}), so two keys using the same id never meet, and no key reaches another's session.
      *
      * @return the session id the tools see
      */
@@ -80,11 +80,20 @@ public final class SessionGuard {
         if (isOwn(sessionId, caller)) {
             return sessionId;
         }
-        String own = caller.owner() + "/" + sessionId;
+        String own = namespaced(caller.owner(), sessionId);
         if (check(own, caller, true) != Verdict.OWN) {
             throw new IllegalStateException("the namespaced session " + own + " is not the caller's");
         }
         return own;
+    }
+
+    /**
+     * {@code <owner>/<id>} with {@code %} and {@code /} of the owner escaped ({@code %25}, {@code %2F}): the first
+     * {@code /} always ends the owner, so two owners' ids never meet, whatever a token's {@code sub} or an id holds
+     * ({@code carol/x} + {@code y} is {@code oauth:carol%2Fx/y}, {@code carol} + {@code x/y} is {@code oauth:carol/x/y}).
+     */
+    static String namespaced(String owner, String sessionId) {
+        return owner.replace("%", "%25").replace("/", "%2F") + "/" + sessionId;
     }
 
     /** @return whether the id is a session the caller's key holds (known here or in the control schema), without claiming it */
@@ -130,7 +139,7 @@ public final class SessionGuard {
             known.put(sessionId, new Known(k.owner(), now, k.touchedNanos()));
             return Verdict.OWN;
         }
-        if (projects.claimSession(sessionId, caller.owner())) {
+        if (projects.claimSession(sessionId, caller.owner(), KEEP_PER_OWNER)) {
             remember(sessionId, caller.owner());
             return Verdict.OWN;
         }

@@ -74,6 +74,9 @@ final class McpResources {
             try {
                 offset = Integer.parseInt(cursor.asText());
             } catch (NumberFormatException e) {
+                offset = -1;
+            }
+            if (offset < 0) {
                 throw new Refusal(INVALID_PARAMS, "cursor `" + cursor.asText() + "` is not one this server gave");
             }
         }

@@ -1,13 +1,20 @@
 package cloud.dementia.server.memory;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -79,7 +86,7 @@ final class DatabaseTools {
         ProjectResolver.Resolved r = resolver.resolve(call);
         ReadOnlyQueries.Result result = queries.run(r.schema(), sql, params, MAX_ROWS);
         List<ObjectNode> rows = new ArrayList<>();
-        result.rowsJson().forEach(j -> rows.add((ObjectNode) Json.parse(j)));
+        result.rowsJson().forEach(j -> rows.add(row(j)));
         List<String> columns = columns(rows);
         ObjectNode structured = Json.object();
         structured.put("project", r.name());
@@ -162,6 +169,48 @@ final class DatabaseTools {
             }
         }
         return ToolOutput.json(o);
+    }
+
+    private static final ObjectReader ROW_VALUE = Json.MAPPER.reader().without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+    /**
+     * One row as the database sent it, a JSON object in column order. A query may name two columns alike (a join's two
+     * {@code id}s, {@code select 1 as a, 1 as a}), so its object can hold a key twice: every column is kept, the second
+     * {@code id} as {@code id_2}, the third as {@code id_3} (skipping a name the query already uses).
+     */
+    static ObjectNode row(String json) {
+        try (JsonParser p = Json.MAPPER.createParser(json)) {
+            // the database wrote this JSON, and a key twice is a column name twice, not a smuggled request
+            p.disable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw new IllegalStateException("a query row is not a JSON object: " + json);
+            }
+            List<String> names = new ArrayList<>();
+            List<JsonNode> values = new ArrayList<>();
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                names.add(p.currentName());
+                p.nextToken();
+                values.add(ROW_VALUE.readTree(p));
+            }
+            Set<String> taken = new HashSet<>(names);
+            Set<String> seen = new HashSet<>();
+            ObjectNode row = Json.object();
+            for (int i = 0; i < names.size(); i++) {
+                String name = names.get(i);
+                if (!seen.add(name)) {
+                    int n = 2;
+                    while (taken.contains(name + "_" + n)) {
+                        n++;
+                    }
+                    name = name + "_" + n;
+                    taken.add(name);
+                }
+                row.set(name, values.get(i));
+            }
+            return row;
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading a query row: " + e.getMessage(), e);
+        }
     }
 
     static List<String> columns(List<ObjectNode> rows) {

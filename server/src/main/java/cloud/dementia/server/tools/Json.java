@@ -1,29 +1,17 @@
 package cloud.dementia.server.tools;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 
-/**
- * The one JSON mapper of the server (ISO-8601 times, no timestamps as numbers). What it reads is one JSON value and
- * nothing after it, with every key of an object once: {@code {"tool":"a","tool":"b"}} would otherwise mean `b` to us
- * and may mean `a` to whatever checked the request before it reached us.
- */
+import cloud.dementia.admin.StrictJson;
+
+/** The server's JSON, in the service's one strict setup ({@link StrictJson}). */
 public final class Json {
 
-    public static final ObjectMapper MAPPER = JsonMapper.builder()
-            .addModule(new JavaTimeModule())
-            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .build();
+    public static final ObjectMapper MAPPER = StrictJson.builder().build();
 
     private Json() {
     }

@@ -196,6 +196,12 @@ class OAuthTest {
                 Arguments.of("not yet valid", (Supplier<String>) () -> TestIssuer.sign(rsa, good.get()
                         .notBeforeTime(Date.from(Instant.now().plusSeconds(300))).build()), "JWT before use time"),
                 Arguments.of("no subject", (Supplier<String>) () -> TestIssuer.sign(rsa, good.get().subject(null).build()), "missing required claims: [sub]"),
+                Arguments.of("empty subject", (Supplier<String>) () -> TestIssuer.sign(rsa, good.get().subject("").build()),
+                        "the token's sub is empty"),
+                Arguments.of("scope as a list", (Supplier<String>) () -> TestIssuer.sign(rsa, good.get().claim("scope", List.of("memory:write")).build()),
+                        "the token's scope must be one space-separated string (RFC 9068)"),
+                Arguments.of("NUL in subject", (Supplier<String>) () -> TestIssuer.sign(rsa, good.get().subject("carol\u0000x").build()),
+                        "the token's sub holds a control character"),
                 Arguments.of("bad signature", (Supplier<String>) () -> TestIssuer.sign(TestIssuer.rsaKey("rsa-1"), good.get().build()),
                         "the signature does not verify with the issuer's key (kid rsa-1)"),
                 Arguments.of("alg none", (Supplier<String>) () -> new PlainJWT(good.get().build()).serialize(), "unsigned token (alg none)"),
@@ -285,6 +291,26 @@ class OAuthTest {
         assertEquals(403, key.statusCode(), "an API key cannot act as a signed-in user's session either");
     }
 
+    /** `carol/x` with session `y` and `carol` with session `x/y` are two users' two sessions, whatever the names hold. */
+    @Test
+    void executeSessionsOfTwoUsersNeverMeetWhateverTheirNamesHold() throws Exception {
+        String carolX = token("carol/x", "memory:write");
+        String carol = token("carol", "memory:write");
+        HttpResponse<String> switched = executeIn(carolX, "y", "switch_project", "{\"name\":\"carol-x-project\"}");
+        assertEquals(200, switched.statusCode(), switched.body());
+        HttpResponse<String> other = executeIn(carol, "x/y", "get_active_project", "{}");
+        assertEquals(200, other.statusCode(), other.body());
+        assertThat(other.body(), not(containsString("carol-x-project")));
+        HttpResponse<String> own = executeIn(carolX, "y", "get_active_project", "{}");
+        assertThat(own.body(), containsString("carol-x-project"));
+    }
+
+    static HttpResponse<String> executeIn(String bearer, String session, String tool, String arguments) throws Exception {
+        return server.send(server.bare("/execute").header("Authorization", "Bearer " + bearer).header("Content-Type", "application/json")
+                .header("Mcp-Session-Id", session)
+                .POST(HttpRequest.BodyPublishers.ofString("{\"tool\":\"" + tool + "\",\"arguments\":" + arguments + "}")));
+    }
+
     @Test
     void apiKeysKeepWorkingBesideTokens() throws Exception {
         assertEquals(200, execute(TestServer.KEY, "list_projects", "{}").statusCode());
@@ -336,6 +362,31 @@ class OAuthTest {
             assertTrue(r.headers().firstValue("Retry-After").isPresent());
             assertThat(r.body(), containsString("the issuer's signing keys could not be fetched: the issuer's metadata could not be read"));
             assertEquals(200, own.get("/tools").statusCode(), "API keys do not depend on the issuer");
+        }
+    }
+
+    /**
+     * While the issuer's key set cannot be had, a token that may be valid is never refused: every call is 503 with
+     * Retry-After (not 401 once some retries were spent), and the first call after the issuer is back is served.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"500", "garbage"})
+    void whileTheKeySetCannotBeHadEveryCallIs503AndRecoveryIsNoticedAtOnce(String failure) throws Exception {
+        try (TestIssuer failing = new TestIssuer("", false, rsa);
+             TestServer own = TestServer.start(oauthEnv(failing), new cloud.dementia.server.TestTools()::catalog)) {
+            failing.failJwks(failure);
+            String token = TestIssuer.sign(rsa, failing.claims("alice", "memory:read").build());
+            for (int i = 0; i < 6; i++) {
+                HttpResponse<String> r = own.send(own.bare("/tools").header("Authorization", "Bearer " + token).GET());
+                assertEquals(503, r.statusCode(), "call " + (i + 1) + ": " + r.body());
+                assertTrue(r.headers().firstValue("Retry-After").isPresent());
+                assertThat(r.body(), containsString("the issuer's signing keys could not be fetched"));
+            }
+            assertTrue(failing.jwksFetches() <= 2, "failed fetches are not repeated on every call: " + failing.jwksFetches());
+            failing.failJwks(null);
+            Thread.sleep(IssuerKeys.RETRY_AFTER_FAILURE_MS + 100);
+            HttpResponse<String> back = own.send(own.bare("/tools").header("Authorization", "Bearer " + token).GET());
+            assertEquals(200, back.statusCode(), back.body());
         }
     }
 

@@ -46,6 +46,7 @@ final class TestIssuer implements AutoCloseable {
     private final String issuer;
     private final AtomicInteger jwksFetches = new AtomicInteger();
     private volatile JWKSet published;
+    private volatile String jwksFailure;
 
     /**
      * @param path       the issuer's path ({@code ""} or {@code /realms/x})
@@ -66,7 +67,15 @@ final class TestIssuer implements AutoCloseable {
                 exchange -> answer(exchange, metadata));
         http.createContext(path + "/jwks", exchange -> {
             jwksFetches.incrementAndGet();
-            answer(exchange, published.toString(true));
+            String failing = jwksFailure;
+            if (failing == null) {
+                answer(exchange, published.toString(true));
+            } else if (failing.equals("500")) {
+                exchange.sendResponseHeaders(500, -1);
+                exchange.close();
+            } else {
+                answer(exchange, "<html>not a key set</html>");
+            }
         });
         http.start();
     }
@@ -86,6 +95,11 @@ final class TestIssuer implements AutoCloseable {
     /** Replaces the published JWK set (its public halves). */
     void publish(JWK... keys) {
         published = new JWKSet(List.of(keys));
+    }
+
+    /** @param failure how the JWK set fails from now on: {@code "500"}, {@code "garbage"}, or {@code null} to serve it again */
+    void failJwks(String failure) {
+        jwksFailure = failure;
     }
 
     int jwksFetches() {

@@ -83,6 +83,38 @@ class AdminApiTest {
         });
     }
 
+    /** The console API reads JSON as strictly as every other route: one value, each key once, nothing after it. */
+    @Test
+    void aBodyWithAKeyTwiceOrDataAfterItIs400AndChangesNothing() {
+        assertThat(refused(400, "POST", "/keys", "{\"name\":\"dup-a\",\"name\":\"dup-b\"}").get("error").asText(),
+                containsString("Duplicate field 'name'"));
+        assertThat(refused(400, "POST", "/keys", "{\"name\":\"trailing\"} {\"readOnly\":true}").get("error").asText(),
+                containsString("Trailing token"));
+        String keys = s.apiJson("GET", "/keys", null).toString();
+        assertFalse(keys.contains("dup-") || keys.contains("trailing"), keys);
+    }
+
+    /** An expiry past what can be stored is refused saying what is allowed, never with an arithmetic overflow. */
+    @Test
+    void anExpiryTooFarAheadIs400SayingTheLimit() {
+        String error = refused(400, "POST", "/keys", "{\"name\":\"far-future\",\"expiresAt\":\"+1000000000-01-01T00:00:00Z\"}")
+                .get("error").asText();
+        assertThat(error, containsString("expiresAt must be before 10000-01-01"));
+        assertFalse(error.contains("overflow") || error.contains("Exception"), error);
+        assertFalse(s.apiJson("GET", "/keys", null).toString().contains("far-future"));
+    }
+
+    /** A NUL in a name never reaches PostgreSQL (which refuses it as invalid UTF-8): 400 saying so, not 503. */
+    @Test
+    void aNulInThePathIs400BeforeAnyDatabaseWork() {
+        assertThat(refused(400, "POST", "/keys/ro-alpha%00/revoke", "{}").get("error").asText(),
+                containsString("the request path holds a NUL character (%00)"));
+        assertThat(refused(400, "GET", "/projects/alpha%00/export", null).get("error").asText(),
+                containsString("the request path holds a NUL character (%00)"));
+        assertThat(refused(400, "GET", "/audit?action=x%00", null).get("error").asText(),
+                containsString("the request query holds a NUL character (%00)"));
+    }
+
     @Test
     void readsShowTheBudgetThePhysicalPoolEverySchemaPoolAndWhatTheNumbersMean() throws Exception {
         s.use("reads_a");

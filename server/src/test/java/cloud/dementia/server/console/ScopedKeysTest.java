@@ -223,12 +223,33 @@ class ScopedKeysTest {
         guard.forgetIdle();
         assertFalse(projects.sessionOwner(id).isPresent(), "forgotten after the idle time");
         for (int i = 0; i < 5; i++) {
-            projects.claimSession("many-" + i, "key:many");
+            projects.claimSession("many-" + i, "key:many", 1_000);
             Thread.sleep(5);
         }
         assertEquals(3, projects.forgetIdleSessions(Duration.ofDays(1), 2));
         assertTrue(projects.sessionOwner("many-4").isPresent() && projects.sessionOwner("many-3").isPresent());
         assertFalse(projects.sessionOwner("many-0").isPresent());
+    }
+
+    /** The cap of 1,000 sessions per key holds at every initialize: the least recently used session goes, not only at cleanup. */
+    @Test
+    void everyInitializeKeepsTheKeysSessionsWithinTheCap() {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 1_010; i++) {
+            HttpResponse<String> init = s.send(HttpRequest.newBuilder(URI.create(s.url("/mcp")))
+                    .header("Authorization", "Bearer " + ConsoleServer.API_KEY).header("Content-Type", "application/json")
+                    .header("Accept", "application/json, text/event-stream")
+                    .POST(HttpRequest.BodyPublishers.ofString(cloud.dementia.server.TestServer.INITIALIZE)).build());
+            assertEquals(200, init.statusCode(), init.body());
+            ids.add(init.headers().firstValue("Mcp-Session-Id").orElseThrow());
+        }
+        Projects projects = new Projects(s.registry());
+        String owner = projects.sessionOwner(ids.getLast()).orElseThrow();
+        long held = s.registry().inStatement(cloud.dementia.db.schema.ControlSchema.NAME, tx -> tx.queryOne(
+                "SELECT count(*) FROM {s}.mcp_sessions WHERE owner = ?", r -> r.longValue(1), owner)).orElseThrow();
+        assertEquals(1_000, held);
+        assertFalse(projects.sessionOwner(ids.getFirst()).isPresent(), "the least recently used session went");
+        assertTrue(projects.sessionOwner(ids.get(10)).isPresent(), "the 1,000 most recent stay");
     }
 
     @Test

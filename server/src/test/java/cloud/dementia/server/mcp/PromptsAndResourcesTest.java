@@ -1,7 +1,11 @@
 package cloud.dementia.server.mcp;
 
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
 
 import io.modelcontextprotocol.spec.McpSchema;
 
@@ -12,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import cloud.dementia.server.TestMcpClient;
 import cloud.dementia.server.TestServer;
 import cloud.dementia.server.memory.MemoryTools;
+import cloud.dementia.server.tools.Json;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
@@ -36,6 +41,23 @@ class PromptsAndResourcesTest {
     @AfterAll
     static void stop() {
         server.close();
+    }
+
+    /** A cursor this server did not give (negative, not a number) is invalid params with the request's id, not a 500. */
+    @Test
+    void aCursorTheServerDidNotGiveIsInvalidParams() throws Exception {
+        String session = server.initializeMcp(server.request("/mcp")).headers().firstValue("Mcp-Session-Id").orElseThrow();
+        for (String cursor : List.of("-1", "x")) {
+            HttpResponse<String> res = server.send(server.request("/mcp").header("Content-Type", "application/json")
+                    .header("Accept", "application/json, text/event-stream").header("Mcp-Session-Id", session)
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"jsonrpc\":\"2.0\",\"id\":\"c-1\",\"method\":\"resources/list\","
+                            + "\"params\":{\"cursor\":\"" + cursor + "\"}}")));
+            assertEquals(200, res.statusCode(), res.body());
+            JsonNode answer = Json.parse(res.body());
+            assertEquals(-32602, answer.path("error").path("code").asInt(), res.body());
+            assertThat(answer.path("error").path("message").asText(), containsString("cursor `" + cursor + "` is not one this server gave"));
+            assertEquals("c-1", answer.path("id").asText(), res.body());
+        }
     }
 
     @Test

@@ -282,6 +282,29 @@ class MemoryToolsTest {
         }
     }
 
+    /** A join's two {@code id} columns (or {@code select 1 as a, 1 as a}) are a result, every column kept. */
+    @Test
+    void queryDatabaseReturnsEveryColumnWhenTwoHaveTheSameName() {
+        String p = "\"project\":\"dupcolumns\"";
+        call("lock_context", "{\"topic\":\"t1\",\"content\":\"one\"," + p + "}", "s");
+        JsonNode r = structured(call("query_database", "{\"query\":\"select 1 as a, 2 as a, 3 as a_2\",\"format\":\"json\"," + p + "}", "s"));
+        assertEquals("[\"a\",\"a_3\",\"a_2\"]", Json.compact(r.get("columns")));
+        assertEquals("[{\"a\":1,\"a_3\":2,\"a_2\":3}]", Json.compact(r.get("rows")));
+        String table = text(call("query_database", "{\"query\":\"select a.id, a.label, b.id from context_locks a join context_locks b using (label)\","
+                + p + "}", "s"));
+        assertThat(table, containsString("id | label | id_2"));
+        assertThat(table, containsString("(1 row)"));
+    }
+
+    /** Whatever PostgreSQL refuses in the caller's SQL is the caller's to fix: a tool error, not a database failure. */
+    @Test
+    void queryDatabaseSqlThePostgresqlRefusesIsAToolErrorWhateverItsClass() {
+        String p = "\"project\":\"sqlerrors\"";
+        ToolOutcome.Failure f = failure(call("query_database", "{\"query\":\"select cursor_to_xml('c',1,true,true,'')\"," + p + "}", "s"));
+        assertEquals(ToolOutcome.Kind.TOOL_ERROR, f.kind(), f.message());
+        assertThat(f.message(), containsString("the query failed: cursor \"c\" does not exist (SQLSTATE 34000)"));
+    }
+
     /** #10: `select topic from context_locks` failed (the column is `label`) and the error did not say where to look. */
     @Test
     void queryDatabaseKnowsTopicsAndPointsToTheSchemaWhenANameIsWrong() {
@@ -306,6 +329,27 @@ class MemoryToolsTest {
             ToolOutcome.Failure f = failure(o);
             assertEquals(ToolOutcome.Kind.TOOL_ERROR, f.kind(), f.message());
             assertThat(f.message(), containsString("ran longer than the statement timeout (300 ms) and was cancelled"));
+        }
+    }
+
+    /**
+     * A huge value is cut as it is read, so it costs what making it costs and no more: {@code repeat('x', 100000000)}
+     * comes back cut well within a 6 s statement timeout, where whole-row JSON passes over it (which PostgreSQL cannot
+     * cancel) took about 10 s.
+     */
+    @Test
+    void aHugeValueIsCutWithoutPassesOverTheWholeOfIt() {
+        try (PoolRegistry patient = new PoolRegistry(db.target(), RegistrySettings.defaults().withStatementTimeout(java.time.Duration.ofSeconds(6)),
+                new SimpleMeterRegistry())) {
+            ToolInvoker patientTools = new ToolInvoker(MemoryTools.create(patient), new SimpleMeterRegistry());
+            ObjectNode args = (ObjectNode) Json.parse("{\"query\":\"select repeat('x', 100000000) as a, 1 as b\",\"format\":\"json\",\"project\":\"huge\"}");
+            long start = System.nanoTime();
+            JsonNode r = structured(patientTools.invoke(patientTools.find("query_database").orElseThrow(), args, Optional.empty()));
+            long tookMs = (System.nanoTime() - start) / 1_000_000;
+            assertEquals(65_536, r.get("rows").get(0).get("a").asText().length());
+            assertEquals(1, r.get("rows").get(0).get("b").asInt());
+            assertTrue(r.get("values_cut").asBoolean());
+            assertTrue(tookMs < 6_000, "took " + tookMs + " ms");
         }
     }
 
