@@ -200,6 +200,10 @@ public final class Contexts {
      */
     public List<String> unlock(String schema, String label, String version, boolean force, boolean archive, String sessionId) {
         String v = "all".equalsIgnoreCase(version) ? null : normalizeVersion(version);
+        if (label.length() > MAX_LABEL) {
+            // no topic is that long: nothing to unlock, and no row lock on a key no index would take
+            return List.of();
+        }
         return registry.inTransaction(schema, tx -> {
             shareProject(tx);
             lockTopic(tx, label);

@@ -96,6 +96,14 @@ public final class RequestDeadline implements AutoCloseable {
                     // the clock ran out: 408 was sent and the connection closed, which is what ended the read
                     return;
                 }
+                if (e instanceof IllegalStateException) {
+                    // past maxBufferedEntitySize: a chunked body longer than DEMENTIA_MAX_BODY_BYTES (the one reason here)
+                    res.status(io.helidon.http.Status.REQUEST_ENTITY_TOO_LARGE_413)
+                            .header(io.helidon.http.HeaderValues.CONNECTION_CLOSE)
+                            .header(io.helidon.http.HeaderNames.CONTENT_TYPE, "application/json")
+                            .send("{\"error\":\"the body is larger than the server takes (DEMENTIA_MAX_BODY_BYTES)\"}");
+                    return;
+                }
                 throw e;
             }
             if (!arriving.remove(id, clock)) {
