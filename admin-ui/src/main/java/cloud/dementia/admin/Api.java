@@ -351,7 +351,7 @@ final class Api implements HttpService {
 
     private void notFound(ServerRequest req, ServerResponse res) {
         error(res, Status.NOT_FOUND_404, "no " + req.prologue().method().text() + " " + req.path().absolute().path()
-                + " in the console API: see README.md, section Console API");
+                + " in the console API: see docs/console.md, section Console API");
     }
 
     // ---------------------------------------------------------------- responses

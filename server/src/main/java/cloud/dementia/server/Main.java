@@ -5,7 +5,7 @@ import io.helidon.logging.common.LogConfig;
 import sun.misc.Signal;
 
 /**
- * Starts Dementia Cloud. Configuration comes from the environment (README.md, "Configuration"). A bad value or an
+ * Starts Dementia Cloud. Configuration comes from the environment (docs/configuration.md). A bad value or an
  * unreachable database ends the process with one line on stderr and a non-zero exit (2: configuration, 3: database).
  * SIGTERM and SIGINT stop it gracefully with exit 0.
  */

@@ -73,7 +73,7 @@ public record Settings(int port,
         OFF
     }
 
-    /** The variables of the contract, in the order the README lists them. */
+    /** The variables of the contract, in the order docs/configuration.md lists them. */
     public static final List<String> VARIABLES = List.of("PORT", "DATABASE_URL", "DEMENTIA_DATA_DIR", "DEMENTIA_API_KEY",
             "DEMENTIA_API_KEYS", "DEMENTIA_ADMIN_USER", "DEMENTIA_ADMIN_PASSWORD", "DEMENTIA_METRICS_AUTH",
             "DEMENTIA_METRICS_APPLICATION", "DEMENTIA_ALLOWED_ORIGINS", "DB_APPLICATION_NAME", "DB_POOL_BUDGET", "DB_POOL_MAX_PER_SCHEMA", "DB_POOL_MIN_IDLE",

@@ -30,7 +30,7 @@ import cloud.dementia.db.store.ProjectTransfer;
 import cloud.dementia.server.tools.Json;
 
 /**
- * Imports one project of the original Python server (one PostgreSQL schema in its layout, see README "Importing from
+ * Imports one project of the original Python server (one PostgreSQL schema in its layout, see docs/tools.md, "Importing from
  * the original server") into a project here: its sessions, every version of every context, the archives and the
  * memory entries (handovers, progress). Times there are epoch seconds; priority and tags live in a JSON
  * {@code metadata} text; key concepts and tags are JSON array texts (or comma-separated). The rows become this

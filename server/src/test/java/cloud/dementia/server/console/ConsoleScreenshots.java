@@ -14,7 +14,7 @@ import org.openqa.selenium.Dimension;
 import org.openqa.selenium.WebDriver;
 
 /**
- * Takes the README's screenshots of every console page against a server with a few busy pools: one busy in bursts,
+ * Takes the console screenshots in docs/ of every console page against a server with a few busy pools: one busy in bursts,
  * one saturated with callers waiting, one leaking, one suspended, a few idle, some with a size of their own (one of
  * them retired and back), and the physical pool just reconnected. Runs only when asked:
  * {@code DEMENTIA_SCREENSHOTS=$PWD/docs mvn -B test -pl db,admin-ui,server -Dtest=ConsoleScreenshots -Dsurefire.failIfNoSpecifiedTests=false}.
@@ -24,7 +24,7 @@ class ConsoleScreenshots {
     @Test
     void everyPageWithBusyPools() throws Exception {
         String dir = System.getenv("DEMENTIA_SCREENSHOTS");
-        Assumptions.assumeTrue(dir != null && !dir.isBlank(), "set DEMENTIA_SCREENSHOTS to a directory to take the README screenshots");
+        Assumptions.assumeTrue(dir != null && !dir.isBlank(), "set DEMENTIA_SCREENSHOTS to a directory to take the console screenshots");
         Path out = Path.of(dir);
         try (ConsoleServer s = new ConsoleServer(Map.of("DB_LEAK_THRESHOLD_MS", "4000", "DB_POOL_ACQUIRE_TIMEOUT_MS", "1500"));
              Browser browser = Browser.start(1440, 1000)) {

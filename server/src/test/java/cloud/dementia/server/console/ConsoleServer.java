@@ -25,7 +25,7 @@ import cloud.dementia.server.Settings;
 import cloud.dementia.server.tools.Json;
 
 /**
- * The whole server in-process on a free port over a fresh database, as the console tests and the README screenshots
+ * The whole server in-process on a free port over a fresh database, as the console tests and the console screenshots in docs/
  * use it: a known console login and API key, a small budget, and ways to make pools busy.
  */
 final class ConsoleServer implements AutoCloseable {
