@@ -39,8 +39,10 @@ public final class BackgroundEmbedder implements EmbeddingBacklog, AutoCloseable
     static final Duration RESCAN = Duration.ofSeconds(60);
     /** Versions embedded and stored together. */
     static final int BATCH = 16;
-    /** Longest the embedder waits for the calls being served before it computes its next vector anyway. */
-    static final long GIVE_WAY_NANOS = 50_000_000;
+    /** Longest the embedder waits for a quiet moment before it computes its next vector anyway. */
+    static final long GIVE_WAY_NANOS = 500_000_000;
+    /** A quiet moment: no call served, none started or ended for this long (a client's next call usually comes sooner). */
+    static final long QUIET_NANOS = 20_000_000;
     /** Projects waiting to be worked on; beyond it, the next rescan finds them. */
     private static final int QUEUE = 10_000;
 
@@ -215,13 +217,14 @@ public final class BackgroundEmbedder implements EmbeddingBacklog, AutoCloseable
     }
 
     /**
-     * Waits while tool calls are being served, at most {@link #GIVE_WAY_NANOS}: a call's latency does not carry the
-     * model's, and under steady traffic the backlog still drains (one vector at least every 50 ms plus its own time).
+     * Waits for a quiet moment between tool calls, at most {@link #GIVE_WAY_NANOS}: a call's latency does not carry the
+     * model's, and under steady traffic the backlog still drains, slowly (a vector at least every half second); once
+     * the calls stop it drains at full speed.
      */
     private void giveWay() {
         long until = System.nanoTime() + GIVE_WAY_NANOS;
-        while (traffic.busy() && System.nanoTime() < until && running) {
-            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+        while (traffic.busy(QUIET_NANOS) && System.nanoTime() < until && running) {
+            java.util.concurrent.locks.LockSupport.parkNanos(2_000_000);
         }
     }
 

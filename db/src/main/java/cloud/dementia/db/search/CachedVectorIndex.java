@@ -307,11 +307,22 @@ public final class CachedVectorIndex implements VectorIndex {
         }
 
         private static double dot(float[] q, float[] all, int from, int dims) {
-            float sum = 0;
-            for (int j = 0; j < dims; j++) {
-                sum += q[j] * all[from + j];
+            // four running sums: one sum would wait on its own last addition at every step
+            float s0 = 0;
+            float s1 = 0;
+            float s2 = 0;
+            float s3 = 0;
+            int j = 0;
+            for (; j + 3 < dims; j += 4) {
+                s0 += q[j] * all[from + j];
+                s1 += q[j + 1] * all[from + j + 1];
+                s2 += q[j + 2] * all[from + j + 2];
+                s3 += q[j + 3] * all[from + j + 3];
             }
-            return sum;
+            for (; j < dims; j++) {
+                s0 += q[j] * all[from + j];
+            }
+            return (s0 + s1) + (s2 + s3);
         }
 
         private static void siftUp(double[] v, long[] ids, int i) {

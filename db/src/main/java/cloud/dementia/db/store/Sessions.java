@@ -57,9 +57,9 @@ public final class Sessions {
      * What {@code wake_up} shows, read in one unit of work.
      *
      * @param alwaysCheck the rules to always check, by topic, at most as many as asked
-     * @param important   important topics, by topic, at most as many as asked (names and versions only)
-     * @param reference   reference topics, by topic, at most as many as asked (names and versions only)
-     * @param stale       stale topics, by topic, at most as many as asked (names and versions only)
+     * @param important   important topics, by topic (names and versions only); none read when there are more than asked
+     * @param reference   reference topics, by topic (names and versions only); none read when there are more than asked
+     * @param stale       stale topics, by topic (names and versions only); none read when there are more than asked
      */
     public record WakeUp(Session session, Optional<Entry> handover, Health health, List<Contexts.Latest> alwaysCheck,
                          List<Contexts.Latest> important, List<Contexts.Latest> reference, List<Contexts.Latest> stale) {
@@ -153,10 +153,16 @@ public final class Sessions {
                         stale[0] += r.integer(3);
                         return null;
                     });
+            // a list longer than could ever be shown is shown as its count: it is not read
             return new WakeUp(session, handover, new Health(topics, stale[0]), Contexts.latest(tx, "l.priority = 'always_check'", ruleMax),
-                    Contexts.latestNames(tx, "l.priority = 'important'", listMax), Contexts.latestNames(tx, "l.priority = 'reference'", listMax),
-                    Contexts.latestNames(tx, Contexts.STALE_CONDITION, listMax));
+                    names(tx, "l.priority = 'important'", topics.get("important"), listMax),
+                    names(tx, "l.priority = 'reference'", topics.get("reference"), listMax),
+                    names(tx, Contexts.STALE_CONDITION, stale[0], listMax));
         });
+    }
+
+    private static List<Contexts.Latest> names(Tx tx, String condition, int count, int listMax) throws SQLException {
+        return count == 0 || count > listMax ? List.of() : Contexts.latestNames(tx, condition, listMax);
     }
 
     private static Stats stats(Tx tx) throws SQLException {
