@@ -26,6 +26,8 @@ class BackgroundEmbeddingTest {
     /** No word of the rule: only its meaning can find it. */
     private static final String QUESTION = "when is shipping to production blocked";
 
+    private static final String ADMIN = "Basic " + java.util.Base64.getEncoder().encodeToString("admin:a-good-password".getBytes());
+
     private static JsonNode execute(TestServer server, String tool, Map<String, Object> arguments) throws Exception {
         HttpResponse<String> r = server.post("/execute", Json.compact(Map.of("tool", tool, "arguments", arguments)));
         assertEquals(200, r.statusCode(), r.body());
@@ -76,11 +78,29 @@ class BackgroundEmbeddingTest {
                 for (int i = 0; i < 5; i++) {
                     execute(off, "lock_context", Map.of("topic", "rule-" + i, "content", RULE + " Case " + i + "."));
                 }
-                assertEquals(5, backlogInDatabase(off));
+                // and enough more that draining them takes a few seconds
+                java.util.List<Map<String, Object>> more = new java.util.ArrayList<>();
+                for (int i = 0; i < 200; i++) {
+                    more.add(Map.of("topic", "note-" + i, "content", "Note " + i + " about the billing service and its retries."));
+                }
+                execute(off, "batch_lock_contexts", Map.of("contexts", more));
+                assertEquals(205, backlogInDatabase(off));
                 assertEquals(0, off.server().memory().backlog().total(), "without a model nothing waits for one");
             }
             try (TestServer on = TestServer.startOn(db.jdbcUrl(), db.target().applicationName(), Map.of(), MemoryTools::create)) {
+                // the console API shows the backlog while it drains, per project and in the overview
+                long seen = 0;
+                String last = "";
+                long deadline = System.nanoTime() + 60_000_000_000L;
+                while (seen == 0 && System.nanoTime() < deadline && backlogInDatabase(on) > 0) {
+                    last = on.send(on.bare("/admin/api/pools/proj_default").header("Authorization", ADMIN)).body();
+                    seen = Json.parse(last).path("embeddingBacklog").asLong();
+                    Thread.sleep(20);
+                }
+                assertTrue(seen > 0, "the backlog was shown while the versions waited for their vectors: " + last);
                 awaitNoBacklog(on);
+                JsonNode pools = Json.parse(on.send(on.bare("/admin/api/pools").header("Authorization", ADMIN)).body());
+                assertEquals(0, pools.path("embeddingBacklog").path("proj_default").asLong(-1));
                 assertEquals(0, backlogInDatabase(on));
                 assertTrue(topics(execute(on, "search_contexts", Map.of("query", QUESTION))).get(0).startsWith("rule-"));
             }
