@@ -210,6 +210,8 @@ class SearchEvaluationTest {
     /** Every latest version's signals read and ranked in the server, as search did before it had indexes. */
     static List<Contexts.Hit> fullScan(PoolRegistry registry, String schema, String question) {
         float[] q = Vectors.unit(MODEL.embed(question));
+        String trgm = registry.inStatement(ControlSchema.NAME, tx -> tx.queryOne("SELECT quote_ident(n.nspname) FROM pg_extension e "
+                + "JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'", r -> r.string(1))).orElseThrow();
         Map<Long, Double> cosines = new HashMap<>();
         List<Contexts.Signals> signals = registry.inReadOnlyTransaction(schema, tx -> tx.query(
                 "WITH q AS (SELECT websearch_to_tsquery('english', ?) AS qall, "
@@ -217,7 +219,7 @@ class SearchEvaluationTest {
                         + "SELECT l.id, l.label, l.version, l.content, l.priority, l.locked_at, "
                         + "CASE WHEN l.search @@ q.qall THEN ts_rank_cd(l.search, q.qall) ELSE 0 END, "
                         + "CASE WHEN q.qany IS NOT NULL AND l.search @@ q.qany THEN ts_rank_cd(l.search, q.qany) ELSE 0 END, "
-                        + "greatest(dementia_control.word_similarity(?, l.label), dementia_control.word_similarity(l.label, ?)), l.embedding "
+                        + "greatest(" + trgm + ".word_similarity(?, l.label), " + trgm + ".word_similarity(l.label, ?)), l.embedding "
                         + "FROM {s}.context_locks l, q WHERE l.is_latest", r -> {
                     Context c = new Context(r.longValue(1), r.string(2), r.string(3), r.string(4), "", "", List.of(), List.of(), r.string(5),
                             r.instant(6), null, 0, null);
