@@ -183,7 +183,7 @@ public final class DementiaServer {
             throw new StartupException("tools: the tool catalog cannot be built: " + rootMessage(e), 1, e);
         }
         IdleCleanup cleanup = new IdleCleanup(registry, settings.idleCleanupEvery(), settings.pools().idleMax());
-        SessionGuard sessions = new SessionGuard(memory.projects(), settings.sessionIdle());
+        SessionGuard sessions = new SessionGuard(memory.mcpSessions(), settings.sessionIdle());
         IdleCleanupJob job = new IdleCleanupJob(cleanup, registry.housekeeper(), sessions::forgetIdle);
 
         List<HealthCheck> checks = List.of(new DatabaseHealthCheck(registry).exportTo(observability.registry()), HealthChecks.deadlockCheck());

@@ -13,7 +13,8 @@ import cloud.dementia.db.search.Traffic;
 
 /**
  * The memory store, built once at the composition root and handed to whoever needs a part of it: the project
- * registry, contexts, sessions, import and export, and (with a model) the vector cache and the background embedder.
+ * registry, contexts, sessions, MCP sessions, import and export, and (with a model) the vector cache and the
+ * background embedder.
  */
 public final class Memory implements AutoCloseable {
 
@@ -22,6 +23,7 @@ public final class Memory implements AutoCloseable {
     private final Contexts contexts;
     private final Sessions sessions;
     private final ProjectTransfer transfer;
+    private final McpSessions mcpSessions;
     private final Optional<BackgroundEmbedder> embedder;
     private final Optional<CachedVectorIndex> vectors;
 
@@ -33,6 +35,7 @@ public final class Memory implements AutoCloseable {
         Meaning meaning = model.map(m -> new Meaning(m, vectors.orElseThrow(), embedder.orElseThrow()::added)).orElse(null);
         this.contexts = new Contexts(registry, meaning);
         this.sessions = new Sessions(registry);
+        this.mcpSessions = new McpSessions(registry);
         this.transfer = new ProjectTransfer(registry, projects, contexts::wroteVersions);
     }
 
@@ -71,6 +74,11 @@ public final class Memory implements AutoCloseable {
 
     public ProjectTransfer transfer() {
         return transfer;
+    }
+
+    /** @return the MCP sessions: their owners and switched projects */
+    public McpSessions mcpSessions() {
+        return mcpSessions;
     }
 
     /** @return what the background embedder has left, by project ({@link EmbeddingBacklog#NONE} without a model) */

@@ -5,7 +5,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Logger;
 
-import cloud.dementia.db.schema.Projects;
+import cloud.dementia.db.store.McpSessions;
 
 /**
  * A session belongs to the API key that opened it: an MCP session to the key that sent {@code initialize} (another key
@@ -46,18 +46,18 @@ public final class SessionGuard {
     private record Known(String owner, long checkedNanos, long touchedNanos) {
     }
 
-    private final Projects projects;
+    private final McpSessions sessions;
     private final Duration idle;
     private final ConcurrentHashMap<String, Known> known = new ConcurrentHashMap<>();
 
-    public SessionGuard(Projects projects, Duration idle) {
-        this.projects = projects;
+    public SessionGuard(McpSessions sessions, Duration idle) {
+        this.sessions = sessions;
         this.idle = idle;
     }
 
     /** Records a session the caller just opened (MCP {@code initialize}). */
     public void opened(String sessionId, Caller caller) {
-        if (projects.claimSession(sessionId, caller.owner(), KEEP_PER_OWNER)) {
+        if (sessions.claimSession(sessionId, caller.owner(), KEEP_PER_OWNER)) {
             remember(sessionId, caller.owner());
         }
     }
@@ -102,7 +102,7 @@ public final class SessionGuard {
         if (k != null && System.nanoTime() - k.checkedNanos() < RECHECK_NANOS) {
             return k.owner().equals(caller.owner());
         }
-        Optional<String> owner = projects.sessionOwner(sessionId);
+        Optional<String> owner = sessions.sessionOwner(sessionId);
         if (owner.isPresent() && owner.get().equals(caller.owner())) {
             remember(sessionId, caller.owner());
             return true;
@@ -118,14 +118,14 @@ public final class SessionGuard {
         }
         if (k != null && k.owner().equals(caller.owner()) && now - k.touchedNanos() > TOUCH_NANOS) {
             // one statement both confirms the session and marks it used (unless another replica forgot it meanwhile)
-            if (projects.touchSession(sessionId, caller.owner())) {
+            if (sessions.touchSession(sessionId, caller.owner())) {
                 remember(sessionId, caller.owner());
                 return Verdict.OWN;
             }
             known.remove(sessionId, k);
             return claimNew ? check(sessionId, caller, true) : Verdict.UNKNOWN;
         }
-        Optional<String> owner = projects.sessionOwner(sessionId);
+        Optional<String> owner = sessions.sessionOwner(sessionId);
         if (owner.isEmpty() && !claimNew) {
             known.remove(sessionId);
             return Verdict.UNKNOWN;
@@ -139,7 +139,7 @@ public final class SessionGuard {
             known.put(sessionId, new Known(k.owner(), now, k.touchedNanos()));
             return Verdict.OWN;
         }
-        if (projects.claimSession(sessionId, caller.owner(), KEEP_PER_OWNER)) {
+        if (sessions.claimSession(sessionId, caller.owner(), KEEP_PER_OWNER)) {
             remember(sessionId, caller.owner());
             return Verdict.OWN;
         }
@@ -157,14 +157,14 @@ public final class SessionGuard {
     /** The client ended its session ({@code DELETE /mcp}): forgotten here and in the control schema. */
     public void ended(String sessionId) {
         known.remove(sessionId);
-        projects.forgetSession(sessionId);
+        sessions.forgetSession(sessionId);
     }
 
     /** Forgets idle sessions here and in the control schema (run with idle cleanup). */
     public long forgetIdle() {
         long now = System.nanoTime();
         known.values().removeIf(k -> now - k.touchedNanos() >= idle.toNanos());
-        long forgotten = projects.forgetIdleSessions(idle, KEEP_PER_OWNER);
+        long forgotten = sessions.forgetIdleSessions(idle, KEEP_PER_OWNER);
         if (forgotten > 0) {
             LOG.info(() -> "forgot " + forgotten + " session(s) unused for " + idle.toSeconds() + " s or past " + KEEP_PER_OWNER + " per key");
         }

@@ -30,9 +30,11 @@ final class ProjectTools {
     private final Contexts contexts;
     private final Sessions sessions;
     private final ProjectTransfer transfer;
+    private final cloud.dementia.db.store.McpSessions mcpSessions;
 
     ProjectTools(Projects projects, ProjectResolver resolver, Contexts contexts, Sessions sessions,
-                 ProjectTransfer transfer) {
+                 ProjectTransfer transfer, cloud.dementia.db.store.McpSessions mcpSessions) {
+        this.mcpSessions = mcpSessions;
         this.projects = projects;
         this.resolver = resolver;
         this.contexts = contexts;
@@ -211,7 +213,7 @@ final class ProjectTools {
                 "switch_project binds a project to an MCP session and this call has none: pass project=... on each call, "
                         + "or send the Mcp-Session-Id header"));
         ProjectName project = resolver.open(call, name, "name");
-        projects.bindSession(session, project.name());
+        mcpSessions.bindSession(session, project.name());
         ObjectNode o = Json.object();
         o.put("project", project.name());
         o.put("schema", project.schema());

@@ -4,6 +4,7 @@ import java.util.Optional;
 
 import cloud.dementia.db.schema.ProjectName;
 import cloud.dementia.db.schema.Projects;
+import cloud.dementia.db.store.McpSessions;
 
 /**
  * Which project a call works in: the explicit {@code project} argument, else the MCP session's project
@@ -23,8 +24,10 @@ public final class ProjectResolver {
     }
 
     private final Projects projects;
+    private final McpSessions sessions;
 
-    public ProjectResolver(Projects projects) {
+    public ProjectResolver(Projects projects, McpSessions sessions) {
+        this.sessions = sessions;
         this.projects = projects;
     }
 
@@ -57,7 +60,7 @@ public final class ProjectResolver {
         if (explicit.isPresent()) {
             return new Choice(explicit.get(), "argument");
         }
-        Optional<String> bound = call.sessionId().flatMap(projects::sessionProject);
+        Optional<String> bound = call.sessionId().flatMap(sessions::sessionProject);
         if (bound.isPresent()) {
             return new Choice(bound.get(), "session");
         }

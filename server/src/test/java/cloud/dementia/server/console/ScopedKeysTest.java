@@ -16,7 +16,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import cloud.dementia.db.schema.Projects;
 import cloud.dementia.server.auth.Caller;
 import cloud.dementia.server.auth.SessionGuard;
 import cloud.dementia.server.tools.Json;
@@ -208,12 +207,12 @@ class ScopedKeysTest {
         assertThat(execute(b, "get_active_project", "{}", "shared-id").body(), containsString("\"project\":\"b-project\""));
         HttpResponse<String> invented = mcp(a, "invented-0000", toolCall("list_projects", "{}"));
         assertEquals(404, invented.statusCode(), invented.body());
-        assertFalse(new Projects(s.registry()).sessionOwner("invented-0000").isPresent(), "an invented MCP session id is not stored");
+        assertFalse(new cloud.dementia.db.store.McpSessions(s.registry()).sessionOwner("invented-0000").isPresent(), "an invented MCP session id is not stored");
     }
 
     @Test
     void unusedSessionsAreForgottenAndEachKeyKeepsABoundedNumber() throws Exception {
-        Projects projects = new Projects(s.registry());
+        cloud.dementia.db.store.McpSessions projects = new cloud.dementia.db.store.McpSessions(s.registry());
         SessionGuard guard = new SessionGuard(projects, Duration.ofMillis(200));
         Caller caller = new Caller("key:forgetful", "forgetful", List.of(), false);
         String id = guard.execute("forget-me", caller);
@@ -243,7 +242,7 @@ class ScopedKeysTest {
             assertEquals(200, init.statusCode(), init.body());
             ids.add(init.headers().firstValue("Mcp-Session-Id").orElseThrow());
         }
-        Projects projects = new Projects(s.registry());
+        cloud.dementia.db.store.McpSessions projects = new cloud.dementia.db.store.McpSessions(s.registry());
         String owner = projects.sessionOwner(ids.getLast()).orElseThrow();
         long held = s.registry().inStatement(cloud.dementia.db.schema.ControlSchema.NAME, tx -> tx.queryOne(
                 "SELECT count(*) FROM {s}.mcp_sessions WHERE owner = ?", r -> r.longValue(1), owner)).orElseThrow();
