@@ -123,6 +123,8 @@ public final class DementiaServer {
      * @throws StartupException with one line that says what is wrong
      */
     public static DementiaServer start(Settings settings, Function<Memory, List<ToolSpec>> tools) {
+        // before anything that takes time or holds something (the embedded database's lock): a taken port ends the start at once
+        checkPortFree(settings.port());
         Optional<EmbeddedDatabase> embedded = Optional.empty();
         ConnectionTarget target;
         if (settings.externalTarget().isPresent()) {
@@ -238,6 +240,12 @@ public final class DementiaServer {
                     .routing(routing)
                     .build()
                     .start();
+            // Helidon does not throw when a listener cannot bind (a port taken between our check and its bind): it logs,
+            // stops, and reports port -1
+            if (!webServer.isRunning() || webServer.port() < 0) {
+                webServer.stop();
+                throw new IllegalStateException(portInUse(settings.port()));
+            }
         } catch (RuntimeException e) {
             job.close();
             memory.close();
@@ -251,6 +259,32 @@ public final class DementiaServer {
         LOG.info(() -> "started: port=" + webServer.port() + " database=" + database + " postgres=" + version
                 + " budget=" + settings.pools().budget() + " tools=" + invoker.tools().size());
         return server;
+    }
+
+    /**
+     * Binds the port once and lets it go, as the web server will bind it ({@code SO_REUSEADDR}, all addresses): a port
+     * another process listens on is refused here, one left in TIME_WAIT by an earlier run is not.
+     *
+     * @throws StartupException when the port cannot be listened on
+     */
+    private static void checkPortFree(int port) {
+        if (port == 0) {
+            return;
+        }
+        try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+            probe.setReuseAddress(true);
+            probe.bind(new java.net.InetSocketAddress(port));
+        } catch (java.net.BindException e) {
+            throw new StartupException("PORT=" + port + ": " + (String.valueOf(e.getMessage()).contains("in use") ? portInUse(port)
+                    : "cannot listen on it: " + e.getMessage() + " (ports below 1024 need privileges): set PORT to another port"), 2, e);
+        } catch (IOException e) {
+            throw new StartupException("PORT=" + port + ": cannot listen on it: " + e.getMessage(), 2, e);
+        }
+    }
+
+    private static String portInUse(int port) {
+        return "port " + port + " is in use by another process (another server, or this one started twice): stop it, "
+                + "or set PORT to a free port";
     }
 
     /**

@@ -53,6 +53,34 @@ class ProcessLifecycleTest {
         }
     }
 
+    /**
+     * A port another process listens on: the start ends at once, non-zero, with one line naming PORT, before the embedded
+     * database is started, so nothing is left holding the data directory: the next start on it with a free port works.
+     */
+    @Test
+    void aPortInUseEndsTheStartAtOnceWithOneLineNamingPort() throws Exception {
+        Path dataDir = Files.createTempDirectory("dementia-port");
+        Map<String, String> env = new HashMap<>();
+        env.put("DEMENTIA_DATA_DIR", dataDir.toString());
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0)) {
+            env.put("PORT", String.valueOf(taken.getLocalPort()));
+            try (ServerProcess p = ServerProcess.start(env)) {
+                int exit = p.awaitExit(Duration.ofSeconds(30));
+                String err = p.stderr().strip();
+                assertEquals(2, exit, "exit code\nstdout:\n" + p.stdout() + "\nstderr:\n" + err);
+                assertEquals(1, err.lines().count(), "one line, got:\n" + err);
+                assertThat(err, startsWith("dementia: PORT=" + taken.getLocalPort() + ": port " + taken.getLocalPort() + " is in use"));
+                assertThat(err + p.stdout(), not(containsString("\tat ")));
+                assertThat(p.stdout(), not(containsString("Dementia Cloud is running")));
+            }
+        }
+        env.put("PORT", "0");
+        try (ServerProcess next = ServerProcess.start(env)) {
+            next.awaitReady(START);
+            assertEquals(0, next.terminate(STOP));
+        }
+    }
+
     /** No DATABASE_URL: embedded PostgreSQL under DEMENTIA_DATA_DIR; data and secrets survive a restart. */
     @Test
     void embeddedModeKeepsDataAndSecretsAcrossRestart() throws Exception {
