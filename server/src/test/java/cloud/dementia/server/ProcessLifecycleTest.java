@@ -37,7 +37,11 @@ class ProcessLifecycleTest {
                 new Case(Map.of("DB_POOL_MAX_PER_SCHEMA", "50"), "DB_POOL_MAX_PER_SCHEMA", "exceeds DB_POOL_BUDGET"),
                 new Case(Map.of("PORT", "http"), "PORT", "is not a whole number"),
                 new Case(Map.of("DATABASE_URL", "mysql://root@localhost/db"), "DATABASE_URL", "must start with postgres://"),
-                new Case(Map.of("DATABASE_URL", "postgres://user:p%40ss@127.0.0.1:1/nowhere"), "DATABASE_URL", "cannot connect"));
+                new Case(Map.of("DATABASE_URL", "postgres://user:p%40ss@127.0.0.1:1/nowhere"), "DATABASE_URL", "cannot connect"),
+                new Case(Map.of("DATABASE_URL", "postgres://user:p%40ss@127.0.0.1:1/nowhere"), "DATABASE_URL",
+                        "nothing accepts connections on 127.0.0.1:1"),
+                new Case(Map.of("DATABASE_URL", "postgres://u@no-such-host.invalid:5432/db"), "DATABASE_URL",
+                        "the host of no-such-host.invalid:5432 is not known (no DNS entry for it): check the host name"));
         for (Case c : cases) {
             try (ServerProcess p = ServerProcess.start(c.env)) {
                 int exit = p.awaitExit(START);
