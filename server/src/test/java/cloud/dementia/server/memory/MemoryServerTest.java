@@ -110,6 +110,51 @@ class MemoryServerTest {
         }
     }
 
+    /**
+     * What the MCP Inspector's {@code --strict} checks: every argument of every tool says its JSON type, and a list the
+     * type of its items; {@code query_database}'s {@code params} is a list of plain JSON values.
+     */
+    @Test
+    void everyArgumentOfEveryToolDeclaresItsType() throws Exception {
+        HttpResponse<String> listed = server.get("/tools");
+        assertEquals(200, listed.statusCode(), listed.body());
+        List<String> untyped = new ArrayList<>();
+        for (JsonNode tool : Json.parse(listed.body()).path("tools")) {
+            tool.path("inputSchema").path("properties").properties()
+                    .forEach(p -> collectUntyped(tool.path("name").asText() + "." + p.getKey(), p.getValue(), untyped));
+        }
+        assertEquals(List.of(), untyped, "arguments without a type");
+        JsonNode params = Json.object();
+        for (JsonNode tool : Json.parse(listed.body()).path("tools")) {
+            if (tool.path("name").asText().equals("query_database")) {
+                params = tool.path("inputSchema").path("properties").path("params");
+            }
+        }
+        assertEquals("array", params.path("type").asText(), params.toString());
+        List<String> itemTypes = new ArrayList<>();
+        params.path("items").path("type").forEach(t -> itemTypes.add(t.asText()));
+        assertTrue(itemTypes.containsAll(List.of("string", "number", "boolean", "null")), params.toString());
+    }
+
+    private static void collectUntyped(String path, JsonNode schema, List<String> untyped) {
+        if (schema.has("anyOf")) {
+            schema.get("anyOf").forEach(alternative -> collectUntyped(path, alternative, untyped));
+            return;
+        }
+        if (!schema.has("type")) {
+            untyped.add(path);
+            return;
+        }
+        if (schema.path("type").asText().equals("array")) {
+            if (schema.has("items")) {
+                collectUntyped(path + "[]", schema.get("items"), untyped);
+            } else {
+                untyped.add(path + "[]");
+            }
+        }
+        schema.path("properties").properties().forEach(p -> collectUntyped(path + "." + p.getKey(), p.getValue(), untyped));
+    }
+
     @Test
     void toolFailuresAreIsErrorResultsWithActionableMessages() {
         try (TestMcpClient client = new TestMcpClient(server)) {
