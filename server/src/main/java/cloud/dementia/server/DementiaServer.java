@@ -362,19 +362,28 @@ public final class DementiaServer {
         embedded.filter(EmbeddedDatabase::created).ifPresent(e -> text.append("  New database:  nothing was found in ").append(settings.dataDir())
                 .append(", so a new, empty one was created there (DEMENTIA_DATA_DIR).\n")
                 .append("                 Expected your memories? Stop, and start again with DEMENTIA_DATA_DIR set to the folder you used before.\n"));
-        credentials.firstRun().ifPresentOrElse(first -> {
+        Optional<String> newKey = credentials.firstRun().flatMap(Credentials.FirstRun::apiKey);
+        Optional<String> newPassword = credentials.firstRun().flatMap(Credentials.FirstRun::adminPassword);
+        if (newKey.isPresent() || newPassword.isPresent()) {
             text.append("First start: these secrets are shown once and stored only as hashes. Keep them now.\n");
-            first.apiKey().ifPresent(k -> text.append("  API key:       ").append(k).append('\n'));
-            first.adminPassword().ifPresent(p -> text.append("  Console login: ").append(credentials.adminUser()).append(" / ").append(p)
-                    .append('\n'));
-        }, () -> text.append("  API key and console login: ").append(settings.apiKeys().isEmpty()
-                ? "as generated on first start (stored hashed)" : "from DEMENTIA_API_KEY(S)")
-                .append(settings.adminPassword().isPresent() ? ", console password from DEMENTIA_ADMIN_PASSWORD" : "").append('\n'));
-        String key = credentials.firstRun().flatMap(Credentials.FirstRun::apiKey).orElse("$DEMENTIA_API_KEY");
-        text.append("Add it to Claude Code (paste as is):\n")
+            newKey.ifPresent(k -> text.append("  API key:       ").append(k).append('\n'));
+            newPassword.ifPresent(p -> text.append("  Console login: ").append(credentials.adminUser()).append(" / ").append(p).append('\n'));
+        }
+        boolean storedKey = settings.apiKeys().isEmpty();
+        boolean storedPassword = settings.adminPassword().isEmpty();
+        // a paste line only with the real key: a placeholder such as $DEMENTIA_API_KEY pastes as a key nobody has
+        newKey.ifPresentOrElse(k -> text.append("Add it to Claude Code (paste as is):\n")
                 .append("  claude mcp add --transport http dementia ").append(base).append("/mcp --header \"Authorization: Bearer ")
-                .append(key).append("\"\n")
-                .append("Lost the key? README.md, \"Lost the key?\": java -jar dementia-server.jar reset-credentials\n");
+                .append(k).append("\"\n"), () -> text.append("  Bearer key:    ").append(storedKey
+                ? "the API key shown at this database's first start (only its hash is stored)"
+                : "an API key of DEMENTIA_API_KEY(S) in this server's environment").append('\n'));
+        if (newPassword.isEmpty()) {
+            text.append("  Console user:  ").append(credentials.adminUser()).append(storedPassword
+                    ? ", with the password shown at this database's first start" : ", with DEMENTIA_ADMIN_PASSWORD").append('\n');
+        }
+        if (storedKey || storedPassword) {
+            text.append("Lost the key or the console password? Stop the server, then run: java -jar dementia-server.jar reset-credentials\n");
+        }
         // one write, so log lines from other threads never land inside it and a reader sees all of it or none
         out.print(text);
         out.flush();
