@@ -56,12 +56,13 @@ public final class Sessions {
     /**
      * What {@code wake_up} shows, read in one unit of work.
      *
+     * @param session     the session's row; empty when it was only looked at ({@link #look})
      * @param alwaysCheck the rules to always check, by topic, at most as many as asked
      * @param important   important topics, by topic, at most as many as asked (names and versions only)
      * @param reference   reference topics, by topic, at most as many as asked (names and versions only)
      * @param stale       stale topics, by topic, at most as many as asked (names and versions only)
      */
-    public record WakeUp(Session session, Optional<Entry> handover, Health health, List<Contexts.Latest> alwaysCheck,
+    public record WakeUp(Optional<Session> session, Optional<Entry> handover, Health health, List<Contexts.Latest> alwaysCheck,
                          List<Contexts.Latest> important, List<Contexts.Latest> reference, List<Contexts.Latest> stale) {
     }
 
@@ -142,21 +143,30 @@ public final class Sessions {
      * over them; the sizes and counts of every version are {@link #stats}'s.
      */
     public WakeUp wakeUp(String schema, String sessionId, int ruleMax, int listMax) {
-        return registry.inTransaction(schema, tx -> {
-            Session session = touch(tx, sessionId);
-            Optional<Entry> handover = latest(tx, "handover");
-            Map<String, Integer> topics = new java.util.TreeMap<>(Map.of("always_check", 0, "important", 0, "reference", 0));
-            int[] stale = {0};
-            tx.query("SELECT l.priority, count(*), count(*) FILTER (WHERE " + Contexts.STALE_CONDITION + ") FROM {s}.context_locks l "
-                    + "WHERE l.is_latest GROUP BY l.priority", r -> {
-                        topics.put(r.string(1), r.integer(2));
-                        stale[0] += r.integer(3);
-                        return null;
-                    });
-            return new WakeUp(session, handover, new Health(topics, stale[0]), Contexts.latest(tx, "l.priority = 'always_check'", ruleMax),
-                    Contexts.latestNames(tx, "l.priority = 'important'", listMax), Contexts.latestNames(tx, "l.priority = 'reference'", listMax),
-                    Contexts.latestNames(tx, Contexts.STALE_CONDITION, listMax));
-        });
+        return registry.inTransaction(schema, tx -> read(tx, Optional.of(touch(tx, sessionId)), ruleMax, listMax));
+    }
+
+    /**
+     * Reads what {@link #wakeUp} reads, in one read-only transaction, and records nothing: no session row is opened or
+     * counted. For a caller that may change nothing.
+     */
+    public WakeUp look(String schema, int ruleMax, int listMax) {
+        return registry.inReadOnlyTransaction(schema, tx -> read(tx, Optional.empty(), ruleMax, listMax));
+    }
+
+    private static WakeUp read(Tx tx, Optional<Session> session, int ruleMax, int listMax) throws SQLException {
+        Optional<Entry> handover = latest(tx, "handover");
+        Map<String, Integer> topics = new java.util.TreeMap<>(Map.of("always_check", 0, "important", 0, "reference", 0));
+        int[] stale = {0};
+        tx.query("SELECT l.priority, count(*), count(*) FILTER (WHERE " + Contexts.STALE_CONDITION + ") FROM {s}.context_locks l "
+                + "WHERE l.is_latest GROUP BY l.priority", r -> {
+                    topics.put(r.string(1), r.integer(2));
+                    stale[0] += r.integer(3);
+                    return null;
+                });
+        return new WakeUp(session, handover, new Health(topics, stale[0]), Contexts.latest(tx, "l.priority = 'always_check'", ruleMax),
+                Contexts.latestNames(tx, "l.priority = 'important'", listMax), Contexts.latestNames(tx, "l.priority = 'reference'", listMax),
+                Contexts.latestNames(tx, Contexts.STALE_CONDITION, listMax));
     }
 
     private static Stats stats(Tx tx) throws SQLException {
