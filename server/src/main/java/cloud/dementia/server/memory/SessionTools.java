@@ -123,15 +123,12 @@ final class SessionTools {
         String sessionId = call.sessionId().orElse(MemoryTools.NO_SESSION);
         Sessions.Session session = sessions.touch(r.schema(), sessionId);
         List<String> locked = sessions.lockedBy(r.schema(), sessionId);
-        java.util.Map<String, Integer> toolsUsed = new java.util.TreeMap<>();
-        for (Sessions.Activity a : sessions.activity(r.schema(), sessionId, 200)) {
-            toolsUsed.merge(a.action(), 1, Integer::sum);
-        }
+        java.util.Map<String, Integer> toolsUsed = sessions.toolsUsed(r.schema(), sessionId);
         List<String> progress = sessions.since(r.schema(), PROGRESS, session.startedAt(), 20).stream().map(Sessions.Entry::content).toList();
         long seconds = java.time.Duration.between(session.startedAt(), java.time.Instant.now()).toSeconds();
         String summary = written != null ? written
                 : "Locked " + locked.size() + " context(s)" + (locked.isEmpty() ? "" : " (" + String.join(", ", locked) + ")") + "; "
-                        + toolsUsed.values().stream().mapToInt(Integer::intValue).sum() + " recorded action(s).";
+                        + toolsUsed.values().stream().mapToInt(Integer::intValue).sum() + " tool call(s).";
         ObjectNode h = Json.object();
         h.put("summary", summary);
         putList(h, "open_items", openItems);
