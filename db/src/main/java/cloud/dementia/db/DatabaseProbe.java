@@ -39,8 +39,37 @@ public final class DatabaseProbe {
                 return new Result(rs.getString(1), rs.getInt(2) != announced);
             }
         } catch (SQLException e) {
-            String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().lines().findFirst().orElse("");
-            throw new IllegalStateException("cannot connect to " + target.describe() + ": " + reason, e);
+            throw new IllegalStateException("cannot connect to " + target.describe() + ": " + reason(target, e), e);
+        }
+    }
+
+    /**
+     * The driver says only "The connection attempt failed." for an unknown host: its cause says which step failed, and
+     * that is what the person who wrote the URL can fix.
+     */
+    static String reason(ConnectionTarget target, SQLException e) {
+        String at = hostAndPort(target);
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof java.net.UnknownHostException) {
+                return "the host of " + at + " is not known (no DNS entry for it): check the host name";
+            }
+            if (t instanceof java.net.ConnectException) {
+                return "nothing accepts connections on " + at + " (" + t.getMessage() + "): is PostgreSQL running there, on that port?";
+            }
+            if (t instanceof java.net.SocketTimeoutException) {
+                return "no answer from " + at + " in time (" + t.getMessage() + "): is the host reachable from here (firewall, network)?";
+            }
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().lines().findFirst().orElse("");
+    }
+
+    /** @return {@code host:port} of the target's URL (5432 when the URL names none) */
+    private static String hostAndPort(ConnectionTarget target) {
+        try {
+            java.net.URI uri = java.net.URI.create(target.jdbcUrl().substring("jdbc:".length()));
+            return uri.getHost() + ":" + (uri.getPort() < 0 ? 5432 : uri.getPort());
+        } catch (IllegalArgumentException e) {
+            return target.describe();
         }
     }
 }

@@ -50,6 +50,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
     public static EmbeddedDatabase start(Path dataDir) throws IOException {
         Path clusterDir = dataDir.resolve("pg").toAbsolutePath();
         Files.createDirectories(dataDir);
+        refuseIfInUse(clusterDir);
         boolean fresh = !Files.exists(clusterDir.resolve("postgresql.conf"));
         EmbeddedPostgres pg = EmbeddedPostgres.builder()
                 .setDataDirectory(clusterDir)
@@ -64,6 +65,35 @@ public final class EmbeddedDatabase implements AutoCloseable {
         LOG.info(() -> "embedded PostgreSQL " + (fresh ? "initialised" : "started") + " in " + clusterDir
                 + " on 127.0.0.1:" + pg.getPort());
         return db;
+    }
+
+    /** The cluster is run by another process (a server started on the same data directory): nothing to do but stop it. */
+    public static final class InUseException extends IOException {
+        InUseException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * zonky holds a file lock on {@code epg-lock} in the cluster directory for as long as its process runs the cluster;
+     * trying that lock first turns its bare "could not lock" into a message that says what to do.
+     *
+     * @throws InUseException when another process holds the lock
+     */
+    private static void refuseIfInUse(Path clusterDir) throws IOException {
+        Path lockFile = clusterDir.resolve("epg-lock");
+        if (!Files.exists(lockFile)) {
+            return;
+        }
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(lockFile, java.nio.file.StandardOpenOption.WRITE);
+             java.nio.channels.FileLock lock = channel.tryLock()) {
+            if (lock == null) {
+                throw new InUseException("a server is running on this data directory (its embedded PostgreSQL holds " + lockFile
+                        + "): stop it first");
+            }
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            throw new InUseException("this process runs the embedded PostgreSQL of this data directory already (" + lockFile + ")");
+        }
     }
 
     private void ensureDatabase() throws IOException {

@@ -27,8 +27,6 @@ import io.helidon.webserver.http1.Http1Config;
 import io.helidon.webserver.observe.health.HealthObserver;
 
 import cloud.dementia.admin.AdminConsole;
-import cloud.dementia.db.ConnectionTarget;
-import cloud.dementia.db.DatabaseProbe;
 import cloud.dementia.db.EmbeddedDatabase;
 import cloud.dementia.db.pool.IdleCleanup;
 import cloud.dementia.db.pool.PoolRegistry;
@@ -74,9 +72,7 @@ public final class DementiaServer {
     public static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
 
     private final Settings settings;
-    private final Optional<EmbeddedDatabase> embedded;
-    private final ConnectionTarget target;
-    private final String serverVersion;
+    private final Database database;
     private final Observability observability;
     private final PoolRegistry registry;
     private final Credentials credentials;
@@ -89,16 +85,13 @@ public final class DementiaServer {
     private volatile boolean stopped;
     private final java.util.concurrent.CountDownLatch stopDone = new java.util.concurrent.CountDownLatch(1);
 
-    private DementiaServer(Settings settings, Optional<EmbeddedDatabase> embedded, ConnectionTarget target, String serverVersion,
-                           Observability observability, PoolRegistry registry, Credentials credentials, IdleCleanup cleanup,
+    private DementiaServer(Settings settings, Database database, Observability observability, Credentials credentials, IdleCleanup cleanup,
                            IdleCleanupJob cleanupJob, ToolInvoker tools, Optional<AccessTokens> tokens, WebServer webServer, Memory memory) {
         this.memory = memory;
         this.settings = settings;
-        this.embedded = embedded;
-        this.target = target;
-        this.serverVersion = serverVersion;
+        this.database = database;
         this.observability = observability;
-        this.registry = registry;
+        this.registry = database.registry();
         this.credentials = credentials;
         this.cleanup = cleanup;
         this.cleanupJob = cleanupJob;
@@ -123,51 +116,26 @@ public final class DementiaServer {
      * @throws StartupException with one line that says what is wrong
      */
     public static DementiaServer start(Settings settings, Function<Memory, List<ToolSpec>> tools) {
-        Optional<EmbeddedDatabase> embedded = Optional.empty();
-        ConnectionTarget target;
-        if (settings.externalTarget().isPresent()) {
-            target = settings.externalTarget().get();
-        } else {
-            try {
-                embedded = Optional.of(EmbeddedDatabase.start(settings.dataDir()));
-            } catch (IOException | RuntimeException e) {
-                throw new StartupException("DEMENTIA_DATA_DIR=" + settings.dataDir() + ": cannot start the embedded PostgreSQL: "
-                        + rootMessage(e), 3, e);
-            }
-            target = embedded.get().target(settings.applicationName());
-        }
-        String version;
-        try {
-            DatabaseProbe.Result probe = DatabaseProbe.check(target);
-            version = probe.version();
-            boolean prepared = switch (settings.preparedStatements()) {
-                case ON -> true;
-                case OFF -> false;
-                // a pooler would hand a named statement's next use to a backend that never saw it
-                case AUTO -> !probe.behindPooler();
-            };
-            target = target.withDirect(!probe.behindPooler()).withServerPrepared(prepared);
-            ConnectionTarget chosen = target;
-            LOG.info(() -> "database: PostgreSQL " + probe.version() + (probe.behindPooler()
-                    ? " behind a pooler: statement timeout set by the driver on each statement"
-                    : ", direct connection: statement timeout is each connection's session default")
-                    + "; server-side prepared statements " + (chosen.serverPrepared() ? "on" : "off") + " (DB_PREPARED_STATEMENTS="
-                    + settings.preparedStatements().name().toLowerCase(java.util.Locale.ROOT) + ")");
-        } catch (IllegalStateException e) {
-            closeQuietly(embedded);
-            throw new StartupException((embedded.isPresent() ? "embedded database: " : "DATABASE_URL: ") + e.getMessage(), 3, e);
-        }
+        // before anything that takes time or holds something (the embedded database's lock): a taken port ends the start at once
+        checkPortFree(settings.port());
         Observability observability = new Observability(settings.metricsApplication());
-        PoolRegistry registry = new PoolRegistry(target, settings.pools(), observability.registry());
+        Database database;
+        try {
+            database = Database.open(settings, observability.registry());
+        } catch (StartupException e) {
+            observability.close();
+            throw e;
+        }
+        PoolRegistry registry = database.registry();
         Credentials credentials;
         try {
-            ControlSchema.migrate(registry);
             registry.rememberSizesIn(new PoolSizeStore(registry));
             credentials = Credentials.settle(settings, new CredentialStore(registry));
         } catch (RuntimeException e) {
-            registry.close();
-            closeQuietly(embedded);
-            throw new StartupException("database: preparing the control schema `" + ControlSchema.NAME + "` failed: " + rootMessage(e), 3, e);
+            database.close();
+            observability.close();
+            throw new StartupException("database: reading the pool sizes and credentials of the control schema `" + ControlSchema.NAME
+                    + "` failed: " + Database.rootMessage(e), 3, e);
         }
         ToolInvoker invoker;
         Optional<Embedder> model = settings.embeddings() ? Optional.of(MiniLmEmbedder.create()) : Optional.empty();
@@ -178,9 +146,9 @@ public final class DementiaServer {
             invoker = new ToolInvoker(tools.apply(memory), observability.registry(), traffic);
         } catch (RuntimeException e) {
             memory.close();
-            registry.close();
-            closeQuietly(embedded);
-            throw new StartupException("tools: the tool catalog cannot be built: " + rootMessage(e), 1, e);
+            database.close();
+            observability.close();
+            throw new StartupException("tools: the tool catalog cannot be built: " + Database.rootMessage(e), 1, e);
         }
         IdleCleanup cleanup = new IdleCleanup(registry, settings.idleCleanupEvery(), settings.pools().idleMax());
         SessionGuard sessions = new SessionGuard(memory.mcpSessions(), settings.sessionIdle());
@@ -238,19 +206,50 @@ public final class DementiaServer {
                     .routing(routing)
                     .build()
                     .start();
+            // Helidon does not throw when a listener cannot bind (a port taken between our check and its bind): it logs,
+            // stops, and reports port -1
+            if (!webServer.isRunning() || webServer.port() < 0) {
+                webServer.stop();
+                throw new IllegalStateException(portInUse(settings.port()));
+            }
         } catch (RuntimeException e) {
             job.close();
             memory.close();
-            registry.close();
-            closeQuietly(embedded);
-            throw new StartupException("PORT=" + settings.port() + ": cannot start the HTTP server: " + rootMessage(e), 2, e);
+            database.close();
+            observability.close();
+            throw new StartupException("PORT=" + settings.port() + ": cannot start the HTTP server: " + Database.rootMessage(e), 2, e);
         }
-        DementiaServer server = new DementiaServer(settings, embedded, target, version, observability, registry, credentials,
-                cleanup, job, invoker, tokens, webServer, memory);
-        String database = target.describe();
-        LOG.info(() -> "started: port=" + webServer.port() + " database=" + database + " postgres=" + version
+        DementiaServer server = new DementiaServer(settings, database, observability, credentials, cleanup, job, invoker, tokens,
+                webServer, memory);
+        LOG.info(() -> "started: port=" + webServer.port() + " database=" + database.target().describe() + " postgres=" + database.version()
                 + " budget=" + settings.pools().budget() + " tools=" + invoker.tools().size());
         return server;
+    }
+
+    /**
+     * Binds the port once and lets it go, as the web server will bind it ({@code SO_REUSEADDR}, all addresses): a port
+     * another process listens on is refused here, one left in TIME_WAIT by an earlier run is not.
+     *
+     * @throws StartupException when the port cannot be listened on
+     */
+    private static void checkPortFree(int port) {
+        if (port == 0) {
+            return;
+        }
+        try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+            probe.setReuseAddress(true);
+            probe.bind(new java.net.InetSocketAddress(port));
+        } catch (java.net.BindException e) {
+            throw new StartupException("PORT=" + port + ": " + (String.valueOf(e.getMessage()).contains("in use") ? portInUse(port)
+                    : "cannot listen on it: " + e.getMessage() + " (ports below 1024 need privileges): set PORT to another port"), 2, e);
+        } catch (IOException e) {
+            throw new StartupException("PORT=" + port + ": cannot listen on it: " + e.getMessage(), 2, e);
+        }
+    }
+
+    private static String portInUse(int port) {
+        return "port " + port + " is in use by another process (another server, or this one started twice): stop it, "
+                + "or set PORT to a free port";
     }
 
     /**
@@ -321,26 +320,36 @@ public final class DementiaServer {
                 .append("  Console:       ").append(base).append("/admin\n")
                 .append("  Health:        ").append(base).append("/health\n")
                 .append("  Metrics:       ").append(base).append("/metrics").append(settings.metricsAuth() ? " (bearer API key)" : "").append('\n')
-                .append("  Database:      ").append(embedded.map(e -> "embedded PostgreSQL " + serverVersion + " in " + e.clusterDir()
-                        + " (127.0.0.1:" + e.port() + ")").orElse(target.describe() + " (PostgreSQL " + serverVersion + ")")).append('\n');
+                .append("  Database:      ").append(database.embedded().map(e -> "embedded PostgreSQL " + database.version() + " in " + e.clusterDir()
+                        + " (127.0.0.1:" + e.port() + ")").orElse(database.target().describe() + " (PostgreSQL " + database.version() + ")"))
+                .append('\n');
         settings.oauth().ifPresent(o -> text.append("  OAuth:         access tokens of ").append(o.issuer()).append(" for ").append(o.publicUrl())
                 .append(" (metadata: ").append(o.metadataUrl()).append(")\n"));
-        embedded.filter(EmbeddedDatabase::created).ifPresent(e -> text.append("  New database:  nothing was found in ").append(settings.dataDir())
+        database.embedded().filter(EmbeddedDatabase::created).ifPresent(e -> text.append("  New database:  nothing was found in ").append(settings.dataDir())
                 .append(", so a new, empty one was created there (DEMENTIA_DATA_DIR).\n")
                 .append("                 Expected your memories? Stop, and start again with DEMENTIA_DATA_DIR set to the folder you used before.\n"));
-        credentials.firstRun().ifPresentOrElse(first -> {
+        Optional<String> newKey = credentials.firstRun().flatMap(Credentials.FirstRun::apiKey);
+        Optional<String> newPassword = credentials.firstRun().flatMap(Credentials.FirstRun::adminPassword);
+        if (newKey.isPresent() || newPassword.isPresent()) {
             text.append("First start: these secrets are shown once and stored only as hashes. Keep them now.\n");
-            first.apiKey().ifPresent(k -> text.append("  API key:       ").append(k).append('\n'));
-            first.adminPassword().ifPresent(p -> text.append("  Console login: ").append(credentials.adminUser()).append(" / ").append(p)
-                    .append('\n'));
-        }, () -> text.append("  API key and console login: ").append(settings.apiKeys().isEmpty()
-                ? "as generated on first start (stored hashed)" : "from DEMENTIA_API_KEY(S)")
-                .append(settings.adminPassword().isPresent() ? ", console password from DEMENTIA_ADMIN_PASSWORD" : "").append('\n'));
-        String key = credentials.firstRun().flatMap(Credentials.FirstRun::apiKey).orElse("$DEMENTIA_API_KEY");
-        text.append("Add it to Claude Code (paste as is):\n")
+            newKey.ifPresent(k -> text.append("  API key:       ").append(k).append('\n'));
+            newPassword.ifPresent(p -> text.append("  Console login: ").append(credentials.adminUser()).append(" / ").append(p).append('\n'));
+        }
+        boolean storedKey = settings.apiKeys().isEmpty();
+        boolean storedPassword = settings.adminPassword().isEmpty();
+        // a paste line only with the real key: a placeholder such as $DEMENTIA_API_KEY pastes as a key nobody has
+        newKey.ifPresentOrElse(k -> text.append("Add it to Claude Code (paste as is):\n")
                 .append("  claude mcp add --transport http dementia ").append(base).append("/mcp --header \"Authorization: Bearer ")
-                .append(key).append("\"\n")
-                .append("Lost the key? README.md, \"Lost the key?\": java -jar dementia-server.jar reset-credentials\n");
+                .append(k).append("\"\n"), () -> text.append("  Bearer key:    ").append(storedKey
+                ? "the API key shown at this database's first start (only its hash is stored)"
+                : "an API key of DEMENTIA_API_KEY(S) in this server's environment").append('\n'));
+        if (newPassword.isEmpty()) {
+            text.append("  Console user:  ").append(credentials.adminUser()).append(storedPassword
+                    ? ", with the password shown at this database's first start" : ", with DEMENTIA_ADMIN_PASSWORD").append('\n');
+        }
+        if (storedKey || storedPassword) {
+            text.append("Lost the key or the console password? Stop the server, then run: java -jar dementia-server.jar reset-credentials\n");
+        }
         // one write, so log lines from other threads never land inside it and a reader sees all of it or none
         out.print(text);
         out.flush();
@@ -356,8 +365,7 @@ public final class DementiaServer {
         webServer.stop();
         cleanupJob.close();
         memory.close();
-        registry.close();
-        closeQuietly(embedded);
+        database.close();
         observability.close();
         tokens.ifPresent(DementiaServer::closeQuietly);
         LOG.info("stopped");
@@ -405,26 +413,5 @@ public final class DementiaServer {
         } catch (IOException | RuntimeException e) {
             LOG.log(Level.WARNING, "closing the OAuth key cache failed: " + e.getMessage(), e);
         }
-    }
-
-    private static void closeQuietly(Optional<EmbeddedDatabase> embedded) {
-        embedded.ifPresent(e -> {
-            try {
-                e.close();
-            } catch (IOException | RuntimeException ex) {
-                LOG.log(Level.WARNING, "stopping the embedded PostgreSQL failed: " + ex.getMessage(), ex);
-            }
-        });
-    }
-
-    private static String rootMessage(Throwable t) {
-        Throwable root = t;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        String m = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
-        String first = t.getMessage() == null ? "" : t.getMessage().lines().findFirst().orElse("");
-        String rootLine = m.lines().findFirst().orElse("");
-        return first.contains(rootLine) || first.isEmpty() ? (first.isEmpty() ? rootLine : first) : first + ": " + rootLine;
     }
 }

@@ -1,8 +1,19 @@
 package cloud.dementia.server;
 
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+
 import io.helidon.logging.common.LogConfig;
 
 import sun.misc.Signal;
+
+import cloud.dementia.db.store.CredentialStore;
+import cloud.dementia.db.store.StoreRuleException;
+import cloud.dementia.server.auth.Secrets;
+import cloud.dementia.server.importer.OriginalImporter;
 
 /**
  * Starts Dementia Cloud. Configuration comes from the environment (docs/configuration.md). A bad value or an
@@ -50,7 +61,7 @@ public final class Main {
      * prints what it read and added, and exits: 0 done, 2 bad arguments, 3 a database that cannot be read.
      */
     private static void importOriginal(String[] args) {
-        java.util.Map<String, String> options = new java.util.HashMap<>();
+        Map<String, String> options = new HashMap<>();
         for (int i = 1; i < args.length; i++) {
             if (!args[i].startsWith("--") || i + 1 >= args.length) {
                 fail(2, "import-original: expected --from <postgres URL> --schema <name> --project <name>, got `" + args[i] + "`");
@@ -58,28 +69,25 @@ public final class Main {
             }
             options.put(args[i].substring(2), args[++i]);
         }
-        for (String required : java.util.List.of("from", "schema", "project")) {
+        for (String required : List.of("from", "schema", "project")) {
             if (!options.containsKey(required)) {
                 fail(2, "import-original: --" + required + " is required (--from <postgres URL> --schema <name> --project <name>)");
                 return;
             }
         }
-        DementiaServer server = startForCommand(new Settings[1]);
-        if (server == null) {
-            return;
-        }
+        Database database = openForCommand(commandSettings());
         try {
-            cloud.dementia.server.importer.OriginalImporter.Report report = cloud.dementia.server.importer.OriginalImporter.run(server.registry(),
-                    options.get("from"), options.get("schema"), options.get("project"));
+            OriginalImporter.Report report = OriginalImporter.run(database.registry(), options.get("from"), options.get("schema"),
+                    options.get("project"));
             System.out.println("imported schema " + options.get("schema") + " into project " + options.get("project") + ":");
             System.out.print(report.describe());
             System.out.flush();
-        } catch (IllegalArgumentException | cloud.dementia.db.store.StoreRuleException e) {
-            server.stop();
+        } catch (IllegalArgumentException | StoreRuleException e) {
+            database.close();
             fail(e instanceof IllegalArgumentException && e.getMessage().startsWith("reading the original") ? 3 : 2, "import-original: " + e.getMessage());
             return;
         }
-        server.stop();
+        database.close();
         System.exit(0);
     }
 
@@ -95,18 +103,14 @@ public final class Main {
             fail(2, "reset-credentials takes no arguments (it resets the stored API key and console password), got `" + args[1] + "`");
             return;
         }
-        Settings[] configured = new Settings[1];
-        DementiaServer server = startForCommand(configured);
-        if (server == null) {
-            return;
-        }
-        Settings settings = configured[0];
-        cloud.dementia.db.store.CredentialStore store = new cloud.dementia.db.store.CredentialStore(server.registry());
-        String key = cloud.dementia.server.auth.Secrets.newApiKey();
-        String password = cloud.dementia.server.auth.Secrets.newPassword();
-        store.replaceApiKeyHashes("generated", cloud.dementia.server.auth.Secrets.hashApiKey(key));
-        store.replaceAdminHash(settings.adminUser(), cloud.dementia.server.auth.Secrets.hashPassword(password));
-        server.stop();
+        Settings settings = commandSettings();
+        Database database = openForCommand(settings);
+        CredentialStore store = new CredentialStore(database.registry());
+        String key = Secrets.newApiKey();
+        String password = Secrets.newPassword();
+        store.replaceApiKeyHashes("generated", Secrets.hashApiKey(key));
+        store.replaceAdminHash(settings.adminUser(), Secrets.hashPassword(password));
+        database.close();
         StringBuilder out = new StringBuilder("New secrets, shown once and stored only as hashes. Keep them now; the old ones no longer open anything\n"
                 + "once running servers restart (restart every replica now).\n");
         out.append("  API key:       ").append(key).append('\n');
@@ -122,20 +126,29 @@ public final class Main {
         System.exit(0);
     }
 
-    /** The server a command works through: the configured database, no port of its own; exits 2 or 3 when it cannot start. */
-    private static DementiaServer startForCommand(Settings[] settingsOut) {
-        java.util.Map<String, String> env = new java.util.HashMap<>(System.getenv());
-        env.put("PORT", "0");
+    /**
+     * The database a command works on, and nothing else: no HTTP server (a command needs no free port) and no embedding
+     * model; exits 3 when it cannot be opened, for instance while a server runs on the same embedded data directory.
+     */
+    private static Database openForCommand(Settings settings) {
         try {
-            Settings settings = Settings.load(env);
-            settingsOut[0] = settings;
-            return DementiaServer.start(settings);
-        } catch (ConfigException e) {
-            fail(2, e.getMessage());
+            return Database.open(settings, new SimpleMeterRegistry());
         } catch (StartupException e) {
             fail(e.exitCode(), e.getMessage());
+            throw e;
         }
-        return null;
+    }
+
+    /** The configuration of a command: the environment's, but no port of its own (a command serves nothing). */
+    private static Settings commandSettings() {
+        Map<String, String> env = new HashMap<>(System.getenv());
+        env.put("PORT", "0");
+        try {
+            return Settings.load(env);
+        } catch (ConfigException e) {
+            fail(2, e.getMessage());
+            throw e;
+        }
     }
 
     private static void stopAndExit(DementiaServer server) {

@@ -37,7 +37,11 @@ class ProcessLifecycleTest {
                 new Case(Map.of("DB_POOL_MAX_PER_SCHEMA", "50"), "DB_POOL_MAX_PER_SCHEMA", "exceeds DB_POOL_BUDGET"),
                 new Case(Map.of("PORT", "http"), "PORT", "is not a whole number"),
                 new Case(Map.of("DATABASE_URL", "mysql://root@localhost/db"), "DATABASE_URL", "must start with postgres://"),
-                new Case(Map.of("DATABASE_URL", "postgres://user:p%40ss@127.0.0.1:1/nowhere"), "DATABASE_URL", "cannot connect"));
+                new Case(Map.of("DATABASE_URL", "postgres://user:p%40ss@127.0.0.1:1/nowhere"), "DATABASE_URL", "cannot connect"),
+                new Case(Map.of("DATABASE_URL", "postgres://user:p%40ss@127.0.0.1:1/nowhere"), "DATABASE_URL",
+                        "nothing accepts connections on 127.0.0.1:1"),
+                new Case(Map.of("DATABASE_URL", "postgres://u@no-such-host.invalid:5432/db"), "DATABASE_URL",
+                        "the host of no-such-host.invalid:5432 is not known (no DNS entry for it): check the host name"));
         for (Case c : cases) {
             try (ServerProcess p = ServerProcess.start(c.env)) {
                 int exit = p.awaitExit(START);
@@ -50,6 +54,34 @@ class ProcessLifecycleTest {
                 assertThat(p.stdout(), not(containsString("Dementia Cloud is running")));
                 assertThat("no password echoed", err, not(containsString("p@ss")));
             }
+        }
+    }
+
+    /**
+     * A port another process listens on: the start ends at once, non-zero, with one line naming PORT, before the embedded
+     * database is started, so nothing is left holding the data directory: the next start on it with a free port works.
+     */
+    @Test
+    void aPortInUseEndsTheStartAtOnceWithOneLineNamingPort() throws Exception {
+        Path dataDir = Files.createTempDirectory("dementia-port");
+        Map<String, String> env = new HashMap<>();
+        env.put("DEMENTIA_DATA_DIR", dataDir.toString());
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0)) {
+            env.put("PORT", String.valueOf(taken.getLocalPort()));
+            try (ServerProcess p = ServerProcess.start(env)) {
+                int exit = p.awaitExit(Duration.ofSeconds(30));
+                String err = p.stderr().strip();
+                assertEquals(2, exit, "exit code\nstdout:\n" + p.stdout() + "\nstderr:\n" + err);
+                assertEquals(1, err.lines().count(), "one line, got:\n" + err);
+                assertThat(err, startsWith("dementia: PORT=" + taken.getLocalPort() + ": port " + taken.getLocalPort() + " is in use"));
+                assertThat(err + p.stdout(), not(containsString("\tat ")));
+                assertThat(p.stdout(), not(containsString("Dementia Cloud is running")));
+            }
+        }
+        env.put("PORT", "0");
+        try (ServerProcess next = ServerProcess.start(env)) {
+            next.awaitReady(START);
+            assertEquals(0, next.terminate(STOP));
         }
     }
 

@@ -1,5 +1,7 @@
 package cloud.dementia.server;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -13,6 +15,7 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.not;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** #11: a newcomer's first minutes — the paste-ready client line, and {@code reset-credentials} for a lost key. */
 class ResetCredentialsCommandTest {
@@ -54,6 +57,40 @@ class ResetCredentialsCommandTest {
                 assertEquals(2, bad.awaitExit(START));
                 assertThat(bad.stderr(), containsString("reset-credentials takes no arguments"));
             }
+        }
+    }
+
+    /**
+     * The embedded database's data directory is held by the server running on it: reset-credentials says, in one line,
+     * to stop that server first, and changes nothing. Once it is stopped, the command opens the database alone: no HTTP
+     * server, no embedding model, nothing alarming before the secrets.
+     */
+    @Test
+    void resetCredentialsOpensOnlyTheDatabaseAndAsksToStopARunningServerFirst() throws Exception {
+        Path dataDir = Files.createTempDirectory("dementia-reset");
+        Map<String, String> env = Map.of("PORT", "0", "DEMENTIA_DATA_DIR", dataDir.toString());
+        try (ServerProcess server = ServerProcess.start(env)) {
+            server.awaitReady(START);
+            String key = server.printed("API key:").orElseThrow(() -> new AssertionError("first start prints the key"));
+            try (ServerProcess reset = ServerProcess.start(env, "reset-credentials")) {
+                assertEquals(3, reset.awaitExit(START), reset.stdout() + reset.stderr());
+                String err = reset.stderr().strip();
+                assertEquals(1, err.lines().count(), "one line, got:\n" + err);
+                assertThat(err, containsString("dementia: DEMENTIA_DATA_DIR=" + dataDir + ": a server is running on this data directory"));
+                assertThat(err, containsString("stop it first"));
+                assertTrue(reset.printed("API key:").isEmpty(), reset.stdout());
+            }
+            assertEquals(200, server.get("/tools", Optional.of(key)).statusCode(), "the running server's key still opens it");
+            assertEquals(0, server.terminate(START));
+        }
+        try (ServerProcess reset = ServerProcess.start(env, "reset-credentials")) {
+            assertEquals(0, reset.awaitExit(START), reset.stdout() + reset.stderr());
+            String all = reset.stdout() + reset.stderr();
+            assertTrue(reset.printed("API key:").isPresent(), all);
+            assertThat("no HTTP server", all, not(containsString("LoomServer")));
+            assertThat("no HTTP server", all, not(containsString("started: port=")));
+            assertThat(all, not(containsString("CUDA")));
+            assertThat(all, not(containsString("WARNING")));
         }
     }
 }

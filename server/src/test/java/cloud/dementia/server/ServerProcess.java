@@ -53,13 +53,23 @@ final class ServerProcess implements AutoCloseable {
 
     /** Starts {@code Main} with arguments (a command such as {@code import-original}). */
     static ServerProcess start(Map<String, String> env, String... args) throws IOException {
-        Path dir = Files.createTempDirectory("dementia-proc");
-        Path out = dir.resolve("stdout.txt");
-        Path err = dir.resolve("stderr.txt");
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> command = new java.util.ArrayList<>(List.of(java, "--sun-misc-unsafe-memory-access=allow",
                 "-cp", System.getProperty("java.class.path"), Main.class.getName()));
         command.addAll(List.of(args));
+        return start(command, env);
+    }
+
+    /** Starts the built jar the way a user does: {@code java -jar <jar>}, no option, so the jar's manifest is what applies. */
+    static ServerProcess startJar(Path jar, Map<String, String> env) throws IOException {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        return start(List.of(java, "-jar", jar.toAbsolutePath().toString()), env);
+    }
+
+    private static ServerProcess start(List<String> command, Map<String, String> env) throws IOException {
+        Path dir = Files.createTempDirectory("dementia-proc");
+        Path out = dir.resolve("stdout.txt");
+        Path err = dir.resolve("stderr.txt");
         ProcessBuilder pb = new ProcessBuilder(command)
                 .redirectOutput(out.toFile())
                 .redirectError(err.toFile())
@@ -121,6 +131,16 @@ final class ServerProcess implements AutoCloseable {
         bearer.ifPresent(k -> req.header("Authorization", "Bearer " + k));
         try (HttpClient client = HttpClient.newHttpClient()) {
             return client.send(req.build(), HttpResponse.BodyHandlers.ofString());
+        }
+    }
+
+    /** POST of a JSON body with a bearer key. */
+    HttpResponse<String> post(String path, String json, String bearer) throws IOException, InterruptedException {
+        HttpRequest req = HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).timeout(Duration.ofSeconds(60))
+                .header("Authorization", "Bearer " + bearer).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)).build();
+        try (HttpClient client = HttpClient.newHttpClient()) {
+            return client.send(req, HttpResponse.BodyHandlers.ofString());
         }
     }
 

@@ -99,8 +99,10 @@ public final class ProjectTransfer {
     }
 
     private static final Map<String, Kind> KINDS = Map.of(
-            "session", new Kind("session", "INSERT INTO {s}.sessions (id, started_at, last_active, calls) "
-                    + "SELECT r.id, coalesce(r.started_at, now()), coalesce(r.last_active, now()), coalesce(r.calls, 0) "
+            "session", new Kind("session", "INSERT INTO {s}.sessions (id, started_at, last_active, calls, tools_used) "
+                    + "SELECT r.id, coalesce(r.started_at, now()), coalesce(r.last_active, now()), coalesce(r.calls, 0), "
+                    // counts by tool: an object or nothing (an export from before they were kept has none)
+                    + "CASE WHEN jsonb_typeof(r.tools_used) = 'object' THEN r.tools_used ELSE '{}' END "
                     + "FROM jsonb_populate_record(null::{s}.sessions, ?::jsonb) r ON CONFLICT (id) DO NOTHING",
                     List.of(required("id", Type.TEXT), optional("started_at", Type.TIME), optional("last_active", Type.TIME),
                             optional("calls", Type.WHOLE))),

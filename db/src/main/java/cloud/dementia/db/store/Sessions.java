@@ -23,10 +23,6 @@ public final class Sessions {
     public record Entry(long id, String category, String content, String metadataJson, String sessionId, Instant createdAt) {
     }
 
-    /** One audit entry. */
-    public record Activity(String action, String target, String detailsJson, Instant at) {
-    }
-
     /**
      * Counts and sizes of a project's memory.
      *
@@ -56,12 +52,13 @@ public final class Sessions {
     /**
      * What {@code wake_up} shows, read in one unit of work.
      *
+     * @param session     the session's row; empty when it was only looked at ({@link #look})
      * @param alwaysCheck the rules to always check, by topic, at most as many as asked
      * @param important   important topics, by topic (names and versions only); none read when there are more than asked
      * @param reference   reference topics, by topic (names and versions only); none read when there are more than asked
      * @param stale       stale topics, by topic (names and versions only); none read when there are more than asked
      */
-    public record WakeUp(Session session, Optional<Entry> handover, Health health, List<Contexts.Latest> alwaysCheck,
+    public record WakeUp(Optional<Session> session, Optional<Entry> handover, Health health, List<Contexts.Latest> alwaysCheck,
                          List<Contexts.Latest> important, List<Contexts.Latest> reference, List<Contexts.Latest> stale) {
     }
 
@@ -71,15 +68,38 @@ public final class Sessions {
         this.registry = registry;
     }
 
-    /** Records a call of the session (creating its row on first use) and returns the row. */
+    /**
+     * Marks the session active (creating its row on first use) and returns the row. Its calls are counted by
+     * {@link #countCall}, once per call, whatever the tool.
+     */
     public Session touch(String schema, String sessionId) {
         return registry.inStatement(schema, tx -> touch(tx, sessionId));
     }
 
     private static Session touch(Tx tx, String sessionId) throws SQLException {
-        return tx.queryOne("INSERT INTO {s}.sessions (id) VALUES (?) ON CONFLICT (id) DO UPDATE SET last_active = now(), calls = sessions.calls + 1 "
+        return tx.queryOne("INSERT INTO {s}.sessions (id) VALUES (?) ON CONFLICT (id) DO UPDATE SET last_active = now() "
                         + "RETURNING id, started_at, last_active, calls",
                 r -> new Session(r.string(1), r.instant(2), r.instant(3), r.integer(4)), sessionId).orElseThrow();
+    }
+
+    /** Counts one call of a tool in the session (creating its row on its first call): its calls, and the tool's in {@code tools_used}. */
+    public void countCall(String schema, String sessionId, String tool) {
+        registry.inStatement(schema, tx -> tx.update("INSERT INTO {s}.sessions AS s (id, calls, tools_used) VALUES (?, 1, jsonb_build_object(?::text, 1)) "
+                + "ON CONFLICT (id) DO UPDATE SET last_active = now(), calls = s.calls + 1, "
+                + "tools_used = s.tools_used || jsonb_build_object(?::text, coalesce((s.tools_used ->> ?)::integer, 0) + 1)",
+                sessionId, tool, tool, tool));
+    }
+
+    /** @return the session's calls by tool, by name; empty for a session with no counted call */
+    public Map<String, Integer> toolsUsed(String schema, String sessionId) {
+        return registry.inStatement(schema, tx -> {
+            Map<String, Integer> used = new java.util.TreeMap<>();
+            tx.query("SELECT u.key, u.value::integer FROM {s}.sessions, jsonb_each_text(tools_used) u WHERE id = ?", r -> {
+                used.put(r.string(1), r.integer(2));
+                return null;
+            }, sessionId);
+            return used;
+        });
     }
 
     public List<Session> recent(String schema, int limit) {
@@ -117,13 +137,6 @@ public final class Sessions {
                 java.sql.Timestamp.from(since), limit));
     }
 
-    /** @return what the session did, newest first */
-    public List<Activity> activity(String schema, String sessionId, int limit) {
-        return registry.inStatement(schema, tx -> tx.query(
-                "SELECT action, target, details::text, at FROM {s}.audit_trail WHERE session_id = ? ORDER BY at DESC, id DESC LIMIT ?",
-                r -> new Activity(r.string(1), r.string(2), r.string(3), r.instant(4)), sessionId, limit));
-    }
-
     /** @return contexts (label and version) the session locked, oldest first */
     public List<String> lockedBy(String schema, String sessionId) {
         return registry.inStatement(schema, tx -> tx.query(
@@ -136,29 +149,38 @@ public final class Sessions {
     }
 
     /**
-     * Opens (or counts a call of) the session and reads what {@code wake_up} shows, in one transaction: the last
+     * Opens (or marks active) the session and reads what {@code wake_up} shows, in one transaction: the last
      * handover, the topics by priority and the stale count, the first {@code ruleMax} always_check rules and of each
      * other list its first {@code listMax} topics. Each read goes through an index on the latest versions or one pass
      * over them; the sizes and counts of every version are {@link #stats}'s.
      */
     public WakeUp wakeUp(String schema, String sessionId, int ruleMax, int listMax) {
-        return registry.inTransaction(schema, tx -> {
-            Session session = touch(tx, sessionId);
-            Optional<Entry> handover = latest(tx, "handover");
-            Map<String, Integer> topics = new java.util.TreeMap<>(Map.of("always_check", 0, "important", 0, "reference", 0));
-            int[] stale = {0};
-            tx.query("SELECT l.priority, count(*), count(*) FILTER (WHERE " + Contexts.STALE_CONDITION + ") FROM {s}.context_locks l "
-                    + "WHERE l.is_latest GROUP BY l.priority", r -> {
-                        topics.put(r.string(1), r.integer(2));
-                        stale[0] += r.integer(3);
-                        return null;
-                    });
-            // a list longer than could ever be shown is shown as its count: it is not read
-            return new WakeUp(session, handover, new Health(topics, stale[0]), Contexts.latest(tx, "l.priority = 'always_check'", ruleMax),
-                    names(tx, "l.priority = 'important'", topics.get("important"), listMax),
-                    names(tx, "l.priority = 'reference'", topics.get("reference"), listMax),
-                    names(tx, Contexts.STALE_CONDITION, stale[0], listMax));
-        });
+        return registry.inTransaction(schema, tx -> read(tx, Optional.of(touch(tx, sessionId)), ruleMax, listMax));
+    }
+
+    /**
+     * Reads what {@link #wakeUp} reads, in one read-only transaction, and records nothing: no session row is opened or
+     * counted. For a caller that may change nothing.
+     */
+    public WakeUp look(String schema, int ruleMax, int listMax) {
+        return registry.inReadOnlyTransaction(schema, tx -> read(tx, Optional.empty(), ruleMax, listMax));
+    }
+
+    private static WakeUp read(Tx tx, Optional<Session> session, int ruleMax, int listMax) throws SQLException {
+        Optional<Entry> handover = latest(tx, "handover");
+        Map<String, Integer> topics = new java.util.TreeMap<>(Map.of("always_check", 0, "important", 0, "reference", 0));
+        int[] stale = {0};
+        tx.query("SELECT l.priority, count(*), count(*) FILTER (WHERE " + Contexts.STALE_CONDITION + ") FROM {s}.context_locks l "
+                + "WHERE l.is_latest GROUP BY l.priority", r -> {
+                    topics.put(r.string(1), r.integer(2));
+                    stale[0] += r.integer(3);
+                    return null;
+                });
+        return new WakeUp(session, handover, new Health(topics, stale[0]), Contexts.latest(tx, "l.priority = 'always_check'", ruleMax),
+                // a list longer than could ever be shown is shown as its count: it is not read
+                names(tx, "l.priority = 'important'", topics.get("important"), listMax),
+                names(tx, "l.priority = 'reference'", topics.get("reference"), listMax),
+                names(tx, Contexts.STALE_CONDITION, stale[0], listMax));
     }
 
     private static List<Contexts.Latest> names(Tx tx, String condition, int count, int listMax) throws SQLException {

@@ -18,6 +18,9 @@ public record Caller(String owner, String keyName, List<String> projects, boolea
     /** In-process calls (tests, the benchmark's direct calls): every project, read-write. */
     public static final Caller TRUSTED = new Caller("internal", "internal", List.of(), false);
 
+    /** Any read-only caller, for what depends only on that (the tools it is shown). */
+    public static final Caller READ_ONLY = new Caller("internal-reader", "internal-reader", List.of(), true);
+
     /** Owner prefix of a token's user: their sessions are theirs whichever of their tokens presents them. */
     static final String TOKEN_OWNER = "oauth:";
 

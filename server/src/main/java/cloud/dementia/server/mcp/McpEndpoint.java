@@ -34,7 +34,8 @@ import cloud.dementia.server.tools.ToolInvoker;
  * of {@code /mcp/message}) against the control schema, puts the session id into the request context, where
  * {@link McpSpecTool} reads it, and refuses a second request with an id already in progress in the session. Sessions
  * are this endpoint's, not the extension's: it opens them ({@link McpInitialize}) and ends them, so any replica serves
- * any session. It also answers {@code tools/call} ({@link McpToolCalls}) and {@code resources/*} ({@link McpResources});
+ * any session. It also answers {@code tools/list} ({@link McpToolList}), {@code tools/call} ({@link McpToolCalls}) and
+ * {@code resources/*} ({@link McpResources});
  * the extension, run stateless, answers the rest.
  */
 public final class McpEndpoint implements HttpFeature {
@@ -57,6 +58,7 @@ public final class McpEndpoint implements HttpFeature {
     private final SessionGuard sessions;
     private final McpResources resources;
     private final McpToolCalls toolCalls;
+    private final McpToolList toolList;
     private final McpInitialize initialize;
     /** Requests in progress, by session and JSON-RPC id. */
     private final java.util.Set<String> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -76,6 +78,7 @@ public final class McpEndpoint implements HttpFeature {
         this.sessions = sessions;
         this.resources = resources;
         this.toolCalls = new McpToolCalls(tools);
+        this.toolList = new McpToolList(tools);
         List<cloud.dementia.server.tools.ToolSpec> specs = tools.tools();
         List<io.helidon.extensions.mcp.server.McpPrompt> prompts = McpPrompts.create(tools);
         this.initialize = new McpInitialize(version, !specs.isEmpty(), !prompts.isEmpty());
@@ -186,7 +189,9 @@ public final class McpEndpoint implements HttpFeature {
                 res.beforeSend(() -> inFlight.remove(key));
                 try {
                     Optional<com.fasterxml.jackson.databind.node.ObjectNode> answered = "tools/call".equals(rpcMethod) && takesJson(req)
-                            ? toolCalls.answer(body, sessionId.get(), caller) : Optional.empty();
+                            ? toolCalls.answer(body, sessionId.get(), caller)
+                            // the tools this caller may call; a plain JSON answer, which every Streamable HTTP client accepts
+                            : "tools/list".equals(rpcMethod) ? Optional.of(toolList.answer(body, caller)) : Optional.empty();
                     if (answered.isPresent()) {
                         res.status(Status.OK_200).header(io.helidon.http.HeaderValues.CONTENT_TYPE_JSON)
                                 .send(cloud.dementia.server.tools.Json.bytes(answered.get()));

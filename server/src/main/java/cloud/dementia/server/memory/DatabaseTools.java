@@ -59,7 +59,7 @@ final class DatabaseTools {
                                 + ReadOnlyQueries.MAX_VALUE_CHARS + " characters), under the statement timeout. $1, $2 ... take values from params, "
                                 + "bound by PostgreSQL: strings as text, whole numbers as bigint, other numbers as numeric, booleans, lists and objects as jsonb; cast for other types ($1::timestamptz).",
                         InputSchema.object().string("query", "One SELECT / WITH / VALUES / TABLE query", true)
-                                .any("params", "Values for $1, $2 ... (a list)")
+                                .valueList("params", "Values for $1, $2 ... (a list)")
                                 .choice("format", "Output format", "table", "table", "json", "csv", "markdown").project().build(),
                         true, false, this::query),
                 new ToolSpec("inspect_database", "Inspect the project database",

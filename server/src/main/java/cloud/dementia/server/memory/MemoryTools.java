@@ -30,9 +30,9 @@ public final class MemoryTools {
     public static List<ToolSpec> create(Memory memory) {
         PoolRegistry registry = memory.registry();
         Projects projects = memory.projects();
-        ProjectResolver resolver = new ProjectResolver(projects, memory.mcpSessions());
         Contexts contexts = memory.contexts();
         Sessions sessions = memory.sessions();
+        ProjectResolver resolver = new ProjectResolver(projects, memory.mcpSessions(), sessions);
         List<ToolSpec> tools = new ArrayList<>();
         tools.addAll(new ProjectTools(projects, resolver, contexts, sessions, memory.transfer(), memory.mcpSessions()).specs());
         tools.addAll(new SessionTools(resolver, contexts, sessions).specs());

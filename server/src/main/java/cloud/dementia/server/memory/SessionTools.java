@@ -68,14 +68,19 @@ final class SessionTools {
         ProjectResolver.Resolved r = resolver.resolve(call);
         String sessionId = call.sessionId().orElse(MemoryTools.NO_SESSION);
         // a rule takes more than 40 characters and a list entry more than 8: more than that could never be shown
-        Sessions.WakeUp w = sessions.wakeUp(r.schema(), sessionId, maxChars / 40 + 1, maxChars / 8 + 1);
+        int ruleMax = maxChars / 40 + 1;
+        int listMax = maxChars / 8 + 1;
+        // a read-only key may start its conversation too, but changes nothing: its session is not recorded
+        Sessions.WakeUp w = call.caller().readOnly() ? sessions.look(r.schema(), ruleMax, listMax)
+                : sessions.wakeUp(r.schema(), sessionId, ruleMax, listMax);
         Sessions.Health health = w.health();
         ObjectNode o = Json.object();
         o.put("project", r.name());
         // what the last session left first: it is what the assistant needs to pick up the work
         w.handover().ifPresent(h -> o.set("last_handover", handover(h)));
-        o.putObject("session").put("id", w.session().id()).put("started_at", w.session().startedAt().toString())
-                .put("calls", w.session().calls());
+        ObjectNode session = o.putObject("session").put("id", sessionId);
+        w.session().ifPresentOrElse(s -> session.put("started_at", s.startedAt().toString()).put("calls", s.calls()),
+                () -> session.put("recorded", false));
         ObjectNode byPriority = o.putObject("contexts");
         byPriority.put("total", health.topics());
         ArrayNode always = byPriority.putArray("always_check");
@@ -118,15 +123,12 @@ final class SessionTools {
         String sessionId = call.sessionId().orElse(MemoryTools.NO_SESSION);
         Sessions.Session session = sessions.touch(r.schema(), sessionId);
         List<String> locked = sessions.lockedBy(r.schema(), sessionId);
-        java.util.Map<String, Integer> toolsUsed = new java.util.TreeMap<>();
-        for (Sessions.Activity a : sessions.activity(r.schema(), sessionId, 200)) {
-            toolsUsed.merge(a.action(), 1, Integer::sum);
-        }
+        java.util.Map<String, Integer> toolsUsed = sessions.toolsUsed(r.schema(), sessionId);
         List<String> progress = sessions.since(r.schema(), PROGRESS, session.startedAt(), 20).stream().map(Sessions.Entry::content).toList();
         long seconds = java.time.Duration.between(session.startedAt(), java.time.Instant.now()).toSeconds();
         String summary = written != null ? written
                 : "Locked " + locked.size() + " context(s)" + (locked.isEmpty() ? "" : " (" + String.join(", ", locked) + ")") + "; "
-                        + toolsUsed.values().stream().mapToInt(Integer::intValue).sum() + " recorded action(s).";
+                        + toolsUsed.values().stream().mapToInt(Integer::intValue).sum() + " tool call(s).";
         ObjectNode h = Json.object();
         h.put("summary", summary);
         putList(h, "open_items", openItems);

@@ -8,6 +8,7 @@ import java.util.logging.Logger;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import dev.langchain4j.data.embedding.Embedding;
 import dev.langchain4j.data.segment.TextSegment;
@@ -65,7 +66,8 @@ public final class MiniLmEmbedder implements Embedder {
              OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
             options.setIntraOpNumThreads(1);
             options.setInterOpNumThreads(1);
-            OrtEnvironment environment = OrtEnvironment.getEnvironment();
+            // errors only: ONNX Runtime's native log writes warnings to stderr, past our logging, for nothing the user can act on
+            OrtEnvironment environment = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
             OrtSession session = environment.createSession(onnx.readAllBytes(), options);
             encoder = new OnnxBertBiEncoder(environment, session, tokenizer, PoolingMode.MEAN);
         } catch (IOException e) {

@@ -59,8 +59,12 @@ public final class InputSchema {
         return require(name, isRequired);
     }
 
-    public InputSchema any(String name, String description) {
-        properties.putObject(name).put("description", description);
+    /** An optional list of JSON values of any kind but undefined: strings, numbers, booleans, nulls, lists, objects. */
+    public InputSchema valueList(String name, String description) {
+        ArrayNode types = properties.putObject(name).put("type", "array").put("description", description).putObject("items").putArray("type");
+        for (String type : new String[] {"string", "number", "boolean", "null", "array", "object"}) {
+            types.add(type);
+        }
         return this;
     }
 

@@ -5,6 +5,7 @@ import java.util.Optional;
 import cloud.dementia.db.schema.ProjectName;
 import cloud.dementia.db.schema.Projects;
 import cloud.dementia.db.store.McpSessions;
+import cloud.dementia.db.store.Sessions;
 
 /**
  * Which project a call works in: the explicit {@code project} argument, else the MCP session's project
@@ -24,11 +25,17 @@ public final class ProjectResolver {
     }
 
     private final Projects projects;
-    private final McpSessions sessions;
+    private final McpSessions mcpSessions;
+    private final Sessions sessions;
 
-    public ProjectResolver(Projects projects, McpSessions sessions) {
-        this.sessions = sessions;
+    /**
+     * @param mcpSessions the project each MCP session switched to
+     * @param sessions    where a call with a session is counted, in the project it works in
+     */
+    public ProjectResolver(Projects projects, McpSessions mcpSessions, Sessions sessions) {
+        this.mcpSessions = mcpSessions;
         this.projects = projects;
+        this.sessions = sessions;
     }
 
     public Resolved resolve(ToolCall call) {
@@ -60,7 +67,7 @@ public final class ProjectResolver {
         if (explicit.isPresent()) {
             return new Choice(explicit.get(), "argument");
         }
-        Optional<String> bound = call.sessionId().flatMap(sessions::sessionProject);
+        Optional<String> bound = call.sessionId().flatMap(mcpSessions::sessionProject);
         if (bound.isPresent()) {
             return new Choice(bound.get(), "session");
         }
@@ -85,17 +92,24 @@ public final class ProjectResolver {
 
     /**
      * Opens a named project for a call: refused outside the key's scope; created on first use, except for a read-only
-     * key, which opens existing projects only; a bad name is a bad argument.
+     * key, which opens existing projects only; a bad name is a bad argument. A call with a session is counted in the
+     * project's session row here, where every call that works in a project passes once: the handover's tools_used and
+     * the session's calls then hold every call, reading ones included. A read-only key's calls record nothing.
      */
     public ProjectName open(ToolCall call, String name, String argument) {
         checkScope(call, name);
         if (call.caller().readOnly() && projects.find(name).isEmpty()) {
             throw new ToolError("no project `" + name + "` (a read-only key does not create projects): list_projects shows the existing ones");
         }
+        ProjectName project;
         try {
-            return projects.open(name);
+            project = projects.open(name);
         } catch (ProjectName.InvalidProjectNameException | Projects.ProjectNameTakenException e) {
             throw new ToolArgumentException(argument, "is refused: " + e.getMessage());
         }
+        if (call.sessionId().isPresent() && !call.caller().readOnly()) {
+            sessions.countCall(project.schema(), call.sessionId().get(), call.tool());
+        }
+        return project;
     }
 }

@@ -44,10 +44,12 @@ public final class ToolInvoker {
     }
 
     /**
-     * Tools that change nothing but counters and session state, which a read-only key may call: reading a context
-     * counts the read, {@code switch_project} changes only the session's project.
+     * Tools a read-only caller may call although they are not read-only: reading a context counts the read,
+     * {@code switch_project} changes only the session's project, and {@code wake_up}, which opens the session for
+     * others, only reads for a read-only caller (the assistant's loop starts with it).
      */
-    public static final java.util.Set<String> READS_THAT_COUNT = java.util.Set.of("recall_context", "batch_recall_contexts", "switch_project");
+    public static final java.util.Set<String> READERS_MAY_CALL = java.util.Set.of("recall_context", "batch_recall_contexts", "switch_project",
+            "wake_up");
 
     public ToolInvoker(Collection<ToolSpec> specs, MeterRegistry meters) {
         this(specs, meters, new Traffic());
@@ -69,6 +71,16 @@ public final class ToolInvoker {
         return List.copyOf(tools.values());
     }
 
+    /** @return the tools the caller may call, in registration order: what it is shown as the tool list */
+    public List<ToolSpec> toolsFor(Caller caller) {
+        return tools.values().stream().filter(spec -> allows(caller, spec)).toList();
+    }
+
+    /** @return whether the caller may call the tool: a read-only caller only the read-only tools and {@link #READERS_MAY_CALL} */
+    public static boolean allows(Caller caller, ToolSpec spec) {
+        return !caller.readOnly() || spec.readOnly() || READERS_MAY_CALL.contains(spec.name());
+    }
+
     public Optional<ToolSpec> find(String name) {
         return Optional.ofNullable(tools.get(name));
     }
@@ -87,7 +99,7 @@ public final class ToolInvoker {
 
     /**
      * Invokes a known tool for a caller: a read-only key may call only the tools that change nothing (and
-     * {@link #READS_THAT_COUNT}); the projects a call reaches are checked where they are resolved ({@link ProjectResolver}).
+     * {@link #READERS_MAY_CALL}); the projects a call reaches are checked where they are resolved ({@link ProjectResolver}).
      *
      * @return the outcome, never an exception
      */
@@ -104,7 +116,7 @@ public final class ToolInvoker {
         long start = System.nanoTime();
         ToolOutcome outcome;
         try {
-            if (caller.readOnly() && !spec.readOnly() && !READS_THAT_COUNT.contains(spec.name())) {
+            if (!allows(caller, spec)) {
                 throw new ToolForbiddenException(caller.credential() + " is read-only and " + spec.name()
                         + " changes data: use a read-write key (or a token with memory:write)");
             }

@@ -25,4 +25,17 @@ public record ToolSpec(String name, String title, String description, ObjectNode
         Objects.requireNonNull(inputSchema);
         Objects.requireNonNull(handler);
     }
+
+    /** @return the tool as a list shows it: {@code name}, {@code title} (when it has one), {@code description}, {@code inputSchema}, {@code annotations} */
+    public ObjectNode listing() {
+        ObjectNode one = Json.object();
+        one.put("name", name);
+        if (title != null) {
+            one.put("title", title);
+        }
+        one.put("description", description);
+        one.set("inputSchema", inputSchema);
+        one.set("annotations", ToolHints.of(this).toJson());
+        return one;
+    }
 }

@@ -137,6 +137,65 @@ class ScopedKeysTest {
         assertFalse(projectNames(execute(ConsoleServer.API_KEY, "list_projects", "{}", null)).contains("never-made"));
     }
 
+    /**
+     * The assistant's loop starts with wake_up, and a read-only key may start it too: wake_up reads and records nothing
+     * (no session row), and the key is shown only the tools it may call, over MCP and on GET /tools alike.
+     */
+    @Test
+    void aReadOnlyKeyWakesUpWithoutRecordingAndIsShownOnlyTheToolsItMayCall() {
+        execute(ConsoleServer.API_KEY, "lock_context", "{\"topic\":\"rule\",\"content\":\"Always read first.\",\"project\":\"ro-wake\"}", null);
+        String key = createKey("ro-waker", "[]", true);
+        String session = initialize(key);
+        HttpResponse<String> woke = mcp(key, session, toolCall("wake_up", "{\"project\":\"ro-wake\"}"));
+        assertEquals(200, woke.statusCode(), woke.body());
+        JsonNode result = Json.parse(woke.body()).path("result");
+        assertFalse(result.path("isError").asBoolean(), woke.body());
+        JsonNode reading = Json.parse(result.path("content").path(0).path("text").asText());
+        assertEquals("rule", reading.path("contexts").path("always_check").path(0).path("topic").asText(), reading.toString());
+        assertEquals(session, reading.path("session").path("id").asText(), reading.toString());
+        assertFalse(reading.path("session").path("recorded").asBoolean(true), reading.toString());
+        String schema = s.server.memory().projects().find("ro-wake").orElseThrow().schema();
+        long rows = s.server.registry().inStatement(schema, tx -> tx.queryOne("SELECT count(*) FROM {s}.sessions WHERE id = ?",
+                r -> r.longValue(1), session).orElseThrow());
+        assertEquals(0, rows, "a read-only wake_up records no session");
+        HttpResponse<String> viaExecute = execute(key, "wake_up", "{\"project\":\"ro-wake\"}", null);
+        assertEquals(200, viaExecute.statusCode(), viaExecute.body());
+
+        JsonNode everyTool = Json.parse(s.send(HttpRequest.newBuilder(URI.create(s.url("/tools"))).header("Authorization", "Bearer "
+                + ConsoleServer.API_KEY).GET().build()).body()).path("tools");
+        List<String> callable = new ArrayList<>();
+        for (JsonNode tool : everyTool) {
+            String name = tool.path("name").asText();
+            if (tool.path("annotations").path("readOnlyHint").asBoolean()
+                    || List.of("recall_context", "batch_recall_contexts", "switch_project", "wake_up").contains(name)) {
+                callable.add(name);
+            }
+        }
+        assertTrue(callable.contains("wake_up") && callable.contains("search_contexts") && callable.size() < everyTool.size(), callable.toString());
+        List<String> overMcp = new ArrayList<>();
+        HttpResponse<String> listed = mcp(key, session, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/list\",\"params\":{}}");
+        assertEquals(200, listed.statusCode(), listed.body());
+        Json.parse(listed.body()).path("result").path("tools").forEach(t -> overMcp.add(t.path("name").asText()));
+        assertEquals(callable, overMcp, "tools/list for a read-only key");
+        List<String> overHttp = new ArrayList<>();
+        JsonNode readerTools = Json.parse(s.send(HttpRequest.newBuilder(URI.create(s.url("/tools"))).header("Authorization", "Bearer " + key)
+                .GET().build()).body());
+        readerTools.path("tools").forEach(t -> overHttp.add(t.path("name").asText()));
+        assertEquals(callable, overHttp, "GET /tools for a read-only key");
+        assertEquals(callable.size(), readerTools.path("count").asInt());
+        // every tool it is shown, it may call: none answers that the key is read-only
+        for (String tool : callable) {
+            HttpResponse<String> r = execute(key, tool, "{\"project\":\"ro-wake\"}", null);
+            assertThat(tool, r.body(), not(containsString("is read-only and")));
+        }
+        // a read-write key still sees every tool
+        List<String> writerOverMcp = new ArrayList<>();
+        String writerSession = initialize(ConsoleServer.API_KEY);
+        Json.parse(mcp(ConsoleServer.API_KEY, writerSession, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/list\"}").body())
+                .path("result").path("tools").forEach(t -> writerOverMcp.add(t.path("name").asText()));
+        assertEquals(everyTool.size(), writerOverMcp.size(), writerOverMcp.toString());
+    }
+
     @Test
     void aRevokedKeyIsRefusedFromTheNextRequestAndEveryChangeIsAudited() {
         String key = createKey("short-lived", "[\"alpha\"]", false);

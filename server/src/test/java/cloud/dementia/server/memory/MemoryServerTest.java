@@ -110,6 +110,83 @@ class MemoryServerTest {
         }
     }
 
+    /**
+     * The handover's tools_used names each tool as the assistant called it and counts every call of the session, the
+     * reading ones included; the session's calls (as exported) count them all.
+     */
+    @Test
+    void theHandoverAndTheSessionCountEveryCallByTheToolsName() {
+        try (TestMcpClient client = new TestMcpClient(server)) {
+            client.initialize();
+            String p = "counted";
+            ok(client, "wake_up", args("project", p));
+            ok(client, "lock_context", args("topic", "db", "content", "PostgreSQL, one schema per project.", "project", p));
+            ok(client, "recall_context", args("topic", "db", "project", p));
+            ok(client, "recall_context", args("topic", "db", "project", p));
+            ok(client, "search_contexts", args("query", "database", "project", p));
+            ok(client, "record_progress", args("note", "chose PostgreSQL", "project", p));
+            ok(client, "memory_status", args("project", p));
+            JsonNode handover = ok(client, "sleep", args("summary", "Chose the database.", "project", p)).get("handover");
+            assertEquals(Json.parse("{\"lock_context\":1,\"memory_status\":1,\"recall_context\":2,\"record_progress\":1,"
+                    + "\"search_contexts\":1,\"sleep\":1,\"wake_up\":1}"), handover.get("tools_used"), handover.toString());
+            String session = client.sessionId().orElseThrow();
+            JsonNode exported = null;
+            for (String line : TestMcpClient.text(client.call("export_project", args("project", p))).split("\n")) {
+                JsonNode o = Json.parse(line);
+                if (o.path("kind").asText().equals("session") && o.path("id").asText().equals(session)) {
+                    exported = o;
+                }
+            }
+            assertTrue(exported != null, "the session is exported");
+            assertEquals(9, exported.path("calls").asInt(), "eight calls, then export_project itself: " + exported);
+        }
+    }
+
+    /**
+     * What the MCP Inspector's {@code --strict} checks: every argument of every tool says its JSON type, and a list the
+     * type of its items; {@code query_database}'s {@code params} is a list of plain JSON values.
+     */
+    @Test
+    void everyArgumentOfEveryToolDeclaresItsType() throws Exception {
+        HttpResponse<String> listed = server.get("/tools");
+        assertEquals(200, listed.statusCode(), listed.body());
+        List<String> untyped = new ArrayList<>();
+        for (JsonNode tool : Json.parse(listed.body()).path("tools")) {
+            tool.path("inputSchema").path("properties").properties()
+                    .forEach(p -> collectUntyped(tool.path("name").asText() + "." + p.getKey(), p.getValue(), untyped));
+        }
+        assertEquals(List.of(), untyped, "arguments without a type");
+        JsonNode params = Json.object();
+        for (JsonNode tool : Json.parse(listed.body()).path("tools")) {
+            if (tool.path("name").asText().equals("query_database")) {
+                params = tool.path("inputSchema").path("properties").path("params");
+            }
+        }
+        assertEquals("array", params.path("type").asText(), params.toString());
+        List<String> itemTypes = new ArrayList<>();
+        params.path("items").path("type").forEach(t -> itemTypes.add(t.asText()));
+        assertTrue(itemTypes.containsAll(List.of("string", "number", "boolean", "null")), params.toString());
+    }
+
+    private static void collectUntyped(String path, JsonNode schema, List<String> untyped) {
+        if (schema.has("anyOf")) {
+            schema.get("anyOf").forEach(alternative -> collectUntyped(path, alternative, untyped));
+            return;
+        }
+        if (!schema.has("type")) {
+            untyped.add(path);
+            return;
+        }
+        if (schema.path("type").asText().equals("array")) {
+            if (schema.has("items")) {
+                collectUntyped(path + "[]", schema.get("items"), untyped);
+            } else {
+                untyped.add(path + "[]");
+            }
+        }
+        schema.path("properties").properties().forEach(p -> collectUntyped(path + "." + p.getKey(), p.getValue(), untyped));
+    }
+
     @Test
     void toolFailuresAreIsErrorResultsWithActionableMessages() {
         try (TestMcpClient client = new TestMcpClient(server)) {
