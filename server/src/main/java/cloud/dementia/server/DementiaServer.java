@@ -123,6 +123,20 @@ public final class DementiaServer {
      * @throws StartupException with one line that says what is wrong
      */
     public static DementiaServer start(Settings settings, Function<Memory, List<ToolSpec>> tools) {
+        return start(settings, tools, true);
+    }
+
+    /**
+     * Starts the service for a command of the jar ({@code reset-credentials}, {@code import-original}): on no port of its
+     * own, and without storing the API keys of its environment, which may not be the servers' (an operator's shell).
+     *
+     * @throws StartupException with one line that says what is wrong
+     */
+    public static DementiaServer startForCommand(Settings settings) {
+        return start(settings, MemoryTools::create, false);
+    }
+
+    private static DementiaServer start(Settings settings, Function<Memory, List<ToolSpec>> tools, boolean serving) {
         Optional<EmbeddedDatabase> embedded = Optional.empty();
         ConnectionTarget target;
         if (settings.externalTarget().isPresent()) {
@@ -160,10 +174,12 @@ public final class DementiaServer {
         Observability observability = new Observability(settings.metricsApplication());
         PoolRegistry registry = new PoolRegistry(target, settings.pools(), observability.registry());
         Credentials credentials;
+        ApiKeyStore keys = new ApiKeyStore(registry);
         try {
             ControlSchema.migrate(registry);
             registry.rememberSizesIn(new PoolSizeStore(registry));
-            credentials = Credentials.settle(settings, new CredentialStore(registry));
+            credentials = Credentials.settle(settings.apiKeys(), settings.adminUser(), settings.adminPassword(), new CredentialStore(registry),
+                    serving ? Optional.of(keys) : Optional.empty());
         } catch (RuntimeException e) {
             registry.close();
             closeQuietly(embedded);
@@ -190,7 +206,7 @@ public final class DementiaServer {
         HealthObserver health = HealthObserver.builder().details(true).useSystemServices(false).healthChecks(checks).build();
         // OAuth (DEMENTIA_OAUTH_ISSUER): access tokens beside the API keys, on the routes a user's assistant calls
         Optional<AccessTokens> tokens = settings.oauth().map(AccessTokens::new);
-        BearerAuth auth = new BearerAuth(credentials, new ApiKeyStore(registry), path -> isProtected(path, settings.metricsAuth()),
+        BearerAuth auth = new BearerAuth(credentials, keys, path -> isProtected(path, settings.metricsAuth()),
                 tokens, DementiaServer::takesToken);
         OriginCheck origins = new OriginCheck(settings.allowedOrigins(), DementiaServer::isMcp);
         McpEndpoint mcp = new McpEndpoint(invoker, ProjectVersion.get(), sessions, memory.projects(), memory.contexts());
