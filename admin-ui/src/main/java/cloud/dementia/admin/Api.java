@@ -21,9 +21,9 @@ import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
-import cloud.dementia.db.Failure;
 import cloud.dementia.db.pool.UnknownPoolException;
 import cloud.dementia.db.store.AdminAudit;
+import cloud.dementia.db.store.Failure;
 
 /**
  * {@code /admin/api}: the console's reads and actions as JSON, for scripts (HTTP Basic as the admin user) and for the
@@ -357,8 +357,8 @@ final class Api implements HttpService {
     private static void safely(ServerResponse res, Runnable action) {
         try {
             action.run();
-        } catch (HttpException | RequestException e) {
-            // the web server's own answers (a body too large, a bad request line) stand as they are
+        } catch (HttpException | RequestException | java.io.UncheckedIOException e) {
+            // the web server's own answers (a body too large, a bad request line) and a broken connection are its to handle
             throw e;
         } catch (RuntimeException e) {
             fail(res, e);

@@ -19,9 +19,9 @@ import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
-import cloud.dementia.db.Failure;
 import cloud.dementia.db.pool.UnknownPoolException;
 import cloud.dementia.db.store.AdminAudit;
+import cloud.dementia.db.store.Failure;
 
 /**
  * The console pages under {@code /admin}: login, pools, one schema pool, the physical pool, idle cleanup, audit. Every
@@ -79,8 +79,8 @@ final class Pages implements HttpService {
         return (req, res) -> {
             try {
                 handler.handle(req, res);
-            } catch (HttpException | RequestException e) {
-                // the web server's own answers (a body too large, a bad request line) stand as they are
+            } catch (HttpException | RequestException | java.io.UncheckedIOException e) {
+                // the web server's own answers (a body too large, a bad request line) and a broken connection are its to handle
                 throw e;
             } catch (RuntimeException e) {
                 fail(req, res, e, null);
@@ -96,7 +96,7 @@ final class Pages implements HttpService {
         return (req, res) -> {
             try {
                 handler.handle(req, res);
-            } catch (HttpException | RequestException e) {
+            } catch (HttpException | RequestException | java.io.UncheckedIOException e) {
                 throw e;
             } catch (RuntimeException e) {
                 fail(req, res, e, form.apply(req));
@@ -118,7 +118,7 @@ final class Pages implements HttpService {
             return;
         }
         String title = switch (kind) {
-            case UNAVAILABLE -> "Not now: the database did not serve this in time";
+            case UNAVAILABLE -> "Unavailable: try again shortly";
             case BAD_INPUT, CONFLICT -> "Refused";
             case NOT_FOUND -> "Not found";
             case INTERNAL -> "Internal error";

@@ -194,9 +194,11 @@ public final class ApiKeyStore {
             for (int i = 0; i < hashes.size(); i++) {
                 // a hash may move between names when the list is reordered: free it first, the unique index wants one owner
                 tx.update("DELETE FROM {s}.api_keys WHERE origin = 'environment' AND hash = ? AND name <> ?", hashes.get(i), "env-" + (i + 1));
+                // a key kept keeps its row's history (created, last used); a changed one starts afresh
                 tx.update("INSERT INTO {s}.api_keys (name, hash, hint, origin, created_by) VALUES (?, ?, ?, 'environment', 'environment') "
-                                + "ON CONFLICT (name) DO UPDATE SET hash = EXCLUDED.hash, created_at = now(), last_used_at = NULL "
-                                + "WHERE api_keys.hash <> EXCLUDED.hash",
+                                + "ON CONFLICT (name) DO UPDATE SET hash = EXCLUDED.hash, hint = EXCLUDED.hint, "
+                                + "created_at = CASE WHEN api_keys.hash = EXCLUDED.hash THEN api_keys.created_at ELSE now() END, "
+                                + "last_used_at = CASE WHEN api_keys.hash = EXCLUDED.hash THEN api_keys.last_used_at END",
                         "env-" + (i + 1), hashes.get(i), hashes.size() == 1 ? "DEMENTIA_API_KEY" : "DEMENTIA_API_KEYS #" + (i + 1));
             }
             return null;

@@ -14,9 +14,9 @@ import io.helidon.webserver.http.FilterChain;
 import io.helidon.webserver.http.RoutingRequest;
 import io.helidon.webserver.http.RoutingResponse;
 
-import cloud.dementia.db.Failure;
 import cloud.dementia.db.pool.PoolException;
 import cloud.dementia.db.store.ApiKeyStore;
+import cloud.dementia.db.store.Failure;
 import cloud.dementia.server.auth.AccessTokens;
 import cloud.dementia.server.auth.Caller;
 import cloud.dementia.server.auth.Credentials;

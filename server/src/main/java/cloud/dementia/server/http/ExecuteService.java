@@ -16,7 +16,7 @@ import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
-import cloud.dementia.db.Failure;
+import cloud.dementia.db.store.Failure;
 import cloud.dementia.server.auth.Caller;
 import cloud.dementia.server.auth.SessionGuard;
 import cloud.dementia.server.mcp.McpEndpoint;

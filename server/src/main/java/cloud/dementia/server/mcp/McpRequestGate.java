@@ -18,7 +18,7 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
 import cloud.dementia.admin.StrictJson;
-import cloud.dementia.db.Failure;
+import cloud.dementia.db.store.Failure;
 import cloud.dementia.server.tools.Json;
 import cloud.dementia.server.tools.StorableText;
 import cloud.dementia.server.tools.ToolArgumentException;

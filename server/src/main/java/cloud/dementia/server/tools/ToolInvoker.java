@@ -16,8 +16,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import cloud.dementia.db.search.Traffic;
 import io.micrometer.core.instrument.Timer;
 
-import cloud.dementia.db.Failure;
 import cloud.dementia.db.pool.DataAccessException;
+import cloud.dementia.db.store.Failure;
 import cloud.dementia.server.auth.Caller;
 import cloud.dementia.server.observe.Observability;
 

@@ -1,12 +1,10 @@
-package cloud.dementia.db;
+package cloud.dementia.db.store;
 
 import cloud.dementia.db.pool.DataAccessException;
 import cloud.dementia.db.pool.PoolException;
 import cloud.dementia.db.pool.PoolSuspendedException;
 import cloud.dementia.db.pool.PoolTimeoutException;
 import cloud.dementia.db.pool.UnknownPoolException;
-import cloud.dementia.db.store.ApiKeyStore;
-import cloud.dementia.db.store.StoreRuleException;
 
 /**
  * What a failed piece of work comes to for whoever asked: decided here once, so every transport (the JSON routes, the
