@@ -11,7 +11,7 @@ import cloud.dementia.db.store.CredentialStore;
 /**
  * The secrets this start settled: the console login, and the API keys' hashes as the environment gave them. Every API
  * key lives in {@link ApiKeyStore} and is looked up there per request; the environment's hashes are kept here only
- * for requests that come while the database does not answer ({@link #matchingEnvironmentKey}). Keys and password
+ * for the metrics routes, which must stay readable while the database does not answer ({@link #matchingEnvironmentKey}). Keys and password
  * given in the environment win; otherwise they are generated on first start, shown once (in {@link #firstRun()}) and
  * stored only as hashes.
  *

@@ -27,10 +27,10 @@ import cloud.dementia.server.tools.Json;
  * Requires {@code Authorization: Bearer <API key>} on the protected paths and puts the key's {@link Caller} (its scope)
  * into the request context for the tools. Every key is looked up by its hash in the control schema on every request
  * ({@link ApiKeyStore}), so a revoked, expired or reset key is refused at once on every replica; those of
- * {@code DEMENTIA_API_KEY(S)} and the generated one reach everything. While the database does not answer, only the
- * environment's keys are accepted (checked in memory): metrics and health must stay readable in an outage, and those
- * keys change only with the environment. A missing or wrong key gets 401 with {@code WWW-Authenticate: Bearer}. Keys
- * are never logged.
+ * {@code DEMENTIA_API_KEY(S)} and the generated one reach everything. While the database does not answer, a request
+ * is 503 with {@code Retry-After} at once (it waited its one bounded wait here), except on the routes served without
+ * the database (metrics), which must stay readable in an outage: there the environment's keys are checked in memory.
+ * A missing or wrong key gets 401 with {@code WWW-Authenticate: Bearer}. Keys are never logged.
  * <p>
  * With OAuth on, the token paths also take an OAuth access token: a bearer value that is not one of the keys and looks
  * like a JWT is checked by {@link AccessTokens}; a refused one gets 401 {@code invalid_token}, a valid one without a
@@ -53,16 +53,20 @@ public final class BearerAuth implements Filter {
     private final Predicate<String> protectedPath;
     private final Optional<AccessTokens> tokens;
     private final Predicate<String> tokenPath;
+    private final Predicate<String> withoutDatabase;
 
     /**
      * @param environment   the environment's keys, accepted while the database does not answer
      * @param keys          every API key
      * @param protectedPath which paths need a key (or token)
      * @param tokens        the access-token check when OAuth is on ({@code DEMENTIA_OAUTH_ISSUER})
-     * @param tokenPath     which protected paths also take an access token (the others take API keys only)
+     * @param tokenPath       which protected paths also take an access token (the others take API keys only)
+     * @param withoutDatabase which protected paths are served without the database, so the environment's keys open
+     *                        them while it does not answer
      */
     public BearerAuth(Credentials environment, ApiKeyStore keys, Predicate<String> protectedPath, Optional<AccessTokens> tokens,
-                      Predicate<String> tokenPath) {
+                      Predicate<String> tokenPath, Predicate<String> withoutDatabase) {
+        this.withoutDatabase = withoutDatabase;
         this.environment = environment;
         this.keys = keys;
         this.protectedPath = protectedPath;
@@ -101,7 +105,7 @@ public final class BearerAuth implements Filter {
             if (!failure.unavailable()) {
                 throw e;
             }
-            caller = environment.matchingEnvironmentKey(presented.get()).map(BearerAuth::builtIn);
+            caller = withoutDatabase.test(path) ? environment.matchingEnvironmentKey(presented.get()).map(BearerAuth::builtIn) : Optional.empty();
             if (caller.isEmpty()) {
                 unavailable(res, failure.retryAfterSeconds(), "the API key could not be checked: " + failure.message() + "; retry");
                 return;

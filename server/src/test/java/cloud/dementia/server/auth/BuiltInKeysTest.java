@@ -114,29 +114,34 @@ class BuiltInKeysTest {
     }
 
     /**
-     * While the control schema gives no connection, the environment's keys are still accepted (so metrics can be read in
-     * an outage); a key only the database knows is answered 503 with {@code Retry-After}, never 401.
+     * While the control schema gives no connection, a request is 503 with {@code Retry-After} after its one bounded wait,
+     * never 401 (a wrong key cannot be told from a right one then); only the metrics, served without the database, stay
+     * readable, with the environment's keys checked in memory.
      */
     @Test
-    void whileTheControlSchemaDoesNotAnswerOnlyTheEnvironmentsKeysOpenRequests() throws Exception {
+    void whileTheControlSchemaDoesNotAnswerOnlyTheEnvironmentsKeysReadTheMetrics() throws Exception {
         try (TestDatabase.Fresh db = TestDatabase.get().freshDatabase()) {
             DementiaServer server = start(db, Map.of("DEMENTIA_API_KEY", FIRST, "DB_POOL_MAX_PER_SCHEMA", "2", "DB_POOL_ACQUIRE_TIMEOUT_MS", "300"));
             try {
                 HttpResponse<String> created = admin(server, "POST", "/keys", "{\"name\":\"ci\"}");
                 assertEquals(201, created.statusCode(), created.body());
                 String operatorKey = Json.parse(created.body()).path("key").asText();
-                assertEquals(200, tools(server, operatorKey).statusCode());
+                assertEquals(200, get(server, "/tools", operatorKey).statusCode());
 
                 try (AutoCloseable held = holdControlConnections(server, 2)) {
-                    assertEquals(200, tools(server, FIRST).statusCode(), "the environment's key, checked in memory");
-                    HttpResponse<String> unchecked = tools(server, operatorKey);
-                    assertEquals(503, unchecked.statusCode(), unchecked.body());
-                    assertEquals("1", unchecked.headers().firstValue("Retry-After").orElse(""));
-                    assertThat(unchecked.body(), containsString("no connection for schema `dementia_control` within"));
-                    assertEquals(503, tools(server, "not-a-key-0123456789").statusCode(), "a wrong key cannot be told from a right one now");
+                    HttpResponse<String> metrics = get(server, "/metrics", FIRST);
+                    assertEquals(200, metrics.statusCode(), "the environment's key reads the metrics in an outage");
+                    assertThat(metrics.body(), containsString("db_pool_budget_connections"));
+                    for (String key : List.of(FIRST, operatorKey, "not-a-key-0123456789")) {
+                        HttpResponse<String> refused = get(server, "/tools", key);
+                        assertEquals(503, refused.statusCode(), refused.body());
+                        assertEquals("1", refused.headers().firstValue("Retry-After").orElse(""));
+                        assertThat(refused.body(), containsString("no connection for schema `dementia_control` within"));
+                    }
+                    assertEquals(503, get(server, "/metrics", operatorKey).statusCode(), "a key only the database knows waits for it");
                 }
-                assertEquals(200, tools(server, operatorKey).statusCode(), "checked again once the database answers");
-                assertEquals(401, tools(server, "not-a-key-0123456789").statusCode());
+                assertEquals(200, get(server, "/tools", operatorKey).statusCode(), "checked again once the database answers");
+                assertEquals(401, get(server, "/tools", "not-a-key-0123456789").statusCode());
             } finally {
                 server.stop();
             }
@@ -163,7 +168,11 @@ class BuiltInKeysTest {
     }
 
     private HttpResponse<String> tools(DementiaServer server, String key) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/tools"))
+        return get(server, "/tools", key);
+    }
+
+    private HttpResponse<String> get(DementiaServer server, String path, String key) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
                 .header("Authorization", "Bearer " + key).GET().build(), HttpResponse.BodyHandlers.ofString());
     }
 
