@@ -21,12 +21,9 @@ import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
-import cloud.dementia.db.pool.PoolException;
-import cloud.dementia.db.pool.PoolSuspendedException;
-import cloud.dementia.db.pool.PoolTimeoutException;
 import cloud.dementia.db.pool.UnknownPoolException;
 import cloud.dementia.db.store.AdminAudit;
-import cloud.dementia.db.store.ApiKeyStore;
+import cloud.dementia.db.store.Failure;
 
 /**
  * {@code /admin/api}: the console's reads and actions as JSON, for scripts (HTTP Basic as the admin user) and for the
@@ -356,25 +353,37 @@ final class Api implements HttpService {
 
     // ---------------------------------------------------------------- responses
 
-    /** The one place that turns a failure into an API status and message. */
+    /** Runs a route's work; whatever fails in it is answered by {@link #fail}. */
     private static void safely(ServerResponse res, Runnable action) {
         try {
             action.run();
-        } catch (UnknownPoolException e) {
-            error(res, Status.NOT_FOUND_404, e.getMessage());
-        } catch (ApiKeyStore.KeyNameTakenException e) {
-            error(res, Status.CONFLICT_409, "refused: " + e.getMessage());
-        } catch (IllegalArgumentException e) {
-            error(res, Status.BAD_REQUEST_400, "refused: " + e.getMessage());
-        } catch (PoolTimeoutException e) {
-            res.header(HeaderNames.RETRY_AFTER, "1");
-            error(res, Status.SERVICE_UNAVAILABLE_503, e.getMessage());
-        } catch (PoolSuspendedException e) {
-            error(res, Status.CONFLICT_409, e.getMessage());
-        } catch (PoolException e) {
-            LOG.log(Level.WARNING, "console API: " + e.getMessage(), e);
-            error(res, Status.SERVICE_UNAVAILABLE_503, "database: " + e.getMessage());
+        } catch (HttpException | RequestException | java.io.UncheckedIOException e) {
+            // the web server's own answers (a body too large, a bad request line) and a broken connection are its to handle
+            throw e;
+        } catch (RuntimeException e) {
+            fail(res, e);
         }
+    }
+
+    /**
+     * The one place a failure becomes an API answer: refused input 400 (a name taken 409), an unknown pool 404, no
+     * connection in time or a suspended schema 503 with {@code Retry-After}, anything else 500, logged here once.
+     */
+    private static void fail(ServerResponse res, RuntimeException e) {
+        Failure failure = Failure.of(e);
+        String message = switch (failure.kind()) {
+            case BAD_INPUT, CONFLICT -> "refused: " + failure.message();
+            case NOT_FOUND -> failure.message();
+            case UNAVAILABLE -> {
+                res.header(HeaderNames.RETRY_AFTER, Integer.toString(failure.retryAfterSeconds()));
+                yield failure.message();
+            }
+            case INTERNAL -> {
+                LOG.log(Level.WARNING, "console API: " + failure.message(), e);
+                yield failure.message();
+            }
+        };
+        error(res, Status.create(failure.kind().httpStatus()), message);
     }
 
     static void error(ServerResponse res, Status status, String message) {

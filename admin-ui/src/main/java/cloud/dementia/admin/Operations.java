@@ -21,7 +21,6 @@ import cloud.dementia.db.schema.Projects;
 import cloud.dementia.db.store.AdminAudit;
 import cloud.dementia.db.store.ApiKeyStore;
 import cloud.dementia.db.store.ProjectTransfer;
-import cloud.dementia.db.store.StoreRuleException;
 
 /**
  * The operator's actions, the same for a console form and an {@code /admin/api} call: each one calls the pool
@@ -98,12 +97,7 @@ final class Operations {
      * only if the import commits. A bad line is refused with its number and field.
      */
     Map<String, Object> importProject(Actor who, String name, InputStream jsonl) {
-        ProjectTransfer.Imported imported;
-        try {
-            imported = transfer.importInto(name, jsonl);
-        } catch (StoreRuleException e) {
-            throw new IllegalArgumentException(e.getMessage(), e);
-        }
+        ProjectTransfer.Imported imported = transfer.importInto(name, jsonl);
         Map<String, Object> after = new LinkedHashMap<>();
         after.put("added", imported.added());
         after.put("skipped", imported.skipped());
@@ -144,6 +138,10 @@ final class Operations {
 
     /** Revokes a key for good: refused from the next request on, on every replica. */
     KeyChange revokeKey(Actor who, String name) {
+        if (ApiKeyStore.reserved(name)) {
+            throw new IllegalArgumentException("`" + name + "` is a key of DEMENTIA_API_KEY(S) or the first start, not revoked here: change "
+                    + "DEMENTIA_API_KEY(S) and restart, or replace the generated key with reset-credentials");
+        }
         ApiKeyStore.ApiKey before = keys.revoke(name, who.toString()).orElseThrow(() -> new IllegalArgumentException(
                 keys.find(name).isPresent() ? "key `" + name + "` is revoked already" : "no key named `" + name + "`"));
         ApiKeyStore.ApiKey after = keys.find(name).orElse(before);

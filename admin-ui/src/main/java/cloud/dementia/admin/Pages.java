@@ -5,18 +5,23 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 import io.helidon.http.HeaderNames;
+import io.helidon.http.HttpException;
 import io.helidon.http.Method;
+import io.helidon.http.RequestException;
 import io.helidon.http.Status;
+import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
-import cloud.dementia.db.pool.PoolException;
 import cloud.dementia.db.pool.UnknownPoolException;
 import cloud.dementia.db.store.AdminAudit;
+import cloud.dementia.db.store.Failure;
 
 /**
  * The console pages under {@code /admin}: login, pools, one schema pool, the physical pool, idle cleanup, audit. Every
@@ -26,6 +31,7 @@ import cloud.dementia.db.store.AdminAudit;
  */
 final class Pages implements HttpService {
 
+    private static final Logger LOG = Logger.getLogger(Pages.class.getName());
     private static final Format FMT = new Format();
     /** The physical pool's page: a path of its own, beside the schema pools' {@code /admin/pools/{schema}}. */
     static final String PHYSICAL = "/admin/physical";
@@ -49,21 +55,85 @@ final class Pages implements HttpService {
         rules.get("/login", this::loginForm)
                 .post("/login", this::login)
                 .any(this::requireSession)
-                .get("/", this::pools)
-                .get("/pools", this::pools)
-                .get("/pools/{schema}", this::pool)
-                .post("/pools/{schema}/{action}", this::poolAction)
-                .get("/physical", this::physical)
-                .post("/physical/{action}", this::physicalAction)
-                .get("/cleanup", this::cleanup)
-                .post("/cleanup/run", this::cleanupRun)
-                .post("/cleanup/settings", this::cleanupSettings)
-                .get("/audit", this::audit)
-                .get("/keys", this::keys)
-                .post("/keys", this::createKey)
-                .post("/keys/{name}/revoke", this::revokeKey)
-                .post("/logout", this::logout)
-                .any(this::notFound);
+                .get("/", page(this::pools))
+                .get("/pools", page(this::pools))
+                .get("/pools/{schema}", page(this::pool))
+                .post("/pools/{schema}/{action}", action(req -> FMT.poolUrl(req.path().pathParameters().get("schema")), this::poolAction))
+                .get("/physical", page(this::physical))
+                .post("/physical/{action}", action(req -> PHYSICAL, this::physicalAction))
+                .get("/cleanup", page(this::cleanup))
+                .post("/cleanup/run", action(req -> "/admin/cleanup", this::cleanupRun))
+                .post("/cleanup/settings", action(req -> "/admin/cleanup", this::cleanupSettings))
+                .get("/audit", page(this::audit))
+                .get("/keys", page(this::keys))
+                .post("/keys", action(req -> "/admin/keys", this::createKey))
+                .post("/keys/{name}/revoke", action(req -> "/admin/keys", this::revokeKey))
+                .post("/logout", page(this::logout))
+                .any(page(this::notFound));
+    }
+
+    // ---------------------------------------------------------------- failures
+
+    /** A page: whatever fails in it is answered by {@link #fail}. */
+    private Handler page(Handler handler) {
+        return (req, res) -> {
+            try {
+                handler.handle(req, res);
+            } catch (HttpException | RequestException | java.io.UncheckedIOException e) {
+                // the web server's own answers (a body too large, a bad request line) and a broken connection are its to handle
+                throw e;
+            } catch (RuntimeException e) {
+                fail(req, res, e, null);
+            }
+        };
+    }
+
+    /**
+     * A form's action: a value the operator can correct goes back to the form with why (POST, redirect, GET); any other
+     * failure is answered by {@link #fail}.
+     */
+    private Handler action(java.util.function.Function<ServerRequest, String> form, Handler handler) {
+        return (req, res) -> {
+            try {
+                handler.handle(req, res);
+            } catch (HttpException | RequestException | java.io.UncheckedIOException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                fail(req, res, e, form.apply(req));
+            }
+        };
+    }
+
+    /**
+     * The one place a failure becomes a console answer: refused input back to its form (or a 400 page), an unknown pool
+     * 404, no connection in time or a suspended schema 503 with {@code Retry-After}, anything else 500, logged here once.
+     */
+    private void fail(ServerRequest req, ServerResponse res, RuntimeException e, String form) {
+        Failure failure = Failure.of(e);
+        Session s = session(req);
+        Failure.Kind kind = failure.kind();
+        if (form != null && (kind == Failure.Kind.BAD_INPUT || kind == Failure.Kind.CONFLICT)) {
+            s.notice(Notice.refused("Refused: " + failure.message()));
+            redirect(res, form);
+            return;
+        }
+        String title = switch (kind) {
+            case UNAVAILABLE -> "Unavailable: try again shortly";
+            case BAD_INPUT, CONFLICT -> "Refused";
+            case NOT_FOUND -> "Not found";
+            case INTERNAL -> "Internal error";
+        };
+        if (kind == Failure.Kind.UNAVAILABLE) {
+            res.header(HeaderNames.RETRY_AFTER, Integer.toString(failure.retryAfterSeconds()));
+        }
+        String message = failure.message();
+        if (kind == Failure.Kind.INTERNAL) {
+            LOG.log(Level.WARNING, "console " + req.prologue().method().text() + " " + req.path().path() + ": " + failure.message(), e);
+            message = "The console failed on this request; the server log has the details.";
+        } else if (kind == Failure.Kind.UNAVAILABLE) {
+            message = message + "; try again in " + failure.retryAfterSeconds() + " s.";
+        }
+        error(req, res, s, Status.create(kind.httpStatus()), title, message);
     }
 
     // ---------------------------------------------------------------- login
@@ -196,22 +266,13 @@ final class Pages implements HttpService {
         String schema = req.path().pathParameters().get("schema");
         String action = req.path().pathParameters().get("action");
         Actor who = new Actor(s.user(), "console", Access.address(req));
-        String back = FMT.poolUrl(schema);
-        try {
-            Operations.PoolChange change = operations.apply(who, schema, action, f).orElse(null);
-            if (change == null) {
-                notFound(req, res);
-                return;
-            }
-            s.notice(Notice.done(change.done()));
-            redirect(res, action.equals("retire") ? "/admin" : back);
-        } catch (UnknownPoolException e) {
-            s.notice(Notice.refused(e.getMessage()));
-            redirect(res, "/admin");
-        } catch (IllegalArgumentException | PoolException e) {
-            s.notice(Notice.refused("Refused: " + e.getMessage()));
-            redirect(res, back);
+        Operations.PoolChange change = operations.apply(who, schema, action, f).orElse(null);
+        if (change == null) {
+            notFound(req, res);
+            return;
         }
+        s.notice(Notice.done(change.done()));
+        redirect(res, action.equals("retire") ? "/admin" : FMT.poolUrl(schema));
     }
 
     private void physical(ServerRequest req, ServerResponse res) {
@@ -226,17 +287,13 @@ final class Pages implements HttpService {
     private void physicalAction(ServerRequest req, ServerResponse res) {
         Session s = session(req);
         String action = req.path().pathParameters().get("action");
-        try {
-            Operations.PhysicalChange change = operations.applyToPhysical(new Actor(s.user(), "console", Access.address(req)), action)
-                    .orElse(null);
-            if (change == null) {
-                notFound(req, res);
-                return;
-            }
-            s.notice(Notice.done(change.done()));
-        } catch (PoolException e) {
-            s.notice(Notice.refused("Refused: " + e.getMessage()));
+        Operations.PhysicalChange change = operations.applyToPhysical(new Actor(s.user(), "console", Access.address(req)), action)
+                .orElse(null);
+        if (change == null) {
+            notFound(req, res);
+            return;
         }
+        s.notice(Notice.done(change.done()));
         redirect(res, PHYSICAL);
     }
 
@@ -249,24 +306,16 @@ final class Pages implements HttpService {
 
     private void cleanupRun(ServerRequest req, ServerResponse res) {
         Session s = session(req);
-        try {
-            s.notice(Notice.done(operations.cleanupNow(new Actor(s.user(), "console", Access.address(req))).done()));
-        } catch (PoolException e) {
-            s.notice(Notice.refused("Idle cleanup failed: " + e.getMessage()));
-        }
+        s.notice(Notice.done(operations.cleanupNow(new Actor(s.user(), "console", Access.address(req))).done()));
         redirect(res, "/admin/cleanup");
     }
 
     private void cleanupSettings(ServerRequest req, ServerResponse res) {
         Session s = session(req);
         Fields f = fields(req);
-        try {
-            Duration interval = Duration.ofSeconds(f.wholeNumber("intervalSeconds"));
-            Duration idleMax = Duration.ofSeconds(f.wholeNumber("idleMaxSeconds"));
-            s.notice(Notice.done(operations.cleanupSettings(new Actor(s.user(), "console", Access.address(req)), interval, idleMax).done()));
-        } catch (IllegalArgumentException e) {
-            s.notice(Notice.refused("Refused: " + e.getMessage()));
-        }
+        Duration interval = Duration.ofSeconds(f.wholeNumber("intervalSeconds"));
+        Duration idleMax = Duration.ofSeconds(f.wholeNumber("idleMaxSeconds"));
+        s.notice(Notice.done(operations.cleanupSettings(new Actor(s.user(), "console", Access.address(req)), interval, idleMax).done()));
         redirect(res, "/admin/cleanup");
     }
 
@@ -280,13 +329,7 @@ final class Pages implements HttpService {
         }
         int limit = 100;
         Map<String, Object> m = page("audit", s, req);
-        List<Reads.AuditView> entries;
-        try {
-            entries = reads.audit(limit, before);
-        } catch (PoolException e) {
-            error(req, res, s, Status.SERVICE_UNAVAILABLE_503, "The audit log could not be read", e.getMessage());
-            return;
-        }
+        List<Reads.AuditView> entries = reads.audit(limit, before);
         m.put("entries", entries);
         m.put("older", entries.size() == limit ? entries.get(entries.size() - 1).id() : null);
         m.put("paged", before != Long.MAX_VALUE);
@@ -297,36 +340,23 @@ final class Pages implements HttpService {
     private void keys(ServerRequest req, ServerResponse res) {
         Session s = session(req);
         Map<String, Object> m = page("keys", s, req);
-        try {
-            m.put("keys", operations.keys().stream().map(Operations::keyValues).toList());
-        } catch (PoolException e) {
-            error(req, res, s, Status.SERVICE_UNAVAILABLE_503, "The API keys could not be read", e.getMessage());
-            return;
-        }
+        m.put("keys", operations.keys().stream().map(Operations::keyValues).toList());
         m.put("revealed", live(req) ? null : s.takeRevealed());
         render(req, res, Status.OK_200, "keys", m);
     }
 
     private void createKey(ServerRequest req, ServerResponse res) {
         Session s = session(req);
-        try {
-            Operations.KeyChange change = operations.createKey(new Actor(s.user(), "console", Access.address(req)), fields(req));
-            s.reveal(change.secret());
-            s.notice(Notice.done(change.done()));
-        } catch (IllegalArgumentException | PoolException e) {
-            s.notice(Notice.refused("Refused: " + e.getMessage()));
-        }
+        Operations.KeyChange change = operations.createKey(new Actor(s.user(), "console", Access.address(req)), fields(req));
+        s.reveal(change.secret());
+        s.notice(Notice.done(change.done()));
         redirect(res, "/admin/keys");
     }
 
     private void revokeKey(ServerRequest req, ServerResponse res) {
         Session s = session(req);
-        try {
-            s.notice(Notice.done(operations.revokeKey(new Actor(s.user(), "console", Access.address(req)),
-                    req.path().pathParameters().get("name")).done()));
-        } catch (IllegalArgumentException | PoolException e) {
-            s.notice(Notice.refused("Refused: " + e.getMessage()));
-        }
+        s.notice(Notice.done(operations.revokeKey(new Actor(s.user(), "console", Access.address(req)),
+                req.path().pathParameters().get("name")).done()));
         redirect(res, "/admin/keys");
     }
 

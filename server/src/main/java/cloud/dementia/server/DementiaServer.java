@@ -128,9 +128,11 @@ public final class DementiaServer {
         }
         PoolRegistry registry = database.registry();
         Credentials credentials;
+        ApiKeyStore keys = new ApiKeyStore(registry);
         try {
             registry.rememberSizesIn(new PoolSizeStore(registry));
-            credentials = Credentials.settle(settings, new CredentialStore(registry));
+            credentials = Credentials.settle(settings.apiKeys(), settings.adminUser(), settings.adminPassword(), new CredentialStore(registry),
+                    Optional.of(keys));
         } catch (RuntimeException e) {
             database.close();
             observability.close();
@@ -158,8 +160,8 @@ public final class DementiaServer {
         HealthObserver health = HealthObserver.builder().details(true).useSystemServices(false).healthChecks(checks).build();
         // OAuth (DEMENTIA_OAUTH_ISSUER): access tokens beside the API keys, on the routes a user's assistant calls
         Optional<AccessTokens> tokens = settings.oauth().map(AccessTokens::new);
-        BearerAuth auth = new BearerAuth(credentials, new ApiKeyStore(registry), path -> isProtected(path, settings.metricsAuth()),
-                tokens, DementiaServer::takesToken);
+        BearerAuth auth = new BearerAuth(credentials, keys, path -> isProtected(path, settings.metricsAuth()),
+                tokens, DementiaServer::takesToken, DementiaServer::isMetrics);
         OriginCheck origins = new OriginCheck(settings.allowedOrigins(), DementiaServer::isMcp);
         McpEndpoint mcp = new McpEndpoint(invoker, ProjectVersion.get(), sessions, memory.projects(), memory.contexts());
         RequestDeadline deadline = new RequestDeadline(settings.headerTimeout(), settings.bodyTimeout(), registry.housekeeper());
@@ -259,7 +261,7 @@ public final class DementiaServer {
      * it is added here.
      */
     static boolean isProtected(String path, boolean metricsAuth) {
-        if (under(path, "/metrics") || under(path, "/observe/metrics")) {
+        if (isMetrics(path)) {
             return metricsAuth;
         }
         boolean isPublic = under(path, "/health") || under(path, "/observe/health") || under(path, "/admin")
@@ -273,6 +275,11 @@ public final class DementiaServer {
      */
     static boolean takesToken(String path) {
         return isMcp(path) || path.equals(ExecuteService.PATH) || path.equals(ToolsService.PATH);
+    }
+
+    /** The metrics routes: served from memory, so readable while the database does not answer. */
+    static boolean isMetrics(String path) {
+        return under(path, "/metrics") || under(path, "/observe/metrics");
     }
 
     /** @return whether the path is the given one or below it ({@code /admin}, {@code /admin/x}; not {@code /administrator}) */

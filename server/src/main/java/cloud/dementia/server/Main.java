@@ -3,6 +3,7 @@ package cloud.dementia.server;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
@@ -10,6 +11,7 @@ import io.helidon.logging.common.LogConfig;
 
 import sun.misc.Signal;
 
+import cloud.dementia.db.store.ApiKeyStore;
 import cloud.dementia.db.store.CredentialStore;
 import cloud.dementia.db.store.StoreRuleException;
 import cloud.dementia.server.auth.Secrets;
@@ -93,10 +95,11 @@ public final class Main {
 
     /**
      * {@code reset-credentials}: a lost API key or console password. Generates a new API key and console password for
-     * the database this configuration names, replaces every stored key hash and the console user's password hash (and
-     * signs every console session out), prints the new secrets once, and exits 0 (2 bad arguments or configuration, 3 a
-     * database that cannot be reached). Running servers keep what they read at start: restart them. Secrets given in the
-     * environment ({@code DEMENTIA_API_KEY(S)}, {@code DEMENTIA_ADMIN_PASSWORD}) are not stored: change them there.
+     * the database this configuration names, replaces the generated key's hash (the old key is refused from the next
+     * request on, on every running replica) and the console user's password hash (and signs every console session out),
+     * prints the new secrets once, and exits 0 (2 bad arguments or configuration, 3 a database that cannot be reached).
+     * When the servers take their keys from {@code DEMENTIA_API_KEY(S)} no key is generated: a new one would be dropped
+     * at their next start. A password given in {@code DEMENTIA_ADMIN_PASSWORD} is not stored: change it there.
      */
     private static void resetCredentials(String[] args) {
         if (args.length > 1) {
@@ -105,19 +108,23 @@ public final class Main {
         }
         Settings settings = commandSettings();
         Database database = openForCommand(settings);
-        CredentialStore store = new CredentialStore(database.registry());
-        String key = Secrets.newApiKey();
-        String password = Secrets.newPassword();
-        store.replaceApiKeyHashes("generated", Secrets.hashApiKey(key));
-        store.replaceAdminHash(settings.adminUser(), Secrets.hashPassword(password));
-        database.close();
-        StringBuilder out = new StringBuilder("New secrets, shown once and stored only as hashes. Keep them now; the old ones no longer open anything\n"
-                + "once running servers restart (restart every replica now).\n");
-        out.append("  API key:       ").append(key).append('\n');
-        out.append("  Console login: ").append(settings.adminUser()).append(" / ").append(password).append('\n');
-        if (!settings.apiKeys().isEmpty()) {
-            out.append("Note: DEMENTIA_API_KEY(S) is set, and keys from the environment win over stored ones: change it there.\n");
+        ApiKeyStore keys = new ApiKeyStore(database.registry());
+        Optional<String> key = Optional.empty();
+        if (!keys.environmentKeysInUse()) {
+            key = Optional.of(Secrets.newApiKey());
+            keys.replaceGeneratedKey(Secrets.hashApiKey(key.get()), Secrets.hint(key.get()), "reset-credentials");
         }
+        String password = Secrets.newPassword();
+        new CredentialStore(database.registry()).replaceAdminHash(settings.adminUser(), Secrets.hashPassword(password));
+        database.close();
+        StringBuilder out = new StringBuilder("New secrets, shown once and stored only as hashes. Keep them now.\n");
+        key.ifPresentOrElse(k -> out.append("  API key:       ").append(k).append('\n'),
+                () -> out.append("  API key:       unchanged: the servers take their keys from DEMENTIA_API_KEY(S) (change it there and restart"
+                        + " them), or create one in the console (/admin/keys)\n"));
+        out.append("  Console login: ").append(settings.adminUser()).append(" / ").append(password).append('\n');
+        key.ifPresent(k -> out.append("The old API key is refused from the next request on, by every running server.\n"));
+        out.append("Running servers take the new console password once restarted (restart every replica now); every console session "
+                + "is signed out.\n");
         if (settings.adminPassword().isPresent()) {
             out.append("Note: DEMENTIA_ADMIN_PASSWORD is set, and wins over the stored password: change it there.\n");
         }

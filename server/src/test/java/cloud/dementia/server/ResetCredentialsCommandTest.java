@@ -93,4 +93,31 @@ class ResetCredentialsCommandTest {
             assertThat(all, not(containsString("WARNING")));
         }
     }
+
+    /**
+     * Every request looks its key up in the control schema: a reset run while a server keeps running is in force there at
+     * once, with no restart (the old key refused, the new one accepted).
+     */
+    @Test
+    void aResetIsSeenAtOnceByAServerThatKeepsRunning() throws Exception {
+        try (TestDatabase.Fresh db = TestDatabase.get().freshDatabase()) {
+            Map<String, String> env = ServerProcess.envFor(db, Map.of("DEMENTIA_EMBEDDINGS", "off"));
+            try (ServerProcess running = ServerProcess.start(env)) {
+                running.awaitReady(START);
+                String out = running.stdout();
+                String lost = running.printed("API key:").orElseThrow(() -> new AssertionError(out));
+                assertEquals(200, running.get("/tools", Optional.of(lost)).statusCode(), "the generated key works before the reset");
+                String key;
+                try (ServerProcess reset = ServerProcess.start(env, "reset-credentials")) {
+                    assertEquals(0, reset.awaitExit(START), reset.stdout() + reset.stderr());
+                    String printed = reset.stdout();
+                    key = reset.printed("API key:").orElseThrow(() -> new AssertionError(printed));
+                    assertThat(printed, containsString("The old API key is refused from the next request on, by every running server"));
+                }
+                assertEquals(401, running.get("/tools", Optional.of(lost)).statusCode(), "the old key is refused by the server that kept running");
+                assertEquals(200, running.get("/tools", Optional.of(key)).statusCode(), "the new key opens it, without a restart");
+                assertEquals(0, running.terminate(START));
+            }
+        }
+    }
 }

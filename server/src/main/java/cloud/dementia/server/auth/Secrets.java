@@ -31,6 +31,11 @@ public final class Secrets {
         return "dmc_" + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
     }
 
+    /** @return what the console may show of a generated key: its prefix and first four random characters */
+    public static String hint(String key) {
+        return key.substring(0, 8) + "…";
+    }
+
     /** @return a new console password, 20 URL-safe characters */
     public static String newPassword() {
         byte[] bytes = new byte[15];

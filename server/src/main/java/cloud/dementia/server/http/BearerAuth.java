@@ -1,5 +1,6 @@
 package cloud.dementia.server.http;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Predicate;
@@ -15,6 +16,7 @@ import io.helidon.webserver.http.RoutingResponse;
 
 import cloud.dementia.db.pool.PoolException;
 import cloud.dementia.db.store.ApiKeyStore;
+import cloud.dementia.db.store.Failure;
 import cloud.dementia.server.auth.AccessTokens;
 import cloud.dementia.server.auth.Caller;
 import cloud.dementia.server.auth.Credentials;
@@ -23,10 +25,12 @@ import cloud.dementia.server.tools.Json;
 
 /**
  * Requires {@code Authorization: Bearer <API key>} on the protected paths and puts the key's {@link Caller} (its scope)
- * into the request context for the tools. A key from {@code DEMENTIA_API_KEY(S)} (or the generated one) is checked in
- * memory and reaches everything; a key an operator created ({@code dmk_...}) is looked up in the control schema on
- * every request, so a revoked or expired one is refused at once on every replica. A missing or wrong key gets 401 with
- * {@code WWW-Authenticate: Bearer}. Keys are never logged.
+ * into the request context for the tools. Every key is looked up by its hash in the control schema on every request
+ * ({@link ApiKeyStore}), so a revoked, expired or reset key is refused at once on every replica; those of
+ * {@code DEMENTIA_API_KEY(S)} and the generated one reach everything. While the database does not answer, a request
+ * is 503 with {@code Retry-After} at once (it waited its one bounded wait here), except on the routes served without
+ * the database (metrics), which must stay readable in an outage: there the environment's keys are checked in memory.
+ * A missing or wrong key gets 401 with {@code WWW-Authenticate: Bearer}. Keys are never logged.
  * <p>
  * With OAuth on, the token paths also take an OAuth access token: a bearer value that is not one of the keys and looks
  * like a JWT is checked by {@link AccessTokens}; a refused one gets 401 {@code invalid_token}, a valid one without a
@@ -44,20 +48,26 @@ public final class BearerAuth implements Filter {
         }
     };
 
-    private final Credentials credentials;
+    private final Credentials environment;
     private final ApiKeyStore keys;
     private final Predicate<String> protectedPath;
     private final Optional<AccessTokens> tokens;
     private final Predicate<String> tokenPath;
+    private final Predicate<String> withoutDatabase;
 
     /**
+     * @param environment   the environment's keys, accepted while the database does not answer
+     * @param keys          every API key
      * @param protectedPath which paths need a key (or token)
      * @param tokens        the access-token check when OAuth is on ({@code DEMENTIA_OAUTH_ISSUER})
-     * @param tokenPath     which protected paths also take an access token (the others take API keys only)
+     * @param tokenPath       which protected paths also take an access token (the others take API keys only)
+     * @param withoutDatabase which protected paths are served without the database, so the environment's keys open
+     *                        them while it does not answer
      */
-    public BearerAuth(Credentials credentials, ApiKeyStore keys, Predicate<String> protectedPath, Optional<AccessTokens> tokens,
-                      Predicate<String> tokenPath) {
-        this.credentials = credentials;
+    public BearerAuth(Credentials environment, ApiKeyStore keys, Predicate<String> protectedPath, Optional<AccessTokens> tokens,
+                      Predicate<String> tokenPath, Predicate<String> withoutDatabase) {
+        this.withoutDatabase = withoutDatabase;
+        this.environment = environment;
         this.keys = keys;
         this.protectedPath = protectedPath;
         this.tokens = tokens;
@@ -91,8 +101,15 @@ public final class BearerAuth implements Filter {
         try {
             caller = callerOf(presented.get());
         } catch (PoolException e) {
-            unavailable(res, "the API key could not be checked: the database did not answer in time; retry");
-            return;
+            Failure failure = Failure.of(e);
+            if (!failure.unavailable()) {
+                throw e;
+            }
+            caller = withoutDatabase.test(path) ? environment.matchingEnvironmentKey(presented.get()).map(BearerAuth::builtIn) : Optional.empty();
+            if (caller.isEmpty()) {
+                unavailable(res, failure.retryAfterSeconds(), "the API key could not be checked: " + failure.message() + "; retry");
+                return;
+            }
         }
         if (caller.isEmpty() && oauth.isPresent() && looksLikeJwt(presented.get())) {
             switch (oauth.get().check(presented.get())) {
@@ -111,7 +128,7 @@ public final class BearerAuth implements Filter {
                     return;
                 }
                 case AccessTokens.Unavailable unavailable -> {
-                    unavailable(res, "the access token could not be checked: " + unavailable.description() + "; retry");
+                    unavailable(res, 1, "the access token could not be checked: " + unavailable.description() + "; retry");
                     return;
                 }
             }
@@ -139,8 +156,9 @@ public final class BearerAuth implements Filter {
                 .send(Json.compact(Map.of("error", message)));
     }
 
-    private static void unavailable(RoutingResponse res, String message) {
-        res.status(Status.SERVICE_UNAVAILABLE_503).header(HeaderNames.RETRY_AFTER, "1").header(HeaderNames.CONTENT_TYPE, "application/json")
+    private static void unavailable(RoutingResponse res, int retryAfterSeconds, String message) {
+        res.status(Status.SERVICE_UNAVAILABLE_503).header(HeaderNames.RETRY_AFTER, String.valueOf(Math.max(1, retryAfterSeconds)))
+                .header(HeaderNames.CONTENT_TYPE, "application/json")
                 .send(Json.compact(Map.of("error", message)));
     }
 
@@ -159,17 +177,20 @@ public final class BearerAuth implements Filter {
         return dots == 2 || dots == 4;
     }
 
+    /** The one lookup of a request: the key's row, found by the key's hash. */
     private Optional<Caller> callerOf(String presented) {
-        Optional<String> environment = credentials.matchingApiKeyHash(presented);
-        if (environment.isPresent()) {
-            String hash = environment.get();
-            return Optional.of(new Caller("env:" + hash.substring(hash.indexOf(':') + 1, hash.indexOf(':') + 13), "environment",
-                    java.util.List.of(), false));
-        }
-        if (!presented.startsWith(ApiKeyStore.PREFIX)) {
-            return Optional.empty();
-        }
-        return keys.authenticate(ApiKeyStore.hash(presented))
-                .map(k -> new Caller("key:" + k.name(), k.name(), k.projects(), k.readOnly()));
+        String hash = ApiKeyStore.hash(presented);
+        return keys.authenticate(hash).map(k -> k.origin() == ApiKeyStore.Origin.OPERATOR
+                ? new Caller("key:" + k.name(), k.name(), k.projects(), k.readOnly())
+                : builtIn(hash));
+    }
+
+    /**
+     * A key of the environment or the generated one: everything, read-write. Its id is drawn from the key's hash, not
+     * the row's name, so the sessions it owns stay its own across restarts and a reset key does not inherit them.
+     */
+    private static Caller builtIn(String hash) {
+        String hex = hash.substring(hash.indexOf(':') + 1);
+        return new Caller("env:" + hex.substring(0, 12), "environment", List.of(), false);
     }
 }

@@ -1,18 +1,22 @@
 package cloud.dementia.server.http;
 
 import java.util.Optional;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.helidon.http.HeaderNames;
+import io.helidon.http.HttpException;
+import io.helidon.http.RequestException;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
-import cloud.dementia.db.pool.PoolException;
+import cloud.dementia.db.store.Failure;
 import cloud.dementia.server.auth.Caller;
 import cloud.dementia.server.auth.SessionGuard;
 import cloud.dementia.server.mcp.McpEndpoint;
@@ -32,6 +36,7 @@ import cloud.dementia.server.tools.ToolSpec;
 public final class ExecuteService implements HttpService {
 
     public static final String PATH = "/execute";
+    private static final Logger LOG = Logger.getLogger(ExecuteService.class.getName());
 
     private final ToolInvoker tools;
     private final SessionGuard sessions;
@@ -47,6 +52,17 @@ public final class ExecuteService implements HttpService {
     }
 
     private void execute(ServerRequest req, ServerResponse res) {
+        try {
+            run(req, res);
+        } catch (HttpException | RequestException | java.io.UncheckedIOException e) {
+            // the web server's own answers (a body too large or too slow) and a broken connection are its to handle
+            throw e;
+        } catch (RuntimeException e) {
+            fail(res, e);
+        }
+    }
+
+    private void run(ServerRequest req, ServerResponse res) {
         JsonNode body;
         try {
             body = req.content().hasEntity() ? Json.parse(req.content().inputStream()) : Json.parse("");
@@ -72,13 +88,7 @@ public final class ExecuteService implements HttpService {
         Optional<String> sessionId = req.headers().first(McpEndpoint.SESSION_ID_HEADER).filter(id -> !id.isBlank());
         Caller caller = BearerAuth.caller(req.context());
         if (sessionId.isPresent()) {
-            try {
-                sessionId = Optional.of(sessions.execute(sessionId.get(), caller));
-            } catch (PoolException e) {
-                res.header(HeaderNames.RETRY_AFTER, "1");
-                refuse(res, Status.SERVICE_UNAVAILABLE_503, "the session could not be checked: " + e.getMessage());
-                return;
-            }
+            sessionId = Optional.of(sessions.execute(sessionId.get(), caller));
         }
         long start = System.nanoTime();
         ToolOutcome outcome = tools.invoke(spec.get(), arguments.isObject() ? (ObjectNode) arguments : Json.object(), sessionId, caller);
@@ -107,6 +117,21 @@ public final class ExecuteService implements HttpService {
     /** The one place an outcome becomes an HTTP status. */
     static int httpStatus(ToolOutcome outcome) {
         return outcome instanceof ToolOutcome.Failure failure ? failure.kind().httpStatus() : Status.OK_200.code();
+    }
+
+    /**
+     * The one place a failure outside the tool (checking the session, reading the body) becomes an answer, as
+     * {@link Failure} classifies it: 503 with {@code Retry-After}, 400, 404, or 500 logged here once. The tool's own
+     * failures are outcomes, mapped by {@link #httpStatus}.
+     */
+    private static void fail(ServerResponse res, RuntimeException e) {
+        Failure failure = Failure.of(e);
+        if (failure.unavailable()) {
+            res.header(HeaderNames.RETRY_AFTER, Integer.toString(failure.retryAfterSeconds()));
+        } else if (failure.kind() == Failure.Kind.INTERNAL) {
+            LOG.log(Level.WARNING, PATH + ": " + failure.message(), e);
+        }
+        refuse(res, Status.create(failure.kind().httpStatus()), failure.message());
     }
 
     private static void refuse(ServerResponse res, Status status, String error) {

@@ -130,7 +130,7 @@ public final class McpEndpoint implements HttpFeature {
             try {
                 verdict = sessions.mcp(sessionId.get(), caller);
             } catch (PoolException e) {
-                McpRequestGate.refuse(res, Status.SERVICE_UNAVAILABLE_503, -32603, "the session could not be checked: " + e.getMessage());
+                McpRequestGate.refuse(res, "the session could not be checked", e);
                 return;
             }
             switch (verdict) {
@@ -152,7 +152,7 @@ public final class McpEndpoint implements HttpFeature {
                 try {
                     sessions.ended(sessionId.get());
                 } catch (PoolException e) {
-                    McpRequestGate.refuse(res, Status.SERVICE_UNAVAILABLE_503, -32603, "the session could not be ended: " + e.getMessage() + "; retry");
+                    McpRequestGate.refuse(res, "the session could not be ended", e);
                     return;
                 }
                 res.status(Status.ACCEPTED_202).send();
@@ -222,7 +222,7 @@ public final class McpEndpoint implements HttpFeature {
         try {
             sessions.opened(id, caller);
         } catch (PoolException e) {
-            McpRequestGate.refuse(res, Status.SERVICE_UNAVAILABLE_503, -32603, "the session could not be opened: " + e.getMessage() + "; retry");
+            McpRequestGate.refuse(res, "the session could not be opened", e);
             return;
         }
         res.status(Status.OK_200).header(SESSION_ID_HEADER, id).header(io.helidon.http.HeaderValues.CONTENT_TYPE_JSON)
@@ -242,7 +242,7 @@ public final class McpEndpoint implements HttpFeature {
             } catch (McpResources.Refusal e) {
                 answer.putObject("error").put("code", e.code).put("message", e.getMessage());
             } catch (PoolException e) {
-                answer.putObject("error").put("code", -32603).put("message", "the database did not answer in time: " + e.getMessage() + "; retry");
+                answer.putObject("error").put("code", -32603).put("message", McpRequestGate.describe("the resource could not be read", e));
             }
         }
         res.status(Status.OK_200).header(io.helidon.http.HeaderValues.CONTENT_TYPE_JSON).send(cloud.dementia.server.tools.Json.bytes(answer));

@@ -18,6 +18,7 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
 import cloud.dementia.admin.StrictJson;
+import cloud.dementia.db.store.Failure;
 import cloud.dementia.server.tools.Json;
 import cloud.dementia.server.tools.StorableText;
 import cloud.dementia.server.tools.ToolArgumentException;
@@ -39,6 +40,8 @@ import cloud.dementia.server.tools.ToolArgumentException;
  * the same bytes again.
  */
 final class McpRequestGate {
+
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(McpRequestGate.class.getName());
 
     static final int MAX_DEPTH = 64;
     static final int MAX_BATCH = 50;
@@ -153,11 +156,29 @@ final class McpRequestGate {
         return body;
     }
 
-    static void refuse(ServerResponse res, Status status, int code, String message) {
-        if (status == Status.SERVICE_UNAVAILABLE_503) {
-            // the database did not answer in time: nothing to fix, retry
-            res.header(io.helidon.http.HeaderNames.RETRY_AFTER, "1");
+    /**
+     * The one place a failure of the endpoint's own work (opening, checking or ending a session, reading a resource)
+     * becomes an answer: JSON-RPC {@code -32603}, with 503 and {@code Retry-After} when the same request may succeed
+     * later, else the status {@link Failure} gives (a bug: 500, logged here once).
+     */
+    static void refuse(ServerResponse res, String what, RuntimeException e) {
+        Failure failure = Failure.of(e);
+        if (failure.unavailable()) {
+            res.header(io.helidon.http.HeaderNames.RETRY_AFTER, Integer.toString(failure.retryAfterSeconds()));
         }
+        refuse(res, Status.create(failure.kind().httpStatus()), -32603, describe(what, e));
+    }
+
+    /** @return what failed and why, for a JSON-RPC error; a failure that is a bug is logged */
+    static String describe(String what, RuntimeException e) {
+        Failure failure = Failure.of(e);
+        if (failure.kind() == Failure.Kind.INTERNAL) {
+            LOG.log(java.util.logging.Level.WARNING, "MCP: " + what + ": " + failure.message(), e);
+        }
+        return what + ": " + failure.message() + (failure.unavailable() ? "; retry" : "");
+    }
+
+    static void refuse(ServerResponse res, Status status, int code, String message) {
         res.status(status).header(HeaderValues.CONTENT_TYPE_JSON).send(Json.bytes(error(code, message)));
     }
 

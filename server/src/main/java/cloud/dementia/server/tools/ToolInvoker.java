@@ -17,10 +17,7 @@ import cloud.dementia.db.search.Traffic;
 import io.micrometer.core.instrument.Timer;
 
 import cloud.dementia.db.pool.DataAccessException;
-import cloud.dementia.db.pool.PoolException;
-import cloud.dementia.db.pool.PoolSuspendedException;
-import cloud.dementia.db.pool.PoolTimeoutException;
-import cloud.dementia.db.store.StoreRuleException;
+import cloud.dementia.db.store.Failure;
 import cloud.dementia.server.auth.Caller;
 import cloud.dementia.server.observe.Observability;
 
@@ -126,20 +123,10 @@ public final class ToolInvoker {
             outcome = new ToolOutcome.Failure(ToolOutcome.Kind.FORBIDDEN, e.getMessage(), 0);
         } catch (ToolArgumentException e) {
             outcome = new ToolOutcome.Failure(ToolOutcome.Kind.BAD_ARGUMENT, e.getMessage(), 0);
-        } catch (ToolError | StoreRuleException e) {
+        } catch (ToolError e) {
             outcome = new ToolOutcome.Failure(ToolOutcome.Kind.TOOL_ERROR, e.getMessage(), 0);
-        } catch (PoolTimeoutException e) {
-            long seconds = Math.max(1, (e.waitedMillis() + 999) / 1000);
-            outcome = new ToolOutcome.Failure(ToolOutcome.Kind.UNAVAILABLE, e.getMessage(), (int) seconds);
-        } catch (PoolSuspendedException e) {
-            outcome = new ToolOutcome.Failure(ToolOutcome.Kind.UNAVAILABLE, e.getMessage(), 30);
-        } catch (DataAccessException e) {
-            outcome = databaseFailure(spec, e);
-        } catch (PoolException e) {
-            outcome = new ToolOutcome.Failure(ToolOutcome.Kind.UNAVAILABLE, e.getMessage(), 5);
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "tool " + spec.name() + " failed: " + e, e);
-            outcome = new ToolOutcome.Failure(ToolOutcome.Kind.INTERNAL, "internal error in " + spec.name() + ": " + e.getMessage(), 0);
+            outcome = failure(spec, e);
         }
         String status = outcome instanceof ToolOutcome.Failure f ? f.kind().meterStatus() : "ok";
         ToolMeters m = byTool.computeIfAbsent(spec.name(), name -> new ToolMeters(Observability.latencyTimer("dementia.tool.latency")
@@ -151,28 +138,26 @@ public final class ToolInvoker {
     }
 
     /**
-     * A database failure is the caller's to retry when the connection was lost (503, nothing to fix), when PostgreSQL
-     * gave up the transaction for another (serialization failure, deadlock), or when the statement timeout stopped it
-     * (the database is too busy to finish in time); anything else is a bug (500). Errors the caller's own SQL causes
+     * The one place a failure of the work behind a tool becomes its outcome, as {@link Failure} classifies it: what the
+     * caller may retry is {@code UNAVAILABLE}; a refusal of the store (a bad value, a name taken, an unknown pool) is a
+     * tool error the caller can act on; anything else is a bug, logged here once. Errors the caller's own SQL causes
      * ({@code query_database}) are tool errors, decided where the SQL is run.
      */
-    private static ToolOutcome.Failure databaseFailure(ToolSpec spec, DataAccessException e) {
-        String code = " (SQLSTATE " + e.sqlState() + ")";
-        if (e.connectionLost()) {
-            LOG.info(() -> "tool " + spec.name() + " lost its connection: schema=" + e.schema() + " sqlstate=" + e.sqlState());
-            return new ToolOutcome.Failure(ToolOutcome.Kind.UNAVAILABLE, "the call lost its database connection" + code
-                    + ": a transaction was rolled back, a single statement may or may not have run; retry", 1);
-        }
-        if (e.transactionConflict()) {
-            return new ToolOutcome.Failure(ToolOutcome.Kind.UNAVAILABLE, "the database rolled the call back to let a concurrent one finish"
-                    + code + "; retry", 1);
-        }
-        if (e.cancelled()) {
-            return new ToolOutcome.Failure(ToolOutcome.Kind.UNAVAILABLE, "the database did not finish the call within the statement timeout"
-                    + code + "; retry later", 5);
-        }
-        LOG.log(Level.WARNING, "tool " + spec.name() + " failed in the database: schema=" + e.schema() + " sqlstate=" + e.sqlState()
-                + " " + e.getMessage());
-        return new ToolOutcome.Failure(ToolOutcome.Kind.INTERNAL, "database error in schema `" + e.schema() + "`: " + e.getMessage(), 0);
+    private static ToolOutcome.Failure failure(ToolSpec spec, RuntimeException e) {
+        Failure failure = Failure.of(e);
+        return switch (failure.kind()) {
+            case UNAVAILABLE -> {
+                if (e instanceof DataAccessException d && d.connectionLost()) {
+                    LOG.info(() -> "tool " + spec.name() + " lost its connection: schema=" + d.schema() + " sqlstate=" + d.sqlState());
+                }
+                yield new ToolOutcome.Failure(ToolOutcome.Kind.UNAVAILABLE, failure.message(), failure.retryAfterSeconds());
+            }
+            case BAD_INPUT, CONFLICT, NOT_FOUND -> new ToolOutcome.Failure(ToolOutcome.Kind.TOOL_ERROR, failure.message(), 0);
+            case INTERNAL -> {
+                LOG.log(Level.WARNING, "tool " + spec.name() + " failed: " + failure.message(), e);
+                yield new ToolOutcome.Failure(ToolOutcome.Kind.INTERNAL, e instanceof DataAccessException ? failure.message()
+                        : "internal error in " + spec.name() + ": " + e.getMessage(), 0);
+            }
+        };
     }
 }
