@@ -166,6 +166,7 @@ public final class DementiaServer {
             credentials = Credentials.settle(settings, new CredentialStore(registry));
         } catch (RuntimeException e) {
             registry.close();
+            observability.close();
             closeQuietly(embedded);
             throw new StartupException("database: preparing the control schema `" + ControlSchema.NAME + "` failed: " + rootMessage(e), 3, e);
         }
@@ -179,6 +180,7 @@ public final class DementiaServer {
         } catch (RuntimeException e) {
             memory.close();
             registry.close();
+            observability.close();
             closeQuietly(embedded);
             throw new StartupException("tools: the tool catalog cannot be built: " + rootMessage(e), 1, e);
         }
@@ -199,6 +201,7 @@ public final class DementiaServer {
                 // filters run before every route, the MCP feature's included: the request timer around everything,
                 // so refusals are counted too, then each route's body limit, then origin, then the key
                 .addFilter(new HttpMeters(observability.registry()))
+                .addFilter(Observability::declareTextFormat)
                 .addFilter(new BodyLimit(settings.maxBodyBytes(), settings.importMaxBytes(), AdminConsole::isImport))
                 .addFilter(new NulCheck())
                 // an import streams its body into its transaction: it is not read ahead, nor held to the body deadline
@@ -209,8 +212,8 @@ public final class DementiaServer {
                 .addFilter(mcp.filter())
                 .addFeature(mcp)
                 .register(new ExecuteService(invoker, sessions), new ToolsService(invoker))
-                .register("/metrics", observability)
-                .register("/observe/metrics", observability)
+                // the observer's answer, under the route Prometheus configurations were written for
+                .get(Observability.ALIAS, Observability::alias)
                 .get("/health", (req, res) -> health(checks, res))
                 // the operator console: its own login (an API key never opens it), CSRF tokens, security headers
                 .register("/admin", AdminConsole.create(memory, cleanup, credentials::acceptsAdmin, new AdminAudit(registry)));
@@ -234,7 +237,8 @@ public final class DementiaServer {
                             .build())
                     .shutdownHook(false)
                     .shutdownGracePeriod(SHUTDOWN_GRACE)
-                    .addFeature(ObserveFeature.builder().addObserver(health).observersDiscoverServices(false).build())
+                    .addFeature(ObserveFeature.builder().addObserver(health).addObserver(observability.observer())
+                            .observersDiscoverServices(false).build())
                     .routing(routing)
                     .build()
                     .start();
@@ -242,6 +246,7 @@ public final class DementiaServer {
             job.close();
             memory.close();
             registry.close();
+            observability.close();
             closeQuietly(embedded);
             throw new StartupException("PORT=" + settings.port() + ": cannot start the HTTP server: " + rootMessage(e), 2, e);
         }
