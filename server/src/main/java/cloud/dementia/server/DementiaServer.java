@@ -169,6 +169,7 @@ public final class DementiaServer {
                 // filters run before every route, the MCP feature's included: the request timer around everything,
                 // so refusals are counted too, then each route's body limit, then origin, then the key
                 .addFilter(new HttpMeters(observability.registry()))
+                .addFilter(Observability::declareTextFormat)
                 .addFilter(new BodyLimit(settings.maxBodyBytes(), settings.importMaxBytes(), AdminConsole::isImport))
                 .addFilter(new NulCheck())
                 // an import streams its body into its transaction: it is not read ahead, nor held to the body deadline
@@ -179,8 +180,8 @@ public final class DementiaServer {
                 .addFilter(mcp.filter())
                 .addFeature(mcp)
                 .register(new ExecuteService(invoker, sessions), new ToolsService(invoker))
-                .register("/metrics", observability)
-                .register("/observe/metrics", observability)
+                // the observer's answer, under the route Prometheus configurations were written for
+                .get(Observability.ALIAS, Observability::alias)
                 .get("/health", (req, res) -> health(checks, res))
                 // the operator console: its own login (an API key never opens it), CSRF tokens, security headers
                 .register("/admin", AdminConsole.create(memory, cleanup, credentials::acceptsAdmin, new AdminAudit(registry)));
@@ -204,7 +205,8 @@ public final class DementiaServer {
                             .build())
                     .shutdownHook(false)
                     .shutdownGracePeriod(SHUTDOWN_GRACE)
-                    .addFeature(ObserveFeature.builder().addObserver(health).observersDiscoverServices(false).build())
+                    .addFeature(ObserveFeature.builder().addObserver(health).addObserver(observability.observer())
+                            .observersDiscoverServices(false).build())
                     .routing(routing)
                     .build()
                     .start();

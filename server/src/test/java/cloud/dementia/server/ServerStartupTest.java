@@ -12,6 +12,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import cloud.dementia.db.testing.TestDatabase;
+import cloud.dementia.server.observe.Scrape;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
@@ -73,11 +74,12 @@ class ServerStartupTest {
         for (String path : new String[] {"/metrics", "/observe/metrics"}) {
             HttpResponse<String> metrics = get(path, KEY);
             assertEquals(200, metrics.statusCode(), path);
-            assertThat(metrics.headers().firstValue("Content-Type").orElse(""), containsString("text/plain"));
+            assertEquals("text/plain; version=0.0.4; charset=utf-8", metrics.headers().firstValue("Content-Type").orElse(""), path);
             assertThat(metrics.body(), containsString("jvm_memory_used_bytes"));
-            assertThat(metrics.body(), containsString("hikaricp_connections_max{application=\"dementia-cloud\",pool=\"physical\"} 20.0"));
-            assertThat(metrics.body(), containsString("db_pool_connections_max{application=\"dementia-cloud\",schema=\"dementia_control\"} 5.0"));
-            assertThat(metrics.body(), containsString("db_pool_budget_connections{application=\"dementia-cloud\"} 20.0"));
+            Scrape scrape = Scrape.parse(metrics.body());
+            assertEquals(20.0, scrape.value("hikaricp_connections_max", Map.of("application", "dementia-cloud", "pool", "physical")), path);
+            assertEquals(5.0, scrape.value("db_pool_connections_max", Map.of("application", "dementia-cloud", "schema", "dementia_control")), path);
+            assertEquals(20.0, scrape.value("db_pool_budget_connections", Map.of("application", "dementia-cloud")), path);
         }
     }
 

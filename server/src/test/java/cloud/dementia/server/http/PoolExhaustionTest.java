@@ -15,6 +15,7 @@ import io.modelcontextprotocol.spec.McpSchema;
 import cloud.dementia.server.TestMcpClient;
 import cloud.dementia.server.TestServer;
 import cloud.dementia.server.TestTools;
+import cloud.dementia.server.observe.Scrape;
 import cloud.dementia.server.tools.Json;
 
 import static cloud.dementia.server.TestMcpClient.text;
@@ -90,6 +91,7 @@ class PoolExhaustionTest {
 
         HttpResponse<String> again = server.post("/execute", "{\"tool\":\"db_probe\",\"arguments\":{\"schema\":\"" + SCHEMA + "\"}}");
         assertEquals(200, again.statusCode(), again.body());
-        assertThat(server.get("/metrics").body(), containsString("dementia_tool_invocations_total{application=\"dementia-cloud\",status=\"unavailable\",tool=\"db_probe\"} 2.0"));
+        assertEquals(2.0, Scrape.parse(server.get("/metrics").body()).value("dementia_tool_invocations_total",
+                Map.of("application", "dementia-cloud", "status", "unavailable", "tool", "db_probe")));
     }
 }

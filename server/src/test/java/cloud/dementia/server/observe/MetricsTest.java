@@ -3,6 +3,8 @@ package cloud.dementia.server.observe;
 import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -12,8 +14,10 @@ import cloud.dementia.server.TestServer;
 import cloud.dementia.server.memory.MemoryTools;
 
 import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -70,6 +74,36 @@ class MetricsTest {
                 Map.of("method", "GET", "uri", "/observe/health", "status", "200")), not(empty()));
         assertThat("the request timer is a histogram", scrape.find("http_server_requests_seconds_bucket",
                 Map.of("uri", "/execute", "le", "+Inf")), not(empty()));
+    }
+
+    @Test
+    void observeMetricsAndItsAliasServeTheSameMetersThroughHelidonsObserver() throws Exception {
+        // each route once before the comparison, so both scrapes find the request timers of both routes
+        server.get("/observe/metrics");
+        server.get("/metrics");
+        HttpResponse<String> observe = server.get("/observe/metrics");
+        HttpResponse<String> alias = server.get("/metrics");
+        assertEquals(200, observe.statusCode(), observe.body());
+        assertEquals(200, alias.statusCode(), alias.body());
+        assertEquals(observe.headers().firstValue("Content-Type"), alias.headers().firstValue("Content-Type"));
+        assertThat(alias.headers().firstValue("Content-Type").orElse(""), startsWith("text/plain"));
+        assertEquals(series(observe.body()), series(alias.body()));
+        assertThat("the observer's own request counter, with the application tag", Scrape.parse(alias.body())
+                .find("requests_count_total", Map.of("application", "dementia-blue")), not(empty()));
+        for (String path : List.of("/observe/metrics", "/metrics")) {
+            HttpResponse<String> json = server.send(server.request(path).header("Accept", "application/json").GET());
+            assertEquals(200, json.statusCode(), path + " answers JSON as Helidon's observer does");
+            assertThat(path, json.headers().firstValue("Content-Type").orElse(""), startsWith("application/json"));
+            assertThat(path, json.body(), containsString("db.pool.budget.connections"));
+        }
+    }
+
+    /** @return every series a scrape exports, its name and labels, but the JVM's collector meters, which come and go with collections */
+    private static Set<String> series(String scrape) {
+        Set<String> series = new TreeSet<>();
+        Scrape.parse(scrape).samples().stream().filter(s -> !s.name().startsWith("jvm_gc"))
+                .forEach(s -> series.add(s.name() + new java.util.TreeMap<>(s.labels())));
+        return series;
     }
 
     @Test

@@ -49,6 +49,15 @@ public record Scrape(List<Sample> samples) {
         return samples.stream().map(Sample::name).collect(Collectors.toCollection(java.util.TreeSet::new));
     }
 
+    /** @return the value of the one sample with exactly this name and these labels */
+    public double value(String name, Map<String, String> labels) {
+        List<Sample> found = samples.stream().filter(s -> s.name().equals(name) && s.labels().equals(labels)).toList();
+        if (found.size() != 1) {
+            throw new AssertionError("not one sample " + name + labels + ": " + found);
+        }
+        return found.getFirst().value();
+    }
+
     /** @return the samples of a name whose labels include all the given ones */
     public List<Sample> find(String name, Map<String, String> labels) {
         return samples.stream().filter(s -> s.name().equals(name) && s.labels().entrySet().containsAll(labels.entrySet())).toList();
