@@ -77,7 +77,7 @@ public final class PoolRegistry implements AutoCloseable {
     private final DbClient db;
     /** The unit of work running on this thread: DB Client's connection pool hands out its connection. */
     private final ThreadLocal<UnitConnection> current = new ThreadLocal<>();
-    /** Schema migrations at a time: each holds two connections, and together they leave room for other work. */
+    /** Schema migrations at a time: together they leave room for other work. */
     private final Semaphore migrations;
     private final int migrationSlots;
     private final boolean timeoutPerStatement;
@@ -394,11 +394,10 @@ public final class PoolRegistry implements AutoCloseable {
     // ---------------------------------------------------------------- migrations
 
     /**
-     * Runs a schema migration tool (Flyway) with a data source of its own. The tool may hold two connections at once,
-     * so it is not held to the schema's max; migrations run a few at a time (half the budget's worth of connections
-     * at most), so first uses of many new projects never take every connection and never wait on each other's
-     * second connection. Each connection is closed when the tool returns it, so whatever session state the tool set
-     * (its {@code search_path}, its session lock) dies with it. The typed pool errors come out as themselves.
+     * Runs a schema migration tool (Flyway) with a data source of its own (one connection, see {@link MigrationSource}),
+     * not held to the schema's max; migrations run a few at a time (half the budget's worth of connections at most), so
+     * first uses of many new projects never take every connection. The connection is closed when the tool returns it,
+     * so whatever session state the tool set (its {@code search_path}) dies with it. The typed pool errors come out as themselves.
      *
      * @throws PoolTimeoutException when the migration could not start, or get a connection, within the acquire timeout
      */
@@ -429,9 +428,21 @@ public final class PoolRegistry implements AutoCloseable {
         }
     }
 
-    /** The data source a migration tool gets: budget-counted connections, closed (not pooled) when returned. */
+    /**
+     * The data source a migration tool gets: one budget-counted connection, however many times the tool asks for one,
+     * closed (not pooled) when the tool has closed every handle to it.
+     * <p>
+     * One session, because Flyway on PostgreSQL writes a migration's history row on the connection that holds its lock,
+     * in the lock's transaction, and runs the migration itself on a second connection, in a transaction committed
+     * before the lock's: a process killed between the two commits left the migration applied but not recorded, and
+     * every later open ran it again and failed ({@code column ... already exists}). With both handles on one session,
+     * the migration's transaction carries its history row and commits both at once; the lock stays a transaction's
+     * lock, which a transaction-mode pooler keeps. A migration runs on one thread, so the handle count needs no lock.
+     */
     private final class MigrationSource implements DataSource {
         private final String schema;
+        private Connection session;
+        private int handles;
 
         MigrationSource(String schema) {
             this.schema = schema;
@@ -439,6 +450,30 @@ public final class PoolRegistry implements AutoCloseable {
 
         @Override
         public Connection getConnection() throws SQLException {
+            if (handles == 0) {
+                session = openSession();
+            }
+            handles++;
+            return new DelegatingConnection(session) {
+                private boolean returned;
+
+                @Override
+                public void close() {
+                    if (!returned) {
+                        returned = true;
+                        if (--handles == 0) {
+                            try {
+                                delegate.close();
+                            } catch (SQLException e) {
+                                // giving a connection back never fails; it is evicted either way
+                            }
+                        }
+                    }
+                }
+            };
+        }
+
+        private Connection openSession() throws SQLException {
             long start = System.nanoTime();
             LogicalPool pool;
             Connection connection;
@@ -451,13 +486,7 @@ public final class PoolRegistry implements AutoCloseable {
             }
             Backend backend = backendOf(connection);
             LeakWatch.Checkout checkout = leaks.start(schema, backend);
-            if (!timeoutPerStatement) {
-                // a migration may take longer than a statement of the service; the connection is closed afterwards
-                try (java.sql.Statement st = connection.createStatement()) {
-                    st.execute("SET statement_timeout = 0");
-                }
-            }
-            return new DelegatingConnection(connection) {
+            Connection returning = new DelegatingConnection(connection) {
                 private boolean returned;
 
                 @Override
@@ -470,6 +499,16 @@ public final class PoolRegistry implements AutoCloseable {
                     }
                 }
             };
+            if (!timeoutPerStatement) {
+                // a migration may take longer than a statement of the service; the connection is closed afterwards
+                try (java.sql.Statement st = connection.createStatement()) {
+                    st.execute("SET statement_timeout = 0");
+                } catch (SQLException e) {
+                    returning.close();
+                    throw e;
+                }
+            }
+            return returning;
         }
 
         @Override
