@@ -81,6 +81,7 @@ public final class PoolRegistry implements AutoCloseable {
     private final Semaphore migrations;
     private final int migrationSlots;
     private final boolean timeoutPerStatement;
+    private final boolean namesServerStatements;
     private volatile PoolSizes sizes;
     private volatile boolean closed;
     /** When a unit of work last got an answer from the database ({@link #NEVER}: not yet); see {@link #liveness()}. */
@@ -105,6 +106,7 @@ public final class PoolRegistry implements AutoCloseable {
         // no start-up options of its own), the session default each connection gets when it opens, which costs nothing
         // per statement; behind a pooler, set on each statement by the driver, which cancels it when the time is up.
         this.timeoutPerStatement = timeoutPerStatement(target);
+        this.namesServerStatements = target.serverPrepared() && target.direct();
         // HikariCP's connection adder and closer run on virtual threads: no platform threads beyond the housekeeper
         this.physical = new PhysicalPool(target, budget, settings.minIdle(), settings.acquireTimeout().toMillis(),
                 sessionStatementTimeoutMs(target, settings), socketTimeoutSeconds(settings), housekeeper,
@@ -734,6 +736,16 @@ public final class PoolRegistry implements AutoCloseable {
 
     public RegistrySettings settings() {
         return settings;
+    }
+
+    /**
+     * @return whether the driver names server-side prepared statements on backends that are this process's alone: they
+     *         stay in the backend's session, where any unit of work of any schema can list them
+     *         ({@code pg_prepared_statements}), and may be dropped there ({@code DEALLOCATE ALL}). Behind a pooler the
+     *         session is not ours to clear, and the driver names none unless told to.
+     */
+    public boolean namesServerStatements() {
+        return namesServerStatements;
     }
 
     /** @return the executor shared by the physical pool's housekeeping (and usable for other pool-layer timers) */
