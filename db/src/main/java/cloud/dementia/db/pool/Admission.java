@@ -61,7 +61,7 @@ final class Admission {
     /**
      * Admits the caller to one connection of {@code pool}, waiting at most until {@code deadlineNanos}.
      *
-     * @param migration a schema migration: it is not held to the pool's max (it needs two connections at once)
+     * @param migration a schema migration: it is not held to the pool's max
      */
     Entry enter(LogicalPool pool, long deadlineNanos, boolean migration) throws InterruptedException {
         Waiter w;

@@ -77,10 +77,11 @@ public final class PoolRegistry implements AutoCloseable {
     private final DbClient db;
     /** The unit of work running on this thread: DB Client's connection pool hands out its connection. */
     private final ThreadLocal<UnitConnection> current = new ThreadLocal<>();
-    /** Schema migrations at a time: each holds two connections, and together they leave room for other work. */
+    /** Schema migrations at a time: together they leave room for other work. */
     private final Semaphore migrations;
     private final int migrationSlots;
     private final boolean timeoutPerStatement;
+    private final boolean namesServerStatements;
     private volatile PoolSizes sizes;
     private volatile boolean closed;
     /** When a unit of work last got an answer from the database ({@link #NEVER}: not yet); see {@link #liveness()}. */
@@ -105,6 +106,7 @@ public final class PoolRegistry implements AutoCloseable {
         // no start-up options of its own), the session default each connection gets when it opens, which costs nothing
         // per statement; behind a pooler, set on each statement by the driver, which cancels it when the time is up.
         this.timeoutPerStatement = timeoutPerStatement(target);
+        this.namesServerStatements = target.serverPrepared() && target.direct();
         // HikariCP's connection adder and closer run on virtual threads: no platform threads beyond the housekeeper
         this.physical = new PhysicalPool(target, budget, settings.minIdle(), settings.acquireTimeout().toMillis(),
                 sessionStatementTimeoutMs(target, settings), socketTimeoutSeconds(settings), housekeeper,
@@ -394,11 +396,10 @@ public final class PoolRegistry implements AutoCloseable {
     // ---------------------------------------------------------------- migrations
 
     /**
-     * Runs a schema migration tool (Flyway) with a data source of its own. The tool may hold two connections at once,
-     * so it is not held to the schema's max; migrations run a few at a time (half the budget's worth of connections
-     * at most), so first uses of many new projects never take every connection and never wait on each other's
-     * second connection. Each connection is closed when the tool returns it, so whatever session state the tool set
-     * (its {@code search_path}, its session lock) dies with it. The typed pool errors come out as themselves.
+     * Runs a schema migration tool (Flyway) with a data source of its own (one connection, see {@link MigrationSource}),
+     * not held to the schema's max; migrations run a few at a time (half the budget's worth of connections at most), so
+     * first uses of many new projects never take every connection. The connection is closed when the tool returns it,
+     * so whatever session state the tool set (its {@code search_path}) dies with it. The typed pool errors come out as themselves.
      *
      * @throws PoolTimeoutException when the migration could not start, or get a connection, within the acquire timeout
      */
@@ -429,9 +430,21 @@ public final class PoolRegistry implements AutoCloseable {
         }
     }
 
-    /** The data source a migration tool gets: budget-counted connections, closed (not pooled) when returned. */
+    /**
+     * The data source a migration tool gets: one budget-counted connection, however many times the tool asks for one,
+     * closed (not pooled) when the tool has closed every handle to it.
+     * <p>
+     * One session, because Flyway on PostgreSQL writes a migration's history row on the connection that holds its lock,
+     * in the lock's transaction, and runs the migration itself on a second connection, in a transaction committed
+     * before the lock's: a process killed between the two commits left the migration applied but not recorded, and
+     * every later open ran it again and failed ({@code column ... already exists}). With both handles on one session,
+     * the migration's transaction carries its history row and commits both at once; the lock stays a transaction's
+     * lock, which a transaction-mode pooler keeps. A migration runs on one thread, so the handle count needs no lock.
+     */
     private final class MigrationSource implements DataSource {
         private final String schema;
+        private Connection session;
+        private int handles;
 
         MigrationSource(String schema) {
             this.schema = schema;
@@ -439,6 +452,30 @@ public final class PoolRegistry implements AutoCloseable {
 
         @Override
         public Connection getConnection() throws SQLException {
+            if (handles == 0) {
+                session = openSession();
+            }
+            handles++;
+            return new DelegatingConnection(session) {
+                private boolean returned;
+
+                @Override
+                public void close() {
+                    if (!returned) {
+                        returned = true;
+                        if (--handles == 0) {
+                            try {
+                                delegate.close();
+                            } catch (SQLException e) {
+                                // giving a connection back never fails; it is evicted either way
+                            }
+                        }
+                    }
+                }
+            };
+        }
+
+        private Connection openSession() throws SQLException {
             long start = System.nanoTime();
             LogicalPool pool;
             Connection connection;
@@ -451,13 +488,7 @@ public final class PoolRegistry implements AutoCloseable {
             }
             Backend backend = backendOf(connection);
             LeakWatch.Checkout checkout = leaks.start(schema, backend);
-            if (!timeoutPerStatement) {
-                // a migration may take longer than a statement of the service; the connection is closed afterwards
-                try (java.sql.Statement st = connection.createStatement()) {
-                    st.execute("SET statement_timeout = 0");
-                }
-            }
-            return new DelegatingConnection(connection) {
+            Connection returning = new DelegatingConnection(connection) {
                 private boolean returned;
 
                 @Override
@@ -470,6 +501,16 @@ public final class PoolRegistry implements AutoCloseable {
                     }
                 }
             };
+            if (!timeoutPerStatement) {
+                // a migration may take longer than a statement of the service; the connection is closed afterwards
+                try (java.sql.Statement st = connection.createStatement()) {
+                    st.execute("SET statement_timeout = 0");
+                } catch (SQLException e) {
+                    returning.close();
+                    throw e;
+                }
+            }
+            return returning;
         }
 
         @Override
@@ -695,6 +736,16 @@ public final class PoolRegistry implements AutoCloseable {
 
     public RegistrySettings settings() {
         return settings;
+    }
+
+    /**
+     * @return whether the driver names server-side prepared statements on backends that are this process's alone: they
+     *         stay in the backend's session, where any unit of work of any schema can list them
+     *         ({@code pg_prepared_statements}), and may be dropped there ({@code DEALLOCATE ALL}). Behind a pooler the
+     *         session is not ours to clear, and the driver names none unless told to.
+     */
+    public boolean namesServerStatements() {
+        return namesServerStatements;
     }
 
     /** @return the executor shared by the physical pool's housekeeping (and usable for other pool-layer timers) */

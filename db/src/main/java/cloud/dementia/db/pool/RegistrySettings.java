@@ -23,7 +23,7 @@ public record RegistrySettings(int budget,
 
     public RegistrySettings {
         if (budget < 2) {
-            throw new IllegalArgumentException("budget must be at least 2 (a schema migration holds two connections at once), got " + budget);
+            throw new IllegalArgumentException("budget must be at least 2 (one connection for the control schema, one for a project), got " + budget);
         }
         if (maxPerSchema < 1 || maxPerSchema > budget) {
             throw new IllegalArgumentException("max per schema must be between 1 and the budget (" + budget + "), got " + maxPerSchema);

@@ -84,8 +84,8 @@ public final class Projects {
             return cached;
         }
         ProjectName project = ProjectName.of(name);
-        // one migration per project at a time in this process: Flyway holds a connection of the project's pool while it
-        // asks for another, so concurrent first uses must not each start one (other replicas wait on Flyway's lock)
+        // one migration per project at a time in this process, rather than each concurrent first use waiting on Flyway's
+        // lock with a connection held (other replicas do wait on Flyway's lock)
         // (a ReentrantLock, not synchronized: waiting virtual threads must not pin carriers on Java 21)
         java.util.concurrent.locks.ReentrantLock lock = opening.computeIfAbsent(project.schema(),
                 s -> new java.util.concurrent.locks.ReentrantLock());

@@ -84,6 +84,12 @@ public final class ReadOnlyQueries {
         Bound bound = bind(query, params == null ? List.of() : params);
         try {
             return registry.inReadOnlyTransaction(schema, tx -> {
+                if (registry.namesServerStatements()) {
+                    // the backend is shared by every project, and the statements the driver prepared there for other
+                    // projects' work name their schemas and show what they do: pg_prepared_statements would list them
+                    // to this query. The driver notices DEALLOCATE ALL and prepares its statements again as they come.
+                    tx.execute("DEALLOCATE ALL");
+                }
                 List<String[]> rows = tx.query("SELECT r.out_row::text, r.out_cut FROM {s}.run_readonly_query(?, ?::text[], ?, ?, ?) AS r",
                         r -> new String[] {r.string(1), r.string(2)}, bound.sql(), bound.values(), maxRows, maxBytes, maxValueChars);
                 List<String> json = new ArrayList<>(rows.size());

@@ -8,12 +8,14 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Logger;
 
 /**
  * A TCP proxy on 127.0.0.1 in front of a server, to make the network between the service and its database slow
  * ({@link #delay}: each chunk waits that long, both ways) or silent ({@link #silence}: nothing is passed on, as when
- * packets are dropped, until it is lifted; what was held is then dropped with its connections).
+ * packets are dropped, until it is lifted; what was held is then dropped with its connections), or cut off at a chosen
+ * point as when the client's process is killed ({@link #cutBefore}).
  */
 public final class TcpProxy implements AutoCloseable {
 
@@ -26,6 +28,10 @@ public final class TcpProxy implements AutoCloseable {
     private volatile long delayMs;
     private volatile boolean silent;
     private volatile boolean closed;
+    private final AtomicLong towardServer = new AtomicLong();
+    private volatile long cutAfter = Long.MAX_VALUE;
+    private volatile byte[] cutMarker = new byte[0];
+    private volatile boolean cut;
 
     public TcpProxy(String host, int targetPort) throws IOException {
         this.host = host;
@@ -57,18 +63,65 @@ public final class TcpProxy implements AutoCloseable {
         LOG.info(() -> "proxy to " + host + ":" + targetPort + (on ? " silent" : " passing again"));
     }
 
+    /**
+     * Passes on chunks toward the server until the one after the first {@code passed} that hold {@code marker} (as
+     * bytes, ISO-8859-1), which is not passed on: every connection is cut then, and new ones are refused until
+     * {@link #heal}, as when the client's process is killed just before sending it. The server has everything sent
+     * before and nothing after (the client sends its next chunk only once the server has answered the last).
+     */
+    public void cutBefore(String marker, long passed) {
+        cut = false;
+        towardServer.set(0);
+        cutMarker = marker.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        cutAfter = passed;
+    }
+
+    /** @return whether the connections were cut since {@link #cutBefore} */
+    public boolean wasCut() {
+        return cut;
+    }
+
+    /** Passes everything again, on new connections. */
+    public void heal() {
+        cutAfter = Long.MAX_VALUE;
+        cut = false;
+    }
+
+    private static boolean holds(byte[] chunk, int length, byte[] marker) {
+        outer:
+        for (int i = 0; i + marker.length <= length; i++) {
+            for (int j = 0; j < marker.length; j++) {
+                if (chunk[i + j] != marker[j]) {
+                    continue outer;
+                }
+            }
+            return true;
+        }
+        return false;
+    }
+
+    private void cutAll() {
+        cut = true;
+        sockets.forEach(TcpProxy::closeQuietly);
+        sockets.clear();
+    }
+
     private void accept() {
         while (!closed) {
             try {
                 Socket client = listener.accept();
+                if (cut) {
+                    closeQuietly(client);
+                    continue;
+                }
                 Socket server = new Socket();
                 server.connect(new InetSocketAddress(host, targetPort), 5000);
                 client.setTcpNoDelay(true);
                 server.setTcpNoDelay(true);
                 sockets.add(client);
                 sockets.add(server);
-                Thread.ofVirtual().start(() -> pump(client, server));
-                Thread.ofVirtual().start(() -> pump(server, client));
+                Thread.ofVirtual().start(() -> pump(client, server, true));
+                Thread.ofVirtual().start(() -> pump(server, client, false));
             } catch (IOException e) {
                 if (!closed) {
                     LOG.fine(() -> "proxy accept: " + e.getMessage());
@@ -77,7 +130,7 @@ public final class TcpProxy implements AutoCloseable {
         }
     }
 
-    private void pump(Socket from, Socket to) {
+    private void pump(Socket from, Socket to, boolean toServer) {
         byte[] buffer = new byte[16384];
         try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
             int n;
@@ -86,6 +139,10 @@ public final class TcpProxy implements AutoCloseable {
                     Thread.sleep(20);
                 }
                 if (from.isClosed()) {
+                    break;
+                }
+                if (toServer && (cut || holds(buffer, n, cutMarker) && towardServer.incrementAndGet() > cutAfter)) {
+                    cutAll();
                     break;
                 }
                 long d = delayMs;
