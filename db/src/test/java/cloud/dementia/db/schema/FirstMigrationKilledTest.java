@@ -36,7 +36,17 @@ class FirstMigrationKilledTest {
     private static final RegistrySettings SETTINGS = RegistrySettings.defaults().withAcquireTimeout(Duration.ofMillis(1000));
     /** The killed process: after the cut its calls fail at once rather than wait for a connection. */
     private static final RegistrySettings DYING = RegistrySettings.defaults().withAcquireTimeout(Duration.ofMillis(300));
-    private static final int MIGRATIONS = 7;
+    /** The project migrations there are (db/project/V*.sql, read from the build's classes). */
+    private static final int MIGRATIONS = countMigrations();
+
+    private static int countMigrations() {
+        try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.list(
+                java.nio.file.Path.of(FirstMigrationKilledTest.class.getClassLoader().getResource("db/project").toURI()))) {
+            return (int) files.filter(f -> f.getFileName().toString().matches("V\\d+__.*\\.sql")).count();
+        } catch (java.io.IOException | java.net.URISyntaxException e) {
+            throw new IllegalStateException("cannot list the project migrations: " + e.getMessage(), e);
+        }
+    }
 
     @Test
     void aFirstMigrationKilledAtAnyStepIsFinishedByTheNextOpen() throws Exception {
