@@ -304,6 +304,8 @@ class PoolRegistryTest {
                     waiters.add(Thread.ofVirtual().start(() -> f.registry.inStatement("acme", tx -> order.add(n))));
                     eventually("caller " + n + " queued", () -> f.registry.currentStats("acme").orElseThrow().waiting() == n + 1);
                 }
+                // the first in line has waited a while: a millisecond at least, which a fast machine may not have taken yet
+                Thread.sleep(5);
                 assertThat(f.registry.currentStats("acme").orElseThrow().longestWaitMs(), greaterThan(0L));
             }
             for (Thread t : waiters) {
