@@ -94,6 +94,11 @@ public final class TestServer implements AutoCloseable {
      * computes them after a lock, never in the request.
      */
     public void awaitVectors(String project) {
+        awaitVectors(server, project);
+    }
+
+    /** {@link #awaitVectors(String)} for any server of the tests. */
+    public static void awaitVectors(DementiaServer server, String project) {
         String schema = server.memory().projects().open(project).schema();
         long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(2);
         while (server.registry().inStatement(schema, tx -> tx.queryOne("SELECT count(*) FROM {s}.context_locks WHERE embedding IS NULL",

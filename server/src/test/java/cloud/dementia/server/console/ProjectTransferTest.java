@@ -72,22 +72,6 @@ class ProjectTransferTest {
         return out;
     }
 
-    /** Waits (at most 2 minutes) until every version of the project has its vector. */
-    static void awaitVectors(String project) {
-        cloud.dementia.server.DementiaServer server = s.server;
-        String schema = server.memory().projects().open(project).schema();
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(2);
-        while (server.registry().inStatement(schema, tx -> tx.queryOne("SELECT count(*) FROM {s}.context_locks WHERE embedding IS NULL",
-                r -> r.longValue(1)).orElse(0L)) > 0) {
-            assertTrue(System.nanoTime() < deadline, "versions of `" + project + "` still without a vector after 2 minutes");
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                throw new AssertionError(e);
-            }
-        }
-    }
-
     static JsonNode sessionLine(Set<String> lines) {
         return lines.stream().map(Json::parse).filter(o -> o.path("kind").asText().equals("session")).findFirst().orElseThrow();
     }
@@ -123,7 +107,7 @@ class ProjectTransferTest {
         JsonNode woke = execute("wake_up", "{\"project\":\"copy\"}").path("result");
         assertEquals("style settled", woke.path("last_handover").path("summary").asText());
         // "indentation" is no word of the rule: found by meaning, once the background embedder has the copy's vectors
-        awaitVectors("copy");
+        cloud.dementia.server.TestServer.awaitVectors(s.server, "copy");
         JsonNode found = execute("search_contexts", "{\"project\":\"copy\",\"query\":\"indentation\"}").path("result");
         assertEquals("style", found.path("results").get(0).path("topic").asText(), "searchable after the import: " + found);
     }
