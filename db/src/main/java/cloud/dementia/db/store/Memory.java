@@ -36,7 +36,7 @@ public final class Memory implements AutoCloseable {
         this.contexts = new Contexts(registry, meaning);
         this.sessions = new Sessions(registry);
         this.mcpSessions = new McpSessions(registry);
-        this.transfer = new ProjectTransfer(registry, projects, contexts::wroteVersions);
+        this.transfer = new ProjectTransfer(registry, projects, contexts::wroteVersions, sessions::flush);
     }
 
     /**
@@ -48,6 +48,7 @@ public final class Memory implements AutoCloseable {
     public static Memory open(PoolRegistry registry, Optional<Embedder> model, long vectorCacheBytes, Traffic traffic) {
         Memory memory = new Memory(registry, new Projects(registry), model, vectorCacheBytes, traffic);
         memory.embedder.ifPresent(BackgroundEmbedder::start);
+        memory.sessions.start();
         return memory;
     }
 
@@ -91,9 +92,10 @@ public final class Memory implements AutoCloseable {
         return vectors;
     }
 
-    /** Stops the background embedder (a batch being computed is stored first, bounded). */
+    /** Stops the background embedder (a batch being computed is stored first, bounded) and writes the counted session calls. */
     @Override
     public void close() {
         embedder.ifPresent(BackgroundEmbedder::close);
+        sessions.close();
     }
 }

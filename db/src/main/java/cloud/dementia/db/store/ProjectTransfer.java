@@ -151,16 +151,21 @@ public final class ProjectTransfer {
     private final PoolRegistry registry;
     private final Projects projects;
     private final java.util.function.ObjIntConsumer<String> imported;
+    private final Consumer<String> beforeExport;
 
     /**
-     * @param registry the pools
-     * @param projects the project registry an import creates its project in
-     * @param imported told the schema after an import committed (its versions have no vector yet)
+     * @param registry     the pools
+     * @param projects     the project registry an import creates its project in
+     * @param imported     told the schema after an import committed (its versions have no vector yet)
+     * @param beforeExport told the schema before an export reads it (to write what is kept in memory, such as the
+     *                     sessions' counted calls)
      */
-    public ProjectTransfer(PoolRegistry registry, Projects projects, java.util.function.ObjIntConsumer<String> imported) {
+    public ProjectTransfer(PoolRegistry registry, Projects projects, java.util.function.ObjIntConsumer<String> imported,
+                           Consumer<String> beforeExport) {
         this.registry = registry;
         this.projects = projects;
         this.imported = imported;
+        this.beforeExport = beforeExport;
     }
 
     /**
@@ -169,6 +174,7 @@ public final class ProjectTransfer {
      * @param project the project's name, for the header
      */
     public void export(String schema, String project, Consumer<String> lines) {
+        beforeExport.accept(schema);
         registry.inReadOnlyTransaction(schema, tx -> {
             lines.accept(tx.queryOne("SELECT jsonb_build_object('kind', 'dementia-project', 'format', ?::int, 'project', ?::text, "
                     + "'exported_at', now())::text", r -> r.string(1), FORMAT, project).orElseThrow());

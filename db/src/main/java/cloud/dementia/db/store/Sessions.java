@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 import cloud.dementia.db.pool.PoolRegistry;
 import cloud.dementia.db.pool.Tx;
@@ -13,7 +14,13 @@ import cloud.dementia.db.pool.Tx;
  * Sessions, the session log (handovers, progress notes) and the counts behind {@code wake_up}, {@code memory_status}
  * and {@code context_dashboard}. A session's id is the MCP session id, so one conversation is one row.
  */
-public final class Sessions {
+public final class Sessions implements AutoCloseable {
+
+    /** How often the writer thread writes the counted calls. */
+    public static final java.time.Duration FLUSH_EVERY = java.time.Duration.ofSeconds(1);
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+    private static final System.Logger LOG = System.getLogger(Sessions.class.getName());
 
     /** One session row. */
     public record Session(String id, Instant startedAt, Instant lastActive, int calls) {
@@ -63,6 +70,8 @@ public final class Sessions {
     }
 
     private final PoolRegistry registry;
+    private final ConcurrentHashMap<String, ConcurrentHashMap<String, Counted>> counts = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicReference<Thread> writer = new java.util.concurrent.atomic.AtomicReference<>();
 
     public Sessions(PoolRegistry registry) {
         this.registry = registry;
@@ -82,16 +91,130 @@ public final class Sessions {
                 r -> new Session(r.string(1), r.instant(2), r.instant(3), r.integer(4)), sessionId).orElseThrow();
     }
 
-    /** Counts one call of a tool in the session (creating its row on its first call): its calls, and the tool's in {@code tools_used}. */
+    /**
+     * Counts one call of a tool in the session. The count is kept in memory and written by {@link #flush} (every
+     * {@link #FLUSH_EVERY} from the writer thread, and before anything reads a project's sessions), so a call costs no
+     * write of its own: the session's row is created, its calls and {@code tools_used} added, and {@code last_active}
+     * set by that write.
+     */
     public void countCall(String schema, String sessionId, String tool) {
-        registry.inStatement(schema, tx -> tx.update("INSERT INTO {s}.sessions AS s (id, calls, tools_used) VALUES (?, 1, jsonb_build_object(?::text, 1)) "
-                + "ON CONFLICT (id) DO UPDATE SET last_active = now(), calls = s.calls + 1, "
-                + "tools_used = s.tools_used || jsonb_build_object(?::text, coalesce((s.tools_used ->> ?)::integer, 0) + 1)",
-                sessionId, tool, tool, tool));
+        counts.computeIfAbsent(schema, s -> new ConcurrentHashMap<>()).compute(sessionId, (id, p) -> (p == null ? new Counted() : p).add(tool, 1));
+    }
+
+    /**
+     * Writes the calls counted in a project and not yet written, one statement per session in one transaction. When
+     * the write fails, the counts are kept for the next flush, except when the project is gone.
+     */
+    public void flush(String schema) {
+        ConcurrentHashMap<String, Counted> bySession = counts.get(schema);
+        if (bySession == null || bySession.isEmpty()) {
+            return;
+        }
+        Map<String, Counted> taken = new java.util.HashMap<>();
+        for (String id : List.copyOf(bySession.keySet())) {
+            Counted c = bySession.remove(id);
+            if (c != null) {
+                taken.put(id, c);
+            }
+        }
+        if (taken.isEmpty()) {
+            return;
+        }
+        try {
+            registry.inTransaction(schema, tx -> {
+                for (Map.Entry<String, Counted> e : taken.entrySet()) {
+                    tx.update("INSERT INTO {s}.sessions AS s (id, calls, tools_used) VALUES (?, ?, ?::jsonb) "
+                            + "ON CONFLICT (id) DO UPDATE SET last_active = excluded.last_active, calls = s.calls + excluded.calls, "
+                            + "tools_used = s.tools_used || (SELECT jsonb_object_agg(u.key, coalesce((s.tools_used ->> u.key)::integer, 0) "
+                            + "+ u.value::integer) FROM jsonb_each_text(excluded.tools_used) u)",
+                            e.getKey(), e.getValue().calls, e.getValue().json());
+                }
+                return null;
+            });
+        } catch (cloud.dementia.db.pool.UnknownPoolException gone) {
+            return;
+        } catch (RuntimeException e) {
+            if (e instanceof cloud.dementia.db.pool.DataAccessException d && ("3F000".equals(d.sqlState()) || "42P01".equals(d.sqlState()))) {
+                return; // the project was deleted: its counts go with it
+            }
+            ConcurrentHashMap<String, Counted> back = counts.computeIfAbsent(schema, s -> new ConcurrentHashMap<>());
+            taken.forEach((id, c) -> back.merge(id, c, Counted::plus));
+            throw e;
+        }
+    }
+
+    /** Writes every project's counted calls; a project whose write fails keeps its counts for the next time. */
+    public void flushAll() {
+        for (String schema : List.copyOf(counts.keySet())) {
+            try {
+                flush(schema);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.DEBUG, () -> "session counts of " + schema + " not written yet: " + e.getMessage());
+            }
+        }
+    }
+
+    /** Starts the writer thread that flushes the counted calls every {@link #FLUSH_EVERY}. */
+    public void start() {
+        Thread t = Thread.ofPlatform().daemon().name("dementia-session-counts").unstarted(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                try {
+                    Thread.sleep(FLUSH_EVERY);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                flushAll();
+            }
+        });
+        if (writer.compareAndSet(null, t)) {
+            t.start();
+        }
+    }
+
+    /** Stops the writer thread and writes what is left. */
+    @Override
+    public void close() {
+        Thread t = writer.getAndSet(null);
+        if (t != null) {
+            t.interrupt();
+            try {
+                t.join(FLUSH_EVERY.toMillis() * 5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        flushAll();
+    }
+
+    /** A session's calls counted in memory and not yet written. */
+    private static final class Counted {
+        private int calls;
+        private final Map<String, Integer> byTool = new java.util.TreeMap<>();
+
+        Counted add(String tool, int n) {
+            calls += n;
+            byTool.merge(tool, n, Integer::sum);
+            return this;
+        }
+
+        static Counted plus(Counted a, Counted b) {
+            a.calls += b.calls;
+            b.byTool.forEach((t, n) -> a.byTool.merge(t, n, Integer::sum));
+            return a;
+        }
+
+        String json() {
+            try {
+                return JSON.writeValueAsString(byTool);
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
+        }
     }
 
     /** @return the session's calls by tool, by name; empty for a session with no counted call */
     public Map<String, Integer> toolsUsed(String schema, String sessionId) {
+        flush(schema);
         return registry.inStatement(schema, tx -> {
             Map<String, Integer> used = new java.util.TreeMap<>();
             tx.query("SELECT u.key, u.value::integer FROM {s}.sessions, jsonb_each_text(tools_used) u WHERE id = ?", r -> {
@@ -103,6 +226,7 @@ public final class Sessions {
     }
 
     public List<Session> recent(String schema, int limit) {
+        flush(schema);
         return registry.inStatement(schema, tx -> tx.query(
                 "SELECT id, started_at, last_active, calls FROM {s}.sessions ORDER BY last_active DESC LIMIT ?",
                 r -> new Session(r.string(1), r.instant(2), r.instant(3), r.integer(4)), limit));
@@ -145,6 +269,7 @@ public final class Sessions {
 
     /** Counts and sizes in one transaction. */
     public Stats stats(String schema) {
+        flush(schema);
         return registry.inReadOnlyTransaction(schema, Sessions::stats);
     }
 
@@ -155,6 +280,7 @@ public final class Sessions {
      * over them; the sizes and counts of every version are {@link #stats}'s.
      */
     public WakeUp wakeUp(String schema, String sessionId, int ruleMax, int listMax) {
+        flush(schema);
         return registry.inTransaction(schema, tx -> read(tx, Optional.of(touch(tx, sessionId)), ruleMax, listMax));
     }
 
@@ -163,6 +289,7 @@ public final class Sessions {
      * counted. For a caller that may change nothing.
      */
     public WakeUp look(String schema, int ruleMax, int listMax) {
+        flush(schema);
         return registry.inReadOnlyTransaction(schema, tx -> read(tx, Optional.empty(), ruleMax, listMax));
     }
 

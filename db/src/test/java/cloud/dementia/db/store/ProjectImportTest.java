@@ -24,7 +24,7 @@ class ProjectImportTest {
     @BeforeAll
     static void start() {
         f = new StoreFixture();
-        transfer = new ProjectTransfer(f.registry, f.projects, f.contexts::wroteVersions);
+        transfer = new ProjectTransfer(f.registry, f.projects, f.contexts::wroteVersions, f.sessions::flush);
     }
 
     @AfterAll

@@ -259,4 +259,53 @@ class StoreTest {
             assertEquals("rows", f.queries.run(a, "SELECT g FROM generate_series(1, 10) g", 3).truncatedBy());
         }
     }
+
+    @Test
+    void sessionCallsAreCountedInMemoryAndWrittenOnceBeforeAnyoneReadsThem() throws Exception {
+        try (StoreFixture f = new StoreFixture()) {
+            String schema = f.projects.open("counted").schema();
+            for (int i = 0; i < 5; i++) {
+                f.sessions.countCall(schema, "s1", "recall_context");
+            }
+            f.sessions.countCall(schema, "s1", "lock_context");
+            f.sessions.countCall(schema, "s2", "wake_up");
+            // nothing written per call
+            assertEquals(Long.valueOf(0), f.registry.<Long>inStatement(schema, tx -> tx.queryOne("SELECT count(*) FROM {s}.sessions", r -> r.longValue(1)).orElseThrow()));
+            // a reader writes them first
+            assertEquals(java.util.Map.of("recall_context", 5, "lock_context", 1), f.sessions.toolsUsed(schema, "s1"));
+            assertEquals(Set.of("s1:6", "s2:1"), new TreeSet<>(f.sessions.recent(schema, 10).stream().map(s -> s.id() + ":" + s.calls()).toList()));
+
+            // counted from many threads while flushes run: every call is there once
+            ExecutorService pool = Executors.newFixedThreadPool(8);
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                done.add(pool.submit(() -> {
+                    for (int i = 0; i < 500; i++) {
+                        f.sessions.countCall(schema, "s3", i % 2 == 0 ? "search_contexts" : "recall_context");
+                        if (i % 100 == 0) {
+                            f.sessions.flushAll();
+                        }
+                    }
+                }));
+            }
+            for (Future<?> d : done) {
+                d.get(60, TimeUnit.SECONDS);
+            }
+            pool.shutdown();
+            assertEquals(java.util.Map.of("search_contexts", 2000, "recall_context", 2000), f.sessions.toolsUsed(schema, "s3"));
+
+            // a write that fails keeps the counts for the next one
+            f.sessions.countCall(schema, "s1", "recall_context");
+            f.registry.suspend(schema);
+            assertThrows(RuntimeException.class, () -> f.sessions.flush(schema));
+            f.registry.resume(schema);
+            assertEquals(6, f.sessions.toolsUsed(schema, "s1").get("recall_context"));
+
+            // a deleted project's counts go with it, without an error
+            f.sessions.countCall(schema, "s1", "recall_context");
+            f.projects.delete("counted");
+            f.sessions.flushAll();
+            f.sessions.flush(schema);
+        }
+    }
 }
