@@ -37,7 +37,7 @@ public final class AdminConsole implements HttpService {
         PoolRegistry registry = memory.registry();
         PoolHistory history = new PoolHistory(registry::pools, registry::physical, clock);
         this.assets = new Assets();
-        Reads reads = new Reads(registry, cleanup, audit, history, memory.backlog());
+        Reads reads = new Reads(registry, cleanup, audit, history, memory.backlog(), memory.projects());
         Operations operations = new Operations(memory, cleanup, audit);
         Access access = new Access(new Sessions(new ConsoleSessionStore(registry), clock), new LoginThrottle(clock), authenticator);
         this.api = new Api(reads, operations, access);

@@ -34,16 +34,22 @@ import cloud.dementia.db.pool.PoolTotals;
  * @param badge           the status word: {@code saturated} (crit at its own max), {@code waiting} (crit below it),
  *                        else the level
  * @param why             what the numbers mean, most important first
+ * @param project         the name of the project whose schema this is ({@code null} for the control schema, or a
+ *                        schema no registered project owns): project schemas have opaque names
  */
 record PoolView(String schema, String state, int active, int waiting, int max, boolean ownSize, long longestWaitMs,
                 long acquireTimeouts, long recentTimeouts, int suspectedLeaks, Instant createdAt, Instant lastUsedAt, PoolTotals totals,
-                boolean atMax, boolean saturated, String level, String badge, List<String> why) {
+                boolean atMax, boolean saturated, String level, String badge, List<String> why, String project) {
 
     /** Most urgent first, then by name: the order the pools table starts in. */
     static final Comparator<PoolView> URGENT_FIRST = Comparator.comparing((PoolView p) -> Level.valueOf(p.level().toUpperCase(java.util.Locale.ROOT)))
             .reversed().thenComparing(PoolView::waiting, Comparator.reverseOrder()).thenComparing(PoolView::schema);
 
     static PoolView of(PoolStats s, BudgetStats budget, long recentTimeouts) {
+        return of(s, budget, recentTimeouts, null);
+    }
+
+    static PoolView of(PoolStats s, BudgetStats budget, long recentTimeouts, String project) {
         Level level = Level.OK;
         String badge = null;
         List<String> why = new ArrayList<>();
@@ -83,7 +89,7 @@ record PoolView(String schema, String state, int active, int waiting, int max, b
         }
         return new PoolView(s.schema(), s.state().name(), s.active(), s.waiting(), s.max(), s.ownSize(), s.longestWaitMs(),
                 s.acquireTimeouts(), recentTimeouts, s.suspectedLeaks(), s.createdAt(), s.lastUsedAt(), s.totals(), s.atMax(), s.saturated(), level.css(),
-                badge == null ? level.css() : badge, List.copyOf(why));
+                badge == null ? level.css() : badge, List.copyOf(why), project);
     }
 
     private static Level max(Level a, Level b) {

@@ -158,9 +158,16 @@ final class Reads {
     private final ServerView serverView;
     private final PoolHistory history;
     private final EmbeddingBacklog backlog;
+    private final cloud.dementia.db.schema.Projects projects;
+    /** The projects' names by schema, read at most every {@link #NAMES_FOR}; the last good read is kept in an outage. */
+    private volatile Map<String, String> names = Map.of();
+    private volatile long namesRead = Long.MIN_VALUE;
+    private static final java.time.Duration NAMES_FOR = java.time.Duration.ofSeconds(5);
 
-    Reads(PoolRegistry registry, IdleCleanup cleanup, AdminAudit audit, PoolHistory history, EmbeddingBacklog backlog) {
+    Reads(PoolRegistry registry, IdleCleanup cleanup, AdminAudit audit, PoolHistory history, EmbeddingBacklog backlog,
+          cloud.dementia.db.schema.Projects projects) {
         this.registry = registry;
+        this.projects = projects;
         this.backlog = backlog;
         this.cleanup = cleanup;
         this.audit = audit;
@@ -236,7 +243,33 @@ final class Reads {
     }
 
     private PoolView view(PoolStats s, BudgetStats budget) {
-        return PoolView.of(s, budget, history.recentTimeouts(s.schema(), s.acquireTimeouts()));
+        return PoolView.of(s, budget, history.recentTimeouts(s.schema(), s.acquireTimeouts()), projectOf(s.schema()));
+    }
+
+    /** @return the name of the project whose schema this is, if one is registered (a new one is looked for at most once a second) */
+    String projectOf(String schema) {
+        String name = projectNames().get(schema);
+        if (name == null && cloud.dementia.db.schema.ProjectName.isProjectSchema(schema) && System.nanoTime() - namesRead > 1_000_000_000L) {
+            namesRead = Long.MIN_VALUE;
+            name = projectNames().get(schema);
+        }
+        return name;
+    }
+
+    /** @return the registered projects' names by schema (schema names are opaque, the console shows the name beside) */
+    Map<String, String> projectNames() {
+        long now = System.nanoTime();
+        if (now - namesRead > NAMES_FOR.toNanos() || namesRead == Long.MIN_VALUE) {
+            try {
+                Map<String, String> read = new java.util.HashMap<>();
+                projects.list().forEach(p -> read.put(p.schema(), p.name()));
+                names = Map.copyOf(read);
+            } catch (RuntimeException e) {
+                LOG.log(Level.FINE, "project names could not be read; the last ones are shown", e);
+            }
+            namesRead = now;
+        }
+        return names;
     }
 
     /** @return the physical pool as the console shows it */

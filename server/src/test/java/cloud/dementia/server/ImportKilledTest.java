@@ -102,7 +102,7 @@ class ImportKilledTest {
                     assertEquals(200, res.statusCode(), res.body());
                     assertEquals(10, Json.parse(res.body()).path("added").path("context").asInt(), res.body());
                 }
-                assertEquals(10, count(db, "SELECT count(*) FROM proj_killed.context_locks"), "exactly the rows of the import that committed");
+                assertEquals(10, count(db, "SELECT count(*) FROM " + db.projectSchema("killed") + ".context_locks"), "exactly the rows of the import that committed");
                 assertTrue(count(db, "SELECT count(*) FROM dementia_control.projects WHERE name = 'killed'") == 1);
             }
         }

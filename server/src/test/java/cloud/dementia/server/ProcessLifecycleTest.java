@@ -185,8 +185,7 @@ class ProcessLifecycleTest {
             }
             try (java.sql.Connection c = java.sql.DriverManager.getConnection(db.jdbcUrl(), props);
                  java.sql.Statement st = c.createStatement();
-                 java.sql.ResultSet rs = st.executeQuery("SELECT label FROM " + cloud.dementia.db.schema.ProjectName.of("shutdown").schema()
-                         + ".context_locks")) {
+                 java.sql.ResultSet rs = st.executeQuery("SELECT label FROM " + db.projectSchema("shutdown") + ".context_locks")) {
                 java.util.Set<String> stored = new java.util.HashSet<>();
                 while (rs.next()) {
                     stored.add(rs.getString(1));

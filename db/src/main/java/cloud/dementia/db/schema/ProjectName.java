@@ -8,17 +8,19 @@ import java.util.Locale;
 import java.util.regex.Pattern;
 
 /**
- * A project's name and the schema it lives in. The one place that validates a project name.
+ * A project's name and the schema it lives in. The one place that validates a project name and names schemas.
  * <p>
- * Names are 1–63 characters of letters, digits, {@code _}, {@code -} and space. The schema is derived
- * deterministically: {@code proj_} + the name lower-cased with every run of other characters turned into one
- * {@code _}; names too long for PostgreSQL's 63-byte identifiers are cut and given a hash suffix. The {@code proj_}
- * prefix means no project can ever reach {@code public}, {@code pg_*}, {@code information_schema} or the control
- * schema. Two names that map to the same schema (say {@code My App} and {@code my_app}) are told apart by the project
- * registry, which refuses the second one clearly.
+ * Names are 1–63 characters of letters, digits, {@code _}, {@code -} and space. A new project's schema is opaque:
+ * {@code proj_} followed by 24 hex digits of an HMAC-SHA256, keyed with the installation's secret (in the control
+ * schema, which no reader role may read), of the name's normalised form (lower-cased, every run of other characters
+ * one {@code _}). So a schema name tells whoever can list the catalogs ({@code pg_namespace}) nothing of the project's
+ * name, and cannot be guessed from a name; two names with the same normalised form (say {@code My App} and
+ * {@code my_app}) map to one schema, and the project registry refuses the second clearly. Projects created before
+ * opaque names keep the schema they were registered with ({@code proj_} + the normalised name). The {@code proj_}
+ * prefix means no project can ever reach {@code public}, {@code pg_*}, {@code information_schema} or the control schema.
  *
  * @param name   the name as given
- * @param schema the schema it maps to
+ * @param schema the schema it lives in
  */
 public record ProjectName(String name, String schema) {
 
@@ -26,27 +28,48 @@ public record ProjectName(String name, String schema) {
     public static final String DEFAULT = "default";
     private static final Pattern VALID = Pattern.compile("[A-Za-z0-9_\\- ]{1,63}");
     private static final String PREFIX = "proj_";
-    private static final int MAX_SCHEMA = 63;
 
     /**
      * @param name a project name
-     * @return the validated name with its schema
+     * @return the name, when it keeps the rule
      * @throws InvalidProjectNameException stating the rule
      */
-    public static ProjectName of(String name) {
+    public static String validate(String name) {
         if (name == null || !VALID.matcher(name).matches() || name.isBlank()) {
             throw new InvalidProjectNameException(name);
         }
-        String base = name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "_").replaceAll("^_+|_+$", "");
-        if (base.isEmpty()) {
-            base = "x" + hash(name).substring(0, 8);
+        return name;
+    }
+
+    /**
+     * @return the name lower-cased with every run of characters other than letters and digits one {@code _}, no
+     *         {@code _} at either end; names that differ only there are one project; empty for a name of punctuation
+     */
+    public static String normalised(String name) {
+        return validate(name).toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "_").replaceAll("^_+|_+$", "");
+    }
+
+    /** The same as {@link #normalised}, in SQL, over a text column or expression. */
+    public static String normalisedSql(String column) {
+        return "trim(both '_' from regexp_replace(lower(" + column + "), '[^a-z0-9]+', '_', 'g'))";
+    }
+
+    /**
+     * @param name a project name
+     * @param key  the installation's schema key
+     * @return the project with its opaque schema, the one a new project of that name gets
+     */
+    public static ProjectName opaque(String name, byte[] key) {
+        String normal = normalised(name);
+        try {
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new javax.crypto.spec.SecretKeySpec(key, "HmacSHA256"));
+            // a name of punctuation only has no normalised form: it is its own
+            byte[] h = mac.doFinal((normal.isEmpty() ? "=" + name : normal).getBytes(StandardCharsets.UTF_8));
+            return new ProjectName(name, PREFIX + HexFormat.of().formatHex(h).substring(0, 24));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
         }
-        String schema = PREFIX + base;
-        if (schema.length() > MAX_SCHEMA) {
-            String h = hash(name).substring(0, 8);
-            schema = schema.substring(0, MAX_SCHEMA - h.length() - 1) + "_" + h;
-        }
-        return new ProjectName(name, schema);
     }
 
     /** @return whether the schema name is one a project could have */

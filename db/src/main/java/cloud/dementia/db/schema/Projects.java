@@ -39,6 +39,7 @@ public final class Projects {
     private final Map<String, Ready> ready = new ConcurrentHashMap<>();
     private final Map<String, java.util.concurrent.locks.ReentrantLock> opening = new ConcurrentHashMap<>();
     private volatile String database;
+    private volatile byte[] schemaKey;
 
     public Projects(PoolRegistry registry) {
         this(registry, RECHECK);
@@ -83,7 +84,7 @@ public final class Projects {
         if (cached != null) {
             return cached;
         }
-        ProjectName project = ProjectName.of(name);
+        ProjectName project = named(name);
         // one migration per project at a time in this process, rather than each concurrent first use waiting on Flyway's
         // lock with a connection held (other replicas do wait on Flyway's lock)
         // (a ReentrantLock, not synchronized: waiting virtual threads must not pin carriers on Java 21)
@@ -129,7 +130,7 @@ public final class Projects {
         if (cached != null) {
             return new ImportTarget(cached, true);
         }
-        ProjectName project = ProjectName.of(name);
+        ProjectName project = named(name);
         if (find(project.name()).isPresent()) {
             return new ImportTarget(open(project.name()), true);
         }
@@ -157,6 +158,16 @@ public final class Projects {
      */
     public static void registerIn(Tx tx, ProjectName project) throws SQLException {
         String control = Tx.identifier(ControlSchema.NAME);
+        String normal = ProjectName.normalised(project.name());
+        if (!normal.isEmpty()) {
+            // a project registered with a schema of another derivation (before opaque names) under a name of the same
+            // normalised form: the same project to a user, so refused as a schema collision would be
+            Optional<String> same = tx.queryOne("SELECT name FROM " + control + ".projects WHERE " + ProjectName.normalisedSql("name")
+                    + " = ? AND name <> ? AND schema <> ? LIMIT 1", r -> r.string(1), normal, project.name(), project.schema());
+            if (same.isPresent()) {
+                throw new ProjectNameTakenException(project, same.get());
+            }
+        }
         // two statements: the second sees a row another replica committed while the insert waited on it
         tx.update("INSERT INTO " + control + ".projects (name, schema) VALUES (?, ?) ON CONFLICT DO NOTHING", project.name(), project.schema());
         String owner = tx.queryOne("SELECT name FROM " + control + ".projects WHERE schema = ?", r -> r.string(1), project.schema())
@@ -181,10 +192,30 @@ public final class Projects {
      * @return whether it was new
      */
     public boolean create(String name) {
-        ProjectName project = ProjectName.of(name);
+        ProjectName.validate(name);
         boolean created = find(name).isEmpty();
-        open(project.name());
+        open(name);
         return created;
+    }
+
+    /**
+     * @param name a project name (validated here)
+     * @return the project with the schema it is registered with, or, not registered, the opaque schema it would get
+     */
+    public ProjectName named(String name) {
+        ProjectName.validate(name);
+        return find(name).map(p -> new ProjectName(p.name(), p.schema())).orElseGet(() -> ProjectName.opaque(name, schemaKey()));
+    }
+
+    private byte[] schemaKey() {
+        byte[] key = schemaKey;
+        if (key == null) {
+            String hex = registry.inStatement(ControlSchema.NAME, tx -> tx.queryOne("SELECT schema_key FROM {s}.installation", r -> r.string(1)))
+                    .orElseThrow(() -> new IllegalStateException("the control schema has no installation key"));
+            key = java.util.HexFormat.of().parseHex(hex);
+            schemaKey = key;
+        }
+        return key;
     }
 
     private void register(ProjectName project) {
@@ -274,7 +305,7 @@ public final class Projects {
         if (found.isEmpty()) {
             return false;
         }
-        ProjectName project = ProjectName.of(found.get().name());
+        ProjectName project = new ProjectName(found.get().name(), found.get().schema());
         String reader = project.readerRole(database());
         registry.inTransaction(ControlSchema.NAME, tx -> {
             tx.execute("DROP SCHEMA IF EXISTS " + Tx.identifier(project.schema()) + " CASCADE");
@@ -296,8 +327,8 @@ public final class Projects {
     /** Two names map to one schema: the second is refused, never mixed with the first. */
     public static final class ProjectNameTakenException extends IllegalArgumentException {
         public ProjectNameTakenException(ProjectName wanted, String owner) {
-            super("project `" + wanted.name() + "` maps to schema `" + wanted.schema() + "`, which belongs to project `" + owner
-                    + "`: use that name, or choose a name that differs in more than case and punctuation");
+            super("project `" + wanted.name() + "` is project `" + owner + "` (names that differ only in case and punctuation are one "
+                    + "project): use that name, or choose a name that differs in more than case and punctuation");
         }
     }
 }

@@ -215,7 +215,7 @@ public final class ProjectTransfer {
     }
 
     private Imported importInto(String project, Lines lines) {
-        ProjectName.of(project);
+        ProjectName.validate(project);
         Line first = lines.next();
         Projects.ImportTarget target = projects.openForImport(project);
         String schema = target.project().schema();

@@ -39,7 +39,7 @@ class ProjectImportTest {
     }
 
     static int count(String project, String table) {
-        String schema = cloud.dementia.db.schema.ProjectName.of(project).schema();
+        String schema = f.projects.named(project).schema();
         return f.registry.inStatement(schema, tx -> tx.queryOne("SELECT count(*)::int FROM {s}." + table, r -> r.integer(1)).orElseThrow());
     }
 

@@ -64,6 +64,33 @@ class ReaderCatalogTest {
         }
     }
 
+    @Test
+    void whatTheCatalogsStillShowNamesNoProject() throws Exception {
+        try (TestDatabase.Fresh db = TestDatabase.get().freshDatabase();
+             PoolRegistry registry = new PoolRegistry(db.target(), RegistrySettings.defaults(), new SimpleMeterRegistry())) {
+            ControlSchema.migrate(registry);
+            Projects projects = new Projects(registry);
+            String alpha = projects.open("alpha").schema();
+            String beta = projects.open("Project Beta").schema();
+            new Contexts(registry).lock(beta, new Contexts.NewContext("acquisition", "beta's plan", List.of(), Optional.empty()), "s");
+            ReadOnlyQueries queries = new ReadOnlyQueries(registry);
+            // what PostgreSQL shows every role: the schemas, tables, roles and their sizes, under opaque names
+            for (String sql : List.of("SELECT nspname FROM pg_namespace", "SELECT n.nspname, c.relname, c.reltuples FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace",
+                    "SELECT schemaname, relname, n_live_tup FROM pg_stat_user_tables", "SELECT rolname FROM pg_roles",
+                    "SELECT nspname, pg_catalog.obj_description(oid) FROM pg_namespace")) {
+                String rows = queries.run(alpha, sql, 1000).rowsJson().toString().toLowerCase(java.util.Locale.ROOT);
+                assertFalse(rows.contains("beta") || rows.contains("alpha"), () -> "a project's name shows through `" + sql + "`: " + rows);
+            }
+            assertTrue(queries.run(alpha, "SELECT nspname FROM pg_namespace", 1000).rowsJson().toString().contains(beta),
+                    "the other schema is listed (the premise: PostgreSQL lets every role read its catalog), under its opaque name");
+            // the registry that maps names to schemas is not readable
+            org.junit.jupiter.api.Assertions.assertThrows(StoreRuleException.class,
+                    () -> queries.run(alpha, "SELECT name, schema FROM dementia_control.projects", 10));
+            org.junit.jupiter.api.Assertions.assertThrows(StoreRuleException.class,
+                    () -> queries.run(alpha, "SELECT schema_key FROM dementia_control.installation", 10));
+        }
+    }
+
     private static void hidden(ReadOnlyQueries queries, String alpha, String beta, String sql) {
         String rows = queries.run(alpha, sql, 1000).rowsJson().toString();
         assertFalse(rows.contains(beta) || rows.contains("beta's") || rows.contains(ControlSchema.NAME),

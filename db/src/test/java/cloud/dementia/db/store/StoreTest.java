@@ -31,20 +31,38 @@ class StoreTest {
     }
 
     @Test
-    void projectNamesMapToPrefixedSchemasAndCollisionsAreRefused() {
-        assertEquals("proj_my_app", ProjectName.of("My App").schema());
-        assertEquals("proj_public", ProjectName.of("public").schema());
-        assertEquals("proj_pg_catalog", ProjectName.of("pg_catalog").schema());
-        assertEquals("proj_dementia_control", ProjectName.of("dementia_control").schema());
-        assertThat(assertThrows(IllegalArgumentException.class, () -> ProjectName.of("a;drop")).getMessage(),
+    void projectNamesMapToOpaquePrefixedSchemasAndCollisionsAreRefused() {
+        byte[] key = "an installation key".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] other = "another installation".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        for (String name : List.of("My App", "public", "pg_catalog", "dementia_control", "y".repeat(63), "---")) {
+            String schema = ProjectName.opaque(name, key).schema();
+            assertTrue(schema.matches("proj_[0-9a-f]{24}"), name + " -> " + schema);
+            assertFalse(schema.contains(ProjectName.normalised(name).isEmpty() ? "-" : ProjectName.normalised(name)), "the name is not in " + schema);
+            assertFalse(schema.equals(ProjectName.opaque(name, other).schema()), "another installation gives another schema");
+        }
+        assertEquals(ProjectName.opaque("My App", key).schema(), ProjectName.opaque("my_app", key).schema(), "one normalised form, one schema");
+        assertFalse(ProjectName.opaque("---", key).schema().equals(ProjectName.opaque("-_-", key).schema()), "punctuation names differ");
+        assertThat(assertThrows(IllegalArgumentException.class, () -> ProjectName.validate("a;drop")).getMessage(),
                 containsString("use 1–63 letters, digits, `_`, `-` or spaces"));
-        assertThrows(IllegalArgumentException.class, () -> ProjectName.of(""));
-        assertThrows(IllegalArgumentException.class, () -> ProjectName.of("x".repeat(64)));
-        assertThat(ProjectName.of("y".repeat(63)).schema().length(), org.hamcrest.Matchers.lessThanOrEqualTo(63));
+        assertThrows(IllegalArgumentException.class, () -> ProjectName.validate(""));
+        assertThrows(IllegalArgumentException.class, () -> ProjectName.validate("x".repeat(64)));
         try (StoreFixture f = new StoreFixture()) {
-            f.projects.open("My App");
+            ProjectName app = f.projects.open("My App");
+            assertTrue(app.schema().matches("proj_[0-9a-f]{24}"), app.schema());
+            assertEquals(app.schema(), f.projects.find("My App").orElseThrow().schema());
             Projects.ProjectNameTakenException e = assertThrows(Projects.ProjectNameTakenException.class, () -> f.projects.open("my_app"));
-            assertThat(e.getMessage(), containsString("belongs to project `My App`"));
+            assertThat(e.getMessage(), containsString("is project `My App`"));
+
+            // a project registered before opaque names keeps its schema, and its normalised name stays taken
+            f.registry.inTransaction(cloud.dementia.db.schema.ControlSchema.NAME, tx -> tx.update(
+                    "INSERT INTO {s}.projects (name, schema) VALUES ('Old One', 'proj_old_one')"));
+            assertEquals("proj_old_one", f.projects.open("Old One").schema());
+            assertEquals("1.0", String.valueOf(f.contexts.lock("proj_old_one", ctx("topic", "kept where it was"), null).version()));
+            e = assertThrows(Projects.ProjectNameTakenException.class, () -> f.projects.open("old_one"));
+            assertThat(e.getMessage(), containsString("is project `Old One`"));
+            assertTrue(f.projects.delete("Old One"));
+            assertEquals(Boolean.TRUE, f.registry.inStatement(cloud.dementia.db.schema.ControlSchema.NAME,
+                    tx -> tx.queryOne("SELECT to_regnamespace('proj_old_one') IS NULL", r -> r.bool(1)).orElseThrow()), "its schema is dropped");
         }
     }
 

@@ -205,6 +205,26 @@ public final class TestDatabase {
             return url.toString();
         }
 
+        /**
+         * @return the schema a registered project lives in (new projects' schemas are opaque: the control schema's
+         *         registry says which), read over a connection of its own
+         * @throws IllegalStateException when no such project is registered
+         */
+        public String projectSchema(String project) {
+            try (Connection c = java.sql.DriverManager.getConnection(jdbcUrl());
+                 java.sql.PreparedStatement st = c.prepareStatement("SELECT schema FROM dementia_control.projects WHERE name = ?")) {
+                st.setString(1, project);
+                try (java.sql.ResultSet rs = st.executeQuery()) {
+                    if (!rs.next()) {
+                        throw new IllegalStateException("no project `" + project + "` is registered in " + name);
+                    }
+                    return rs.getString(1);
+                }
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
         /** @return this test's backends in {@code pg_stat_activity} */
         public int backends() {
             return TestDatabase.this.backends(target.applicationName());

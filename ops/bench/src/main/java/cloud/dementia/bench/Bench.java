@@ -156,7 +156,7 @@ public final class Bench {
             }
             String execute = Wrk.executeRecall(List.of("bench"), TOPICS);
             String mcp = Wrk.mcpRecall(List.of("bench"), TOPICS, sessions);
-            String sql = RECALL_SQL.formatted(TOPICS, "proj_bench", "proj_bench");
+            String sql = RECALL_SQL.formatted(TOPICS, pg.projectSchema("bench"), pg.projectSchema("bench"));
             // long enough for the JIT to finish with both paths: with 5 s each, one run's first /execute phase still spent
             // 615 µs of server CPU per call (273 µs in its second phase), compiling as it went
             log("warming up /execute and /mcp (" + WARM_UP_SECONDS + " s each)");

@@ -64,6 +64,20 @@ final class Postgres implements AutoCloseable {
         return DriverManager.getConnection("jdbc:postgresql://" + host + ":" + port + "/" + db, p);
     }
 
+    /** @return the schema a project of the run's database is registered with (new projects' schemas are opaque) */
+    String projectSchema(String project) throws SQLException {
+        try (Connection c = connect(database);
+             PreparedStatement ps = c.prepareStatement("SELECT schema FROM dementia_control.projects WHERE name = ?")) {
+            ps.setString(1, project);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw new SQLException("project `" + project + "` is not registered");
+                }
+                return rs.getString(1);
+            }
+        }
+    }
+
     /** @return sessions ever established to the run's database ({@code pg_stat_database.sessions}, PostgreSQL 14+) */
     long sessions() throws SQLException {
         try (Connection c = connect(adminDatabase);

@@ -70,7 +70,7 @@ public final class OriginalImporter {
      */
     public static Report run(PoolRegistry target, String fromUrl, String schema, String project) {
         ConnectionTarget from = DatabaseUrl.parse(fromUrl, "dementia-import-original");
-        ProjectName.of(project);
+        ProjectName.validate(project);
         Map<String, Integer> read = new LinkedHashMap<>();
         Map<String, Long> notCarried = new LinkedHashMap<>();
         List<String> lines = new ArrayList<>();

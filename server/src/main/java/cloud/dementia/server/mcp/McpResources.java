@@ -164,7 +164,7 @@ final class McpResources {
         String topic = decode(at < 0 ? topicAndVersion : topicAndVersion.substring(0, at));
         String version = at < 0 ? null : decode(topicAndVersion.substring(at + 1));
         try {
-            ProjectName.of(project);
+            ProjectName.validate(project);
         } catch (ProjectName.InvalidProjectNameException e) {
             throw new Refusal(INVALID_PARAMS, "`" + uri + "`: " + e.getMessage());
         }

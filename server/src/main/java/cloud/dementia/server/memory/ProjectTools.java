@@ -106,7 +106,7 @@ final class ProjectTools {
 
     private ToolOutput create(ToolCall call) {
         String name = call.string("name");
-        ProjectName project = ProjectName.of(validName(name));
+        validName(name);
         ProjectResolver.checkScope(call, name);
         boolean created;
         try {
@@ -116,7 +116,7 @@ final class ProjectTools {
         }
         ObjectNode o = Json.object();
         o.put("project", name);
-        o.put("schema", project.schema());
+        o.put("schema", projects.find(name).map(Projects.Project::schema).orElse(null));
         o.put("created", created);
         o.put("message", created ? "Project `" + name + "` created." : "Project `" + name + "` already exists.");
         return ToolOutput.json(o);
@@ -124,8 +124,7 @@ final class ProjectTools {
 
     private static String validName(String name) {
         try {
-            ProjectName.of(name);
-            return name;
+            return ProjectName.validate(name);
         } catch (ProjectName.InvalidProjectNameException e) {
             throw new cloud.dementia.server.tools.ToolArgumentException("name", "is refused: " + e.getMessage());
         }

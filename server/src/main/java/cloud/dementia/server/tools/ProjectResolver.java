@@ -53,7 +53,7 @@ public final class ProjectResolver {
         String name = choose(call).name();
         checkScope(call, name);
         try {
-            return ProjectName.of(name).name();
+            return ProjectName.validate(name);
         } catch (ProjectName.InvalidProjectNameException e) {
             throw new ToolArgumentException("project", "is refused: " + e.getMessage());
         }

@@ -116,6 +116,20 @@ class AdminApiTest {
     }
 
     @Test
+    void aProjectsOpaqueSchemaIsShownWithTheProjectsNameInTheApiAndOnItsPoolPage() {
+        String schema = s.server.memory().projects().open("Payments Team").schema();
+        assertTrue(schema.matches("proj_[0-9a-f]{24}"), "a new project's schema tells nothing of its name: " + schema);
+        s.use(schema);
+        eventually("the overview names the project beside its schema",
+                () -> "Payments Team".equals(poolIn(s.apiJson("GET", "/pools", null).get("pools"), schema).path("project").asText()));
+        assertEquals("Payments Team", s.apiJson("GET", "/pools/" + schema, null).path("pool").path("project").asText());
+        ConsoleSession console = new ConsoleSession(s);
+        assertEquals(303, console.login(ConsoleServer.USER, ConsoleServer.PASSWORD).statusCode());
+        assertThat(console.get("/admin/pools/" + schema).body(), containsString("project Payments Team"));
+        assertThat(console.get("/admin").body(), containsString("project Payments Team"));
+    }
+
+    @Test
     void readsShowTheBudgetThePhysicalPoolEverySchemaPoolAndWhatTheNumbersMean() throws Exception {
         s.use("reads_a");
         s.openConnections("reads_b", 2);

@@ -424,6 +424,8 @@ class ConsoleBrowserTest implements ScreenshotOnFailure.HasBrowser {
         max.clear();
         max.sendKeys("2");
         driver.findElement(By.id("resize-button")).click();
+        // the refusal is a new page: wait for it rather than read the h1 of the page being left
+        waitUpTo(10).until(ExpectedConditions.textToBePresentInElementLocated(By.tagName("h1"), "Refused"));
         assertThat(driver.findElement(By.tagName("h1")).getText(), containsString("Refused: no valid CSRF token"));
         assertThat(text("error-message"), containsString("sent without the console's CSRF token"));
         assertEquals(5, s.registry().currentStats("forged").orElseThrow().max(), "nothing was applied");

@@ -18,7 +18,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import cloud.dementia.db.schema.ControlSchema;
-import cloud.dementia.db.schema.ProjectName;
 import cloud.dementia.db.schema.Projects;
 import cloud.dementia.server.tools.Json;
 
@@ -102,7 +101,7 @@ class ImportLimitTest {
 
     /** @return the contexts stored in the project's schema, or -1 when it has no schema */
     static int contexts(String project) {
-        String schema = ProjectName.of(project).schema();
+        String schema = new Projects(s.registry()).named(project).schema();
         return s.registry().inTransaction(ControlSchema.NAME, tx -> {
             if (tx.queryOne("SELECT to_regclass(?) IS NULL", r -> r.bool(1), "\"" + schema + "\".context_locks").orElseThrow()) {
                 return -1;

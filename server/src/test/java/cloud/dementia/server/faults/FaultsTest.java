@@ -15,7 +15,6 @@ import java.util.Set;
 
 import org.junit.jupiter.api.Test;
 
-import cloud.dementia.db.schema.ProjectName;
 import cloud.dementia.db.testing.PgBouncer;
 import cloud.dementia.db.testing.PrivatePostgres;
 import cloud.dementia.db.testing.TcpProxy;
@@ -198,9 +197,22 @@ class FaultsTest {
     }
 
     /** Every write the service acknowledged is in the project's table. */
+    /** @return the schema the project is registered with (new projects' schemas are opaque) */
+    static String projectSchema(Connection c, String project) throws SQLException {
+        try (java.sql.PreparedStatement st = c.prepareStatement("SELECT schema FROM dementia_control.projects WHERE name = ?")) {
+            st.setString(1, project);
+            try (ResultSet rs = st.executeQuery()) {
+                if (!rs.next()) {
+                    throw new AssertionError("project `" + project + "` is not registered");
+                }
+                return rs.getString(1);
+            }
+        }
+    }
+
     static void assertAllPresent(Connection c, Set<String> acknowledged, String summary) throws SQLException {
         try (c; Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT label FROM " + ProjectName.of(PROJECT).schema() + ".context_locks")) {
+             ResultSet rs = st.executeQuery("SELECT label FROM " + projectSchema(c, PROJECT) + ".context_locks")) {
             Set<String> stored = new HashSet<>();
             while (rs.next()) {
                 stored.add(rs.getString(1));

@@ -255,11 +255,12 @@ class MemoryServerTest {
         try (TestServer small = TestServer.start(Map.of("DB_POOL_MAX_PER_SCHEMA", "2"), MemoryTools::create)) {
             assertEquals(200, small.post("/execute", "{\"tool\":\"wake_up\",\"arguments\":{\"project\":\"deploy\"}}").statusCode());
             var registry = small.server().registry();
+            String deploy = small.server().memory().projects().find("deploy").orElseThrow().schema();
             java.util.concurrent.atomic.AtomicInteger mostHeld = new java.util.concurrent.atomic.AtomicInteger();
             java.util.concurrent.atomic.AtomicBoolean sampling = new java.util.concurrent.atomic.AtomicBoolean(true);
             Thread sampler = Thread.ofPlatform().start(() -> {
                 while (sampling.get()) {
-                    mostHeld.accumulateAndGet(registry.currentStats("proj_deploy").map(PoolStats::active).orElse(0), Math::max);
+                    mostHeld.accumulateAndGet(registry.currentStats(deploy).map(PoolStats::active).orElse(0), Math::max);
                 }
             });
             ExecutorService pool = Executors.newFixedThreadPool(50);

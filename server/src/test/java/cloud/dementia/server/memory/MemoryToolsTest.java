@@ -367,16 +367,16 @@ class MemoryToolsTest {
         assertEquals("argument `contexts` holds 201 items: at most 200 per call (send several batches)", lock.message());
         ToolOutcome.Failure recall = failure(call("batch_recall_contexts", "{\"topics\":" + topics + "],\"project\":\"batches\"}", null));
         assertEquals("argument `topics` holds 201 items: at most 200 per call (send several batches)", recall.message());
-        assertFalse(structured(call("list_projects", "{}", null)).toString().contains("proj_batches"), "nothing was created");
+        assertFalse(structured(call("list_projects", "{}", null)).toString().contains("\"batches\""), "nothing was created");
     }
 
     @Test
     void projectsAreListedDescribedAndDeletedOnlyWhenConfirmed() {
         structured(call("create_project", "{\"name\":\"Life Cycle\"}", null));
         assertFalse(structured(call("create_project", "{\"name\":\"Life Cycle\"}", null)).get("created").asBoolean());
-        assertThat(failure(call("create_project", "{\"name\":\"life_cycle\"}", null)).message(), containsString("belongs to project `Life Cycle`"));
+        assertThat(failure(call("create_project", "{\"name\":\"life_cycle\"}", null)).message(), containsString("is project `Life Cycle`"));
         call("lock_context", "{\"topic\":\"x\",\"content\":\"y\",\"project\":\"Life Cycle\"}", null);
-        assertThat(structured(call("list_projects", "{}", null)).toString(), containsString("proj_life_cycle"));
+        assertThat(structured(call("list_projects", "{}", null)).toString(), containsString("\"Life Cycle\""));
         assertEquals(1, structured(call("get_project_info", "{\"name\":\"Life Cycle\"}", null)).get("stats").get("contexts").asInt());
         JsonNode asked = structured(call("delete_project", "{\"name\":\"Life Cycle\"}", null));
         assertFalse(asked.get("deleted").asBoolean());

@@ -50,8 +50,12 @@ class BackgroundEmbeddingTest {
         }
     }
 
+    private static String schemaOfDefault(TestServer server) {
+        return server.server().memory().projects().find("default").orElseThrow().schema();
+    }
+
     private static long backlogInDatabase(TestServer server) {
-        return server.server().registry().inStatement("proj_default", tx -> tx.queryOne(
+        return server.server().registry().inStatement(schemaOfDefault(server), tx -> tx.queryOne(
                 "SELECT count(*) FROM {s}.context_locks WHERE embedding IS NULL", r -> r.longValue(1)).orElse(0L));
     }
 
@@ -93,14 +97,14 @@ class BackgroundEmbeddingTest {
                 String last = "";
                 long deadline = System.nanoTime() + 60_000_000_000L;
                 while (seen == 0 && System.nanoTime() < deadline && backlogInDatabase(on) > 0) {
-                    last = on.send(on.bare("/admin/api/pools/proj_default").header("Authorization", ADMIN)).body();
+                    last = on.send(on.bare("/admin/api/pools/" + schemaOfDefault(on)).header("Authorization", ADMIN)).body();
                     seen = Json.parse(last).path("embeddingBacklog").asLong();
                     Thread.sleep(20);
                 }
                 assertTrue(seen > 0, "the backlog was shown while the versions waited for their vectors: " + last);
                 awaitNoBacklog(on);
                 JsonNode pools = Json.parse(on.send(on.bare("/admin/api/pools").header("Authorization", ADMIN)).body());
-                assertEquals(0, pools.path("embeddingBacklog").path("proj_default").asLong(-1));
+                assertEquals(0, pools.path("embeddingBacklog").path(schemaOfDefault(on)).asLong(-1));
                 assertEquals(0, backlogInDatabase(on));
                 assertTrue(topics(execute(on, "search_contexts", Map.of("query", QUESTION))).get(0).startsWith("rule-"));
             }
