@@ -35,6 +35,14 @@ const { resourceTemplates } = await client.listResourceTemplates();
 result.templates = resourceTemplates.map((t) => t.uriTemplate);
 const read = await client.readResource({ uri: `dementia://${encodeURIComponent(project)}/context/ts%20rule` });
 result.read = read.contents[0].text;
+const topics = await client.complete({
+  ref: { type: "ref/resource", uri: "dementia://{project}/context/{topic}" },
+  argument: { name: "topic", value: "ts" },
+  context: { arguments: { project } },
+});
+result.completedTopics = topics.completion.values;
+const projects = await client.complete({ ref: { type: "ref/prompt", name: "start-session" }, argument: { name: "project", value: "ts" } });
+result.completedProjects = projects.completion.values;
 await client.ping();
 result.ping = true;
 await client.close();

@@ -176,9 +176,8 @@ public final class DementiaServer {
                 .addFilter(deadline.bodyFilter(AdminConsole::isImport))
                 .addFilter(origins)
                 .addFilter(auth)
-                // then the MCP checks, which need the caller the key filter found
-                .addFilter(mcp.filter())
-                .addFeature(mcp)
+                // MCP (every version), which needs the caller the key filter found
+                .register(mcp)
                 .register(new ExecuteService(invoker, sessions), new ToolsService(invoker))
                 // the observer's answer, under the route Prometheus configurations were written for
                 .get(Observability.ALIAS, Observability::alias)

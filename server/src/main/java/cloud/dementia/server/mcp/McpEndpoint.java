@@ -1,23 +1,23 @@
 package cloud.dementia.server.mcp;
 
-import java.util.List;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import java.util.Optional;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.MissingNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import io.helidon.extensions.mcp.server.McpServerConfig;
-import io.helidon.extensions.mcp.server.McpServerFeature;
+import io.helidon.common.media.type.MediaTypes;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
-import io.helidon.http.Method;
+import io.helidon.http.HeaderValues;
 import io.helidon.http.Status;
-import io.helidon.webserver.http.Filter;
-import io.helidon.webserver.http.FilterChain;
-import io.helidon.webserver.http.HttpFeature;
-import io.helidon.webserver.http.HttpRouting;
-import io.helidon.webserver.http.RoutingRequest;
-import io.helidon.webserver.http.RoutingResponse;
+import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
 
 import cloud.dementia.db.pool.PoolException;
 import cloud.dementia.db.schema.Projects;
@@ -25,239 +25,335 @@ import cloud.dementia.db.store.Contexts;
 import cloud.dementia.server.auth.Caller;
 import cloud.dementia.server.auth.SessionGuard;
 import cloud.dementia.server.http.BearerAuth;
+import cloud.dementia.server.tools.Json;
 import cloud.dementia.server.tools.ToolInvoker;
 
 /**
- * MCP at {@code /mcp}: Streamable HTTP ({@code POST/GET/DELETE /mcp}) through Helidon's MCP extension, every tool of
- * the {@link ToolInvoker} registered as an MCP tool. A filter runs around the extension: it checks the request
- * ({@link McpRequestGate}) and its session (the {@code Mcp-Session-Id} header, or the {@code sessionId} query parameter
- * of {@code /mcp/message}) against the control schema, puts the session id into the request context, where
- * {@link McpSpecTool} reads it, and refuses a second request with an id already in progress in the session. Sessions
- * are this endpoint's, not the extension's: it opens them ({@link McpInitialize}) and ends them, so any replica serves
- * any session. It also answers {@code tools/list} ({@link McpToolList}), {@code tools/call} ({@link McpToolCalls}) and
- * {@code resources/*} ({@link McpResources});
- * the extension, run stateless, answers the rest.
+ * MCP's Streamable HTTP transport at {@code /mcp}, on Helidon's WebServer: it reads a request, decides the version it
+ * speaks, its caller and its session, and hands each JSON-RPC message to the protocol core ({@link McpProtocol}),
+ * which knows nothing of HTTP.
+ * <p>
+ * Two eras share the endpoint. A request whose {@code MCP-Protocol-Version} header (or, without one, whose
+ * {@code _meta}) names 2026-07-28 is stateless: its headers must agree with its body ({@code -32020}), it is served
+ * without a session, and nothing is written for it. Otherwise the 2024-11-05 to 2025-11-25 rules hold: {@code initialize}
+ * opens a session, kept in the control schema so every replica serves it ({@link SessionGuard}); every later request
+ * names it in {@code Mcp-Session-Id} (another key's: 403; unknown or forgotten: 404) and {@code DELETE} ends it. An
+ * unknown version is 400 in both eras, and every error answers the request's own id when it could be read.
  */
-public final class McpEndpoint implements HttpFeature {
-
-    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(McpEndpoint.class.getName());
+public final class McpEndpoint implements HttpService {
 
     public static final String PATH = "/mcp";
-    public static final String SERVER_NAME = "dementia-cloud";
-    /** The header the extension assigns the session id in (it reads it back from the same header). */
+    public static final String SERVER_NAME = McpProtocol.SERVER_NAME;
     public static final HeaderName SESSION_ID_HEADER = HeaderNames.create("Mcp-Session-Id");
-    /** Classifier of the session id in the request context. */
-    static final Object SESSION_ID = new Object() {
-        @Override
-        public String toString() {
-            return "mcp-session-id";
-        }
-    };
+    public static final HeaderName VERSION_HEADER = HeaderNames.create("MCP-Protocol-Version");
+    static final HeaderName METHOD_HEADER = HeaderNames.create("Mcp-Method");
+    static final HeaderName NAME_HEADER = HeaderNames.create("Mcp-Name");
+    static final String META_VERSION = "io.modelcontextprotocol/protocolVersion";
+    static final String META_CAPABILITIES = "io.modelcontextprotocol/clientCapabilities";
+    static final String META_SERVER_INFO = "io.modelcontextprotocol/serverInfo";
 
-    private final McpServerFeature mcp;
+    private final McpProtocol protocol;
     private final SessionGuard sessions;
-    private final McpResources resources;
-    private final McpToolCalls toolCalls;
-    private final McpToolList toolList;
-    private final McpInitialize initialize;
-    /** Requests in progress, by session and JSON-RPC id. */
+    private final ObjectNode serverInfo;
+    /** Requests in progress, by session and JSON-RPC id: an id must be unique while its request is outstanding. */
     private final java.util.Set<String> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     public McpEndpoint(ToolInvoker tools, String version, SessionGuard sessions) {
-        this(tools, version, sessions, null);
+        this(tools, version, sessions, null, null);
     }
 
     /**
-     * @param resources the contexts as resources, or {@code null} when the tools have none to recall
+     * @param projects the project registry, or {@code null} for a server without contexts (no resources)
+     * @param contexts the contexts, or {@code null}
      */
     public McpEndpoint(ToolInvoker tools, String version, SessionGuard sessions, Projects projects, Contexts contexts) {
-        this(tools, version, sessions, tools.find("recall_context").isPresent() ? new McpResources(tools, projects, contexts) : null);
+        this.protocol = new McpProtocol(tools, version, projects, contexts);
+        this.sessions = sessions;
+        this.serverInfo = Json.object().put("name", SERVER_NAME).put("version", version);
     }
 
-    private McpEndpoint(ToolInvoker tools, String version, SessionGuard sessions, McpResources resources) {
-        this.sessions = sessions;
-        this.resources = resources;
-        this.toolCalls = new McpToolCalls(tools);
-        this.toolList = new McpToolList(tools);
-        List<cloud.dementia.server.tools.ToolSpec> specs = tools.tools();
-        List<io.helidon.extensions.mcp.server.McpPrompt> prompts = McpPrompts.create(tools);
-        this.initialize = new McpInitialize(version, !specs.isEmpty(), !prompts.isEmpty());
-        McpServerConfig.Builder config = McpServerFeature.builder()
-                .path(PATH)
-                .name(SERVER_NAME)
-                .version(version)
-                .instructions(McpPrompts.INSTRUCTIONS)
-                // sessions are opened by this endpoint (McpInitialize) and kept in the control schema, which every replica
-                // shares (SessionGuard): the extension serves each request with a session that ends with it
-                .stateless(true);
-        specs.forEach(spec -> config.addTool(new McpSpecTool(spec, tools)));
-        prompts.forEach(config::addPrompt);
-        this.mcp = config.build();
+    /** @return the protocol core this endpoint serves */
+    public McpProtocol protocol() {
+        return protocol;
     }
 
     @Override
-    public void setup(HttpRouting.Builder routing) {
-        routing.addFeature(mcp);
+    public void routing(HttpRules rules) {
+        rules.post(PATH, this::post).get(PATH, this::get).delete(PATH, this::delete);
     }
 
-    /**
-     * What runs before the extension on {@code /mcp}: a filter, not a route, so it runs around the extension's handling
-     * and knows when a request is done. Register it after the API key's filter, which finds the caller it checks.
-     * <p>
-     * It checks the request ({@link McpRequestGate}) and its session: a session id must be one this key opened (another
-     * key's: 403; unknown or forgotten: 404, so the client opens a new one, as Streamable HTTP says). It opens sessions
-     * itself ({@code initialize}: {@link McpInitialize}), ends them ({@code DELETE}), and answers {@code tools/call} and
-     * {@code resources/*}; the rest goes on to the extension.
-     */
-    public Filter filter() {
-        return this::filter;
+    // ---------------------------------------------------------------- GET and DELETE (sessions of the 2025 versions)
+
+    private void get(ServerRequest req, ServerResponse res) {
+        // no server-initiated stream: the same answer on every replica, with or without a session
+        res.status(Status.METHOD_NOT_ALLOWED_405).header(HeaderNames.ALLOW, "POST, DELETE").send();
     }
 
-    private void filter(FilterChain chain, RoutingRequest req, RoutingResponse res) {
-        String path = req.path().path();
-        if (!path.equals(PATH) && !path.equals(PATH + "/message")) {
-            chain.proceed();
+    private void delete(ServerRequest req, ServerResponse res) {
+        Optional<String> sessionId = sessionIdOf(req);
+        if (sessionId.isEmpty() || isModern(req.headers().first(VERSION_HEADER))) {
+            res.status(Status.METHOD_NOT_ALLOWED_405).header(HeaderNames.ALLOW, "POST").send();
             return;
         }
+        if (!ownSession(req, res, sessionId.get(), MissingNode.getInstance())) {
+            return;
+        }
+        // forgotten in the control schema, so every replica answers 404 from now on
+        try {
+            sessions.ended(sessionId.get());
+        } catch (PoolException e) {
+            McpRequestGate.refuse(res, "the session could not be ended", e);
+            return;
+        }
+        res.status(Status.ACCEPTED_202).send();
+    }
+
+    // ---------------------------------------------------------------- POST
+
+    private void post(ServerRequest req, ServerResponse res) {
         JsonNode body = McpRequestGate.admit(req, res);
         if (body == McpRequestGate.REFUSED) {
             return;
         }
         Caller caller = BearerAuth.caller(req.context());
+        JsonNode id = body.isObject() ? body.get("id") : null;
+        Optional<String> header = req.headers().first(VERSION_HEADER);
+        JsonNode metaVersion = body.path("params").path("_meta").path(META_VERSION);
+        if (header.isPresent() && McpVersion.of(header.get()).isEmpty()) {
+            unsupported(res, header.get(), id);
+            return;
+        }
+        if (isModern(header) || (header.isEmpty() && !metaVersion.isMissingNode())) {
+            stateless(req, res, body, header, caller);
+            return;
+        }
+        McpVersion version = header.flatMap(McpVersion::of).orElse(McpVersion.ASSUMED_WITHOUT_HEADER);
         Optional<String> sessionId = sessionIdOf(req);
-        if (sessionId.isPresent()) {
-            SessionGuard.Verdict verdict;
-            try {
-                verdict = sessions.mcp(sessionId.get(), caller);
-            } catch (PoolException e) {
-                McpRequestGate.refuse(res, "the session could not be checked", e);
+        if (sessionId.isEmpty()) {
+            if (!body.isObject() || !"initialize".equals(body.path("method").asText("")) || id == null) {
+                McpRequestGate.refuse(res, Status.BAD_REQUEST_400, new McpError(McpError.INVALID_REQUEST, body.isArray()
+                        ? "without an Mcp-Session-Id, send initialize alone (not in a batch) first"
+                        : "the Mcp-Session-Id header is missing: send initialize first and then the id it returns with every request "
+                        + "(or speak protocol 2026-07-28, which has no sessions: MCP-Protocol-Version and _meta on every request)"), id);
                 return;
             }
-            switch (verdict) {
-                case OTHERS -> {
-                    McpRequestGate.refuse(res, Status.FORBIDDEN_403, -32600, "this session belongs to another API key");
-                    return;
-                }
-                case UNKNOWN -> {
-                    McpRequestGate.refuse(res, Status.NOT_FOUND_404, -32600, "Session not found: it ended or was forgotten after "
-                            + sessions.idle().toSeconds() + " s unused; send initialize for a new one");
-                    return;
-                }
-                case OWN -> req.context().register(SESSION_ID, sessionId.get());
+            initialize(res, body, caller);
+            return;
+        }
+        if (!ownSession(req, res, sessionId.get(), id)) {
+            return;
+        }
+        McpRequest request = new McpRequest(version, caller, sessionId, MissingNode.getInstance());
+        if (body.isArray()) {
+            if (!version.batches()) {
+                McpRequestGate.refuse(res, Status.BAD_REQUEST_400, new McpError(McpError.INVALID_REQUEST,
+                        "protocol " + version + " has no batches: send one JSON-RPC message per request"), null);
+                return;
             }
-            Method method = req.prologue().method();
-            if (method == Method.DELETE) {
-                // the client ends its session: forgotten in the control schema, so every replica answers 404 from now on
-                // (202, as the extension answered it)
-                try {
-                    sessions.ended(sessionId.get());
-                } catch (PoolException e) {
-                    McpRequestGate.refuse(res, "the session could not be ended", e);
-                    return;
-                }
+            ArrayNode answers = Json.array();
+            for (JsonNode message : body) {
+                protocol.handle(message, request).ifPresent(answers::add);
+            }
+            if (answers.isEmpty()) {
                 res.status(Status.ACCEPTED_202).send();
-                return;
+            } else {
+                send(req, res, Status.OK_200, answers);
             }
-            // MCP-Protocol-Version is not checked: the MCP Java SDK 2.1.0 sends the version it asked for (2025-11-25), not
-            // the one it was answered (2025-06-18), and the extension, which served these sessions before, accepted it
-            if (method == Method.GET) {
-                // no server-initiated stream on Streamable HTTP: the same answer on every replica
-                res.status(Status.METHOD_NOT_ALLOWED_405).header(HeaderNames.ALLOW, "POST, DELETE").send();
-                return;
-            }
-            String rpcMethod = body.path("method").asText("");
-            if ("initialize".equals(rpcMethod) && body.isObject() && body.hasNonNull("id")) {
-                // initialized again within its session: the same session, answered afresh
-                res.status(Status.OK_200).header(SESSION_ID_HEADER, sessionId.get()).header(io.helidon.http.HeaderValues.CONTENT_TYPE_JSON)
-                        .send(cloud.dementia.server.tools.Json.bytes(initialize.answer(body)));
-                return;
-            }
-            if (McpResources.METHODS.contains(rpcMethod) && body.hasNonNull("id")) {
-                answerResources(res, body, rpcMethod, caller, sessionId);
-                return;
-            }
-            if (body.isObject() && body.hasNonNull("id") && body.has("method")) {
-                // the extension keys a session's requests by their id: two at once with one id answer each other's
-                // connection (500 "OutputStream already obtained"); JSON-RPC wants ids unique while outstanding
-                String key = sessionId.get() + '\u0000' + body.get("id");
-                if (!inFlight.add(key)) {
-                    McpRequestGate.refuse(res, Status.CONFLICT_409, -32600, "request id " + body.get("id")
-                            + " is already in progress in this session: an id must be unique while its request is outstanding");
-                    return;
-                }
-                // free the id as the answer goes out: a client may reuse it as soon as it has the answer
-                res.beforeSend(() -> inFlight.remove(key));
-                try {
-                    Optional<com.fasterxml.jackson.databind.node.ObjectNode> answered = "tools/call".equals(rpcMethod) && takesJson(req)
-                            ? toolCalls.answer(body, sessionId.get(), caller)
-                            // the tools this caller may call; a plain JSON answer, which every Streamable HTTP client accepts
-                            : "tools/list".equals(rpcMethod) ? Optional.of(toolList.answer(body, caller)) : Optional.empty();
-                    if (answered.isPresent()) {
-                        res.status(Status.OK_200).header(io.helidon.http.HeaderValues.CONTENT_TYPE_JSON)
-                                .send(cloud.dementia.server.tools.Json.bytes(answered.get()));
-                    } else {
-                        chain.proceed();
-                    }
-                } finally {
-                    inFlight.remove(key);
-                }
-                return;
-            }
-            chain.proceed();
             return;
         }
-        Method method = req.prologue().method();
-        if (method != Method.POST) {
-            // Streamable HTTP has no stream without a session, and this server opens none for the older HTTP+SSE transport
-            res.status(Status.METHOD_NOT_ALLOWED_405).header(HeaderNames.ALLOW, "POST").send();
+        if ("initialize".equals(body.path("method").asText("")) && id != null) {
+            // initialized again within its session: the same session, answered afresh
+            res.header(SESSION_ID_HEADER, sessionId.get());
+        }
+        if (id == null || !body.has("method")) {
+            protocol.handle(body, request);
+            res.status(Status.ACCEPTED_202).send();
             return;
         }
-        if (!body.isObject() || !"initialize".equals(body.path("method").asText("")) || !body.hasNonNull("id")) {
-            McpRequestGate.refuse(res, Status.BAD_REQUEST_400, -32600, body.isArray()
-                    ? "without an Mcp-Session-Id, send initialize alone (not in a batch) first"
-                    : "the Mcp-Session-Id header is missing: send initialize first and then the id it returns with every request");
+        String key = sessionId.get() + '\u0000' + id;
+        if (!inFlight.add(key)) {
+            McpRequestGate.refuse(res, Status.CONFLICT_409, new McpError(McpError.INVALID_REQUEST, "request id " + id
+                    + " is already in progress in this session: an id must be unique while its request is outstanding"), id);
             return;
         }
-        String id = McpInitialize.newSessionId();
         try {
-            sessions.opened(id, caller);
+            ObjectNode answer = protocol.handle(body, request).orElseThrow();
+            send(req, res, Status.OK_200, answer);
+        } finally {
+            inFlight.remove(key);
+        }
+    }
+
+    /** {@code initialize} without a session: a new session, kept in the control schema, and the protocol's answer. */
+    private void initialize(ServerResponse res, JsonNode body, Caller caller) {
+        String sessionId = java.util.UUID.randomUUID().toString();
+        try {
+            sessions.opened(sessionId, caller);
         } catch (PoolException e) {
             McpRequestGate.refuse(res, "the session could not be opened", e);
             return;
         }
-        res.status(Status.OK_200).header(SESSION_ID_HEADER, id).header(io.helidon.http.HeaderValues.CONTENT_TYPE_JSON)
-                .send(cloud.dementia.server.tools.Json.bytes(initialize.answer(body)));
+        McpVersion asked = McpVersion.of(body.path("params").path("protocolVersion").asText("")).orElse(McpVersion.NEWEST_WITH_SESSIONS);
+        McpRequest request = new McpRequest(asked.stateless() ? McpVersion.NEWEST_WITH_SESSIONS : asked, caller, Optional.of(sessionId),
+                body.path("params").path("capabilities"));
+        ObjectNode answer = protocol.handle(body, request).orElseThrow();
+        res.status(Status.OK_200).header(SESSION_ID_HEADER, sessionId).header(HeaderValues.CONTENT_TYPE_JSON).send(Json.bytes(answer));
     }
 
-    /** Answers {@code resources/*} itself: the extension has no resources of its own (see {@link McpResources}). */
-    private void answerResources(RoutingResponse res, JsonNode body, String method, Caller caller, Optional<String> sessionId) {
-        com.fasterxml.jackson.databind.node.ObjectNode answer = cloud.dementia.server.tools.Json.object();
-        answer.put("jsonrpc", "2.0");
-        answer.set("id", body.get("id"));
-        if (resources == null) {
-            answer.putObject("error").put("code", -32601).put("message", "Method not found: " + method);
-        } else {
-            try {
-                answer.set("result", resources.answer(method, body.path("params"), caller, sessionId));
-            } catch (McpResources.Refusal e) {
-                answer.putObject("error").put("code", e.code).put("message", e.getMessage());
-            } catch (PoolException e) {
-                answer.putObject("error").put("code", -32603).put("message", McpRequestGate.describe("the resource could not be read", e));
+    /** A session id must be one this key opened: another key's is 403, an unknown or forgotten one 404. */
+    private boolean ownSession(ServerRequest req, ServerResponse res, String sessionId, JsonNode id) {
+        SessionGuard.Verdict verdict;
+        try {
+            verdict = sessions.mcp(sessionId, BearerAuth.caller(req.context()));
+        } catch (PoolException e) {
+            McpRequestGate.refuse(res, "the session could not be checked", e);
+            return false;
+        }
+        return switch (verdict) {
+            case OWN -> true;
+            case OTHERS -> {
+                McpRequestGate.refuse(res, Status.FORBIDDEN_403, new McpError(McpError.INVALID_REQUEST, "this session belongs to another API key"), id);
+                yield false;
+            }
+            case UNKNOWN -> {
+                McpRequestGate.refuse(res, Status.NOT_FOUND_404, new McpError(McpError.INVALID_REQUEST, "Session not found: it ended or was forgotten after "
+                        + sessions.idle().toSeconds() + " s unused; send initialize for a new one"), id);
+                yield false;
+            }
+        };
+    }
+
+    // ---------------------------------------------------------------- 2026-07-28: stateless
+
+    private void stateless(ServerRequest req, ServerResponse res, JsonNode body, Optional<String> header, Caller caller) {
+        if (!body.isObject()) {
+            McpRequestGate.refuse(res, Status.BAD_REQUEST_400, new McpError(McpError.INVALID_REQUEST,
+                    "protocol 2026-07-28 has no batches: send one JSON-RPC message per request"), null);
+            return;
+        }
+        JsonNode id = body.get("id");
+        JsonNode meta = body.path("params").path("_meta");
+        JsonNode metaVersion = meta.path(META_VERSION);
+        if (metaVersion.isTextual() && McpVersion.of(metaVersion.asText()).isEmpty()) {
+            unsupported(res, metaVersion.asText(), id);
+            return;
+        }
+        Optional<String> mismatch = headerMismatch(req, body, header, metaVersion);
+        if (mismatch.isPresent()) {
+            McpRequestGate.refuse(res, Status.BAD_REQUEST_400, new McpError(McpError.HEADER_MISMATCH, "Header mismatch: " + mismatch.get()), id);
+            return;
+        }
+        McpVersion version = McpVersion.of(metaVersion.asText()).orElseThrow();
+        if (!version.stateless()) {
+            McpRequestGate.refuse(res, Status.BAD_REQUEST_400, new McpError(McpError.UNSUPPORTED_VERSION,
+                    "protocol " + version + " is spoken through initialize and a session, not per request", supported(version.id()), 400), id);
+            return;
+        }
+        McpRequest request = new McpRequest(version, caller, Optional.empty(), meta.path(META_CAPABILITIES));
+        if (id == null || !body.has("method")) {
+            protocol.handle(body, request);
+            res.status(Status.ACCEPTED_202).send();
+            return;
+        }
+        ObjectNode answer = protocol.handle(body, request).orElseThrow();
+        JsonNode result = answer.get("result");
+        if (result instanceof ObjectNode r) {
+            r.withObject("_meta").set(META_SERVER_INFO, serverInfo);
+        }
+        int code = answer.path("error").path("code").asInt(0);
+        Status status = code == McpError.METHOD_NOT_FOUND ? Status.NOT_FOUND_404
+                : code == McpError.HEADER_MISMATCH || code == McpError.UNSUPPORTED_VERSION || code == McpError.INVALID_REQUEST ? Status.BAD_REQUEST_400
+                : Status.OK_200;
+        send(req, res, status, answer);
+    }
+
+    /** @return what disagrees between the headers and the body of a 2026-07-28 request, if anything */
+    private static Optional<String> headerMismatch(ServerRequest req, JsonNode body, Optional<String> header, JsonNode metaVersion) {
+        if (header.isEmpty()) {
+            return Optional.of("the MCP-Protocol-Version header is missing");
+        }
+        if (!metaVersion.isTextual()) {
+            return Optional.of("the request's _meta has no " + META_VERSION + " (the header says " + header.get() + ")");
+        }
+        if (!header.get().equals(metaVersion.asText())) {
+            return Optional.of("MCP-Protocol-Version header value '" + header.get() + "' does not match body value '" + metaVersion.asText() + "'");
+        }
+        String method = body.path("method").asText("");
+        Optional<String> methodHeader = req.headers().first(METHOD_HEADER);
+        if (methodHeader.isEmpty()) {
+            return Optional.of("the Mcp-Method header is missing");
+        }
+        if (!methodHeader.get().equals(method)) {
+            return Optional.of("Mcp-Method header value '" + methodHeader.get() + "' does not match body value '" + method + "'");
+        }
+        String nameField = switch (method) {
+            case "tools/call", "prompts/get" -> "name";
+            case "resources/read" -> "uri";
+            default -> null;
+        };
+        if (nameField != null) {
+            JsonNode value = body.path("params").path(nameField);
+            Optional<String> name = req.headers().first(NAME_HEADER).map(McpEndpoint::decodeHeader);
+            if (name.isEmpty()) {
+                return value.isMissingNode() || value.isNull() ? Optional.empty() : Optional.of("the Mcp-Name header is missing");
+            }
+            if (name.get() == null) {
+                return Optional.of("the Mcp-Name header is not valid Base64 between =?base64? and ?=");
+            }
+            if (!value.isTextual() || !value.asText().equals(name.get())) {
+                return Optional.of("Mcp-Name header value '" + name.get() + "' does not match body value '" + value.asText("") + "'");
             }
         }
-        res.status(Status.OK_200).header(io.helidon.http.HeaderValues.CONTENT_TYPE_JSON).send(cloud.dementia.server.tools.Json.bytes(answer));
+        return Optional.empty();
+    }
+
+    /** @return a header value as sent, or decoded from {@code =?base64?...?=}; {@code null} when that is not Base64 */
+    static String decodeHeader(String value) {
+        if (value.startsWith("=?base64?") && value.endsWith("?=") && value.length() >= "=?base64??=".length()) {
+            try {
+                return new String(Base64.getDecoder().decode(value.substring("=?base64?".length(), value.length() - 2)), StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException e) {
+                return null;
+            }
+        }
+        return value;
+    }
+
+    private static void unsupported(ServerResponse res, String requested, JsonNode id) {
+        McpRequestGate.refuse(res, Status.BAD_REQUEST_400, new McpError(McpError.UNSUPPORTED_VERSION, "Unsupported protocol version: " + requested
+                + " (this server speaks " + String.join(", ", McpVersion.ids()) + ")", supported(requested), 400), id);
+    }
+
+    private static ObjectNode supported(String requested) {
+        ObjectNode data = Json.object();
+        McpVersion.ids().reversed().forEach(data.putArray("supported")::add);
+        data.put("requested", requested);
+        return data;
+    }
+
+    private static boolean isModern(Optional<String> header) {
+        return header.flatMap(McpVersion::of).map(McpVersion::stateless).orElse(false);
+    }
+
+    // ---------------------------------------------------------------- sending
+
+    /** One JSON answer, or one SSE event holding it when the client takes only an event stream. */
+    private static void send(ServerRequest req, ServerResponse res, Status status, JsonNode answer) {
+        if (takesJson(req)) {
+            res.status(status).header(HeaderValues.CONTENT_TYPE_JSON).send(Json.bytes(answer));
+        } else {
+            res.status(status).header(HeaderValues.CONTENT_TYPE_EVENT_STREAM).header(HeaderNames.CACHE_CONTROL, "no-cache")
+                    .header(HeaderNames.create("X-Accel-Buffering"), "no")
+                    .send(("event: message\ndata: " + Json.compact(answer) + "\n\n").getBytes(StandardCharsets.UTF_8));
+        }
     }
 
     /** @return whether the client takes a plain JSON answer (no {@code Accept}, or one that names JSON or any type) */
     private static boolean takesJson(ServerRequest req) {
-        return req.headers().acceptedTypes().isEmpty() || req.headers().isAccepted(io.helidon.common.media.type.MediaTypes.APPLICATION_JSON);
+        return req.headers().acceptedTypes().isEmpty() || req.headers().isAccepted(MediaTypes.APPLICATION_JSON);
     }
 
     private static Optional<String> sessionIdOf(ServerRequest req) {
-        Optional<String> header = req.headers().first(SESSION_ID_HEADER);
-        if (header.isPresent()) {
-            return header.filter(id -> !id.isBlank());
-        }
-        return req.query().first("sessionId").asOptional().filter(id -> !id.isBlank());
+        return req.headers().first(SESSION_ID_HEADER).filter(id -> !id.isBlank());
     }
 }

@@ -4,14 +4,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import io.helidon.extensions.mcp.server.McpPrompt;
-import io.helidon.extensions.mcp.server.McpPromptArgument;
-import io.helidon.extensions.mcp.server.McpPromptRequest;
-import io.helidon.extensions.mcp.server.McpPromptResult;
-
-import cloud.dementia.server.http.BearerAuth;
 import cloud.dementia.server.tools.Json;
 import cloud.dementia.server.tools.ToolInvoker;
 import cloud.dementia.server.tools.ToolOutcome;
@@ -23,7 +19,7 @@ import cloud.dementia.server.tools.ToolOutput;
  */
 final class McpPrompts {
 
-    /** What {@code initialize} tells every assistant: the loop, in a few lines. */
+    /** What {@code initialize} and {@code server/discover} tell every assistant: the loop, in a few lines. */
     static final String INSTRUCTIONS = """
             Dementia Cloud keeps a project's rules and decisions across conversations.
             1. Call wake_up first: it shows the rules to always check, the last handover and what changed.
@@ -32,104 +28,93 @@ final class McpPrompts {
             4. At the end, call sleep so the next session knows what was done and what is open.
             Work in one project: pass project="<name>" on each call, or call switch_project once per session.""";
 
-    private McpPrompts() {
-    }
+    static final String START = "start-session";
+    static final String END = "end-session";
 
-    /** @return the prompts over the invoker's tools ({@code start-session} only when there is a {@code wake_up}) */
-    static List<McpPrompt> create(ToolInvoker invoker) {
-        List<McpPrompt> prompts = new ArrayList<>();
+    private final ToolInvoker invoker;
+    private final ArrayNode icons;
+    private final List<String> names = new ArrayList<>();
+
+    McpPrompts(ToolInvoker invoker, ArrayNode icons) {
+        this.invoker = invoker;
+        this.icons = icons;
         if (invoker.find("wake_up").isPresent()) {
-            prompts.add(new StartSession(invoker));
+            names.add(START);
         }
         if (invoker.find("sleep").isPresent()) {
-            prompts.add(new EndSession());
+            names.add(END);
         }
-        return prompts;
     }
 
-    private static final class StartSession implements McpPrompt {
+    boolean any() {
+        return !names.isEmpty();
+    }
 
-        private final ToolInvoker invoker;
-
-        StartSession(ToolInvoker invoker) {
-            this.invoker = invoker;
+    ObjectNode list(McpRequest request) {
+        ObjectNode result = Json.object();
+        ArrayNode list = result.putArray("prompts");
+        for (String name : names) {
+            ObjectNode p = list.addObject().put("name", name);
+            if (name.equals(START)) {
+                p.put("title", "Start a session")
+                        .put("description", "Wake up in a project: its always-check rules, the last handover and what changed, as the first message");
+                p.putArray("arguments").addObject().put("name", "project").put("description", "The project to work in (default: the session's)")
+                        .put("required", false);
+            } else {
+                p.put("title", "End the session")
+                        .put("description", "Ask the assistant for the handover: what was done, what is open, what comes next, what was decided");
+                p.putArray("arguments");
+            }
+            if (request.version().icons()) {
+                p.set("icons", icons);
+            }
         }
+        return result;
+    }
 
-        @Override
-        public String name() {
-            return "start-session";
+    /** @return whether the prompt exists and takes the argument */
+    boolean takes(String prompt, String argument) {
+        return START.equals(prompt) && names.contains(START) && "project".equals(argument);
+    }
+
+    ObjectNode get(JsonNode params, McpRequest request) {
+        String name = params.path("name").asText("");
+        if (!names.contains(name)) {
+            throw McpError.invalidParams("Unknown prompt: " + params.path("name").asText("(none given)") + " (there are " + String.join(", ", names) + ")");
         }
-
-        @Override
-        public Optional<String> title() {
-            return Optional.of("Start a session");
+        JsonNode arguments = params.path("arguments");
+        if (!arguments.isMissingNode() && !arguments.isNull() && !arguments.isObject()) {
+            throw McpError.invalidParams("arguments of prompt " + name + " must be an object of strings");
         }
-
-        @Override
-        public String description() {
-            return "Wake up in a project: its always-check rules, the last handover and what changed, as the first message";
-        }
-
-        @Override
-        public List<McpPromptArgument> arguments() {
-            return List.of(McpPromptArgument.builder().name("project").description("The project to work in (default: the session's)")
-                    .required(false).build());
-        }
-
-        @Override
-        public McpPromptResult prompt(McpPromptRequest request) {
-            ObjectNode arguments = Json.object();
-            request.arguments().get("project").asString().filter(p -> !p.isBlank()).ifPresent(p -> arguments.put("project", p));
-            Optional<String> sessionId = request.requestContext().get(McpEndpoint.SESSION_ID, String.class);
-            ToolOutcome outcome = invoker.invoke(invoker.find("wake_up").orElseThrow(), arguments, sessionId,
-                    BearerAuth.caller(request.requestContext()));
+        ObjectNode result = Json.object();
+        String text;
+        if (name.equals(START)) {
+            ObjectNode args = Json.object();
+            JsonNode project = arguments.path("project");
+            if (!project.isMissingNode() && !project.isNull() && !project.isTextual()) {
+                throw McpError.invalidParams("argument `project` of prompt " + name + " must be a string");
+            }
+            Optional.ofNullable(project.textValue()).filter(p -> !p.isBlank()).ifPresent(p -> args.put("project", p));
+            ToolOutcome outcome = invoker.invoke(invoker.find("wake_up").orElseThrow(), args, request.sessionId(), request.caller());
             String reading = switch (outcome) {
                 case ToolOutcome.Success s -> text(s.output());
                 case ToolOutcome.Failure f -> "wake_up failed: " + f.message();
             };
-            return McpPromptResult.builder()
-                    .description("The project's state at the start of a session")
-                    .addTextContent("We are starting a work session. This is where the project stands (from wake_up):\n\n" + reading
-                            + "\n\nFollow the always_check rules above. Before changing code, call check_contexts with what you are about to do.")
-                    .build();
+            result.put("description", "The project's state at the start of a session");
+            text = "We are starting a work session. This is where the project stands (from wake_up):\n\n" + reading
+                    + "\n\nFollow the always_check rules above. Before changing code, call check_contexts with what you are about to do.";
+        } else {
+            result.put("description", "The handover at the end of a session");
+            text = """
+                    We are ending this work session. Write the handover for the next one:
+                    - summary: what was done, in a few sentences;
+                    - open items: what is unfinished or broken;
+                    - next steps: what to do first next time;
+                    - decisions: what was agreed (save each lasting one with lock_context first).
+                    Then call sleep to close the session.""";
         }
-    }
-
-    private static final class EndSession implements McpPrompt {
-
-        @Override
-        public String name() {
-            return "end-session";
-        }
-
-        @Override
-        public Optional<String> title() {
-            return Optional.of("End the session");
-        }
-
-        @Override
-        public String description() {
-            return "Ask the assistant for the handover: what was done, what is open, what comes next, what was decided";
-        }
-
-        @Override
-        public List<McpPromptArgument> arguments() {
-            return List.of();
-        }
-
-        @Override
-        public McpPromptResult prompt(McpPromptRequest request) {
-            return McpPromptResult.builder()
-                    .description("The handover at the end of a session")
-                    .addTextContent("""
-                            We are ending this work session. Write the handover for the next one:
-                            - summary: what was done, in a few sentences;
-                            - open items: what is unfinished or broken;
-                            - next steps: what to do first next time;
-                            - decisions: what was agreed (save each lasting one with lock_context first).
-                            Then call sleep to close the session.""")
-                    .build();
-        }
+        result.putArray("messages").addObject().put("role", "user").putObject("content").put("type", "text").put("text", text);
+        return result;
     }
 
     private static String text(ToolOutput output) {

@@ -24,20 +24,17 @@ import cloud.dementia.server.tools.StorableText;
 import cloud.dementia.server.tools.ToolArgumentException;
 
 /**
- * What a {@code POST /mcp} must be before the MCP extension reads it, answered at once and plainly when it is not
- * (the extension answers these with 500 "OutputStream already obtained", or -32600 for everything it does not know):
+ * What a {@code POST /mcp} must be before the protocol reads it, answered at once and plainly when it is not:
  * <ul>
  * <li>{@code Content-Type: application/json}, else 415;</li>
  * <li>an {@code Accept} that takes JSON or an event stream (or no {@code Accept}), else 406;</li>
  * <li>a body that is one JSON object or a batch of at most {@value #MAX_BATCH}, in valid UTF-8, nested at most
  * {@value #MAX_DEPTH} deep, with each key once and nothing after it, else 400 with JSON-RPC's parse error -32700 or
  * invalid request -32600 and a message that says what is wrong;</li>
- * <li>no string (or key) holds an unpaired surrogate, which the extension's parser cannot read, else -32602 "invalid
- * params" naming the argument, as the answer to that request (the session goes on);</li>
- * <li>a request for a method the server does not serve gets -32601 "Method not found", as JSON-RPC says.</li>
+ * <li>no string (or key) holds an unpaired surrogate, which no string stored can hold, else -32602 "invalid
+ * params" naming the argument, as the answer to that request (the session goes on).</li>
  * </ul>
- * The body was already limited in size ({@code DEMENTIA_MAX_BODY_BYTES}); it is buffered here, so the extension reads
- * the same bytes again.
+ * The body was already limited in size ({@code DEMENTIA_MAX_BODY_BYTES}).
  */
 final class McpRequestGate {
 
@@ -45,9 +42,6 @@ final class McpRequestGate {
 
     static final int MAX_DEPTH = 64;
     static final int MAX_BATCH = 50;
-    /** The request methods this server serves: the MCP extension's, and {@code resources/*} ({@link McpResources}). */
-    static final Set<String> METHODS = Set.of("initialize", "ping", "tools/list", "tools/call", "prompts/list", "prompts/get", "resources/list",
-            "resources/templates/list", "resources/read", "logging/setLevel", "completion/complete", "session/disconnect");
 
     private static final int PARSE_ERROR = -32700;
     private static final int INVALID_REQUEST = -32600;
@@ -120,8 +114,8 @@ final class McpRequestGate {
             return REFUSED;
         }
         if (body.isObject()) {
-            // the MCP library's own JSON parser fails on an unpaired surrogate escape (-32603 "Low surrogate must follow
-            // the high surrogate"): answer the request itself, naming the argument, and the session goes on
+            // an unpaired surrogate escape is no text PostgreSQL can store: answer the request itself, naming the
+            // argument, and the session goes on
             JsonNode params = body.path("params");
             try {
                 if ("tools/call".equals(body.path("method").asText()) && params.path("arguments").isObject()) {
@@ -144,13 +138,6 @@ final class McpRequestGate {
         }
         if (!body.isObject()) {
             refuse(res, Status.BAD_REQUEST_400, INVALID_REQUEST, "the body must be a JSON-RPC object (got " + body.getNodeType().name().toLowerCase(java.util.Locale.ROOT) + ")");
-            return REFUSED;
-        }
-        JsonNode method = body.get("method");
-        if (method != null && method.isTextual() && body.has("id") && !METHODS.contains(method.textValue())) {
-            ObjectNode answer = error(METHOD_NOT_FOUND, "Method not found: " + method.textValue());
-            answer.set("id", body.get("id"));
-            res.status(Status.OK_200).header(HeaderValues.CONTENT_TYPE_JSON).send(Json.bytes(answer));
             return REFUSED;
         }
         return body;
@@ -180,6 +167,11 @@ final class McpRequestGate {
 
     static void refuse(ServerResponse res, Status status, int code, String message) {
         res.status(status).header(HeaderValues.CONTENT_TYPE_JSON).send(Json.bytes(error(code, message)));
+    }
+
+    /** Refuses a request whose id is known: the error answers that id. */
+    static void refuse(ServerResponse res, Status status, McpError error, JsonNode id) {
+        res.status(status).header(HeaderValues.CONTENT_TYPE_JSON).send(Json.bytes(McpProtocol.error(id, error)));
     }
 
     private static ObjectNode error(int code, String message) {

@@ -57,17 +57,31 @@ final class McpResources {
         }
     }
 
-    /** @return the {@code result} of one of {@link #METHODS} */
-    ObjectNode answer(String method, JsonNode params, Caller caller, Optional<String> sessionId) {
-        return switch (method) {
-            case "resources/list" -> list(params, caller);
-            case "resources/templates/list" -> templates();
-            case "resources/read" -> read(params, caller, sessionId);
-            default -> throw new IllegalArgumentException(method);
-        };
+    private ArrayNode icons = Json.array();
+
+    /** @param icons the icons resources carry in 2025-11-25 and later */
+    McpResources withIcons(ArrayNode icons) {
+        this.icons = icons;
+        return this;
     }
 
-    private ObjectNode list(JsonNode params, Caller caller) {
+    /** @return the {@code result} of one of {@link #METHODS} */
+    ObjectNode answer(String method, JsonNode params, McpRequest request) {
+        try {
+            return switch (method) {
+                case "resources/list" -> list(params, request.caller(), request.version());
+                case "resources/templates/list" -> templates(request.version());
+                case "resources/read" -> read(params, request.caller(), request.sessionId());
+                default -> throw new IllegalArgumentException(method);
+            };
+        } catch (Refusal e) {
+            // 2026-07-28 answers a resource that does not exist with invalid params; the 2025 versions with -32002
+            int code = e.code == NOT_FOUND && request.version().stateless() ? INVALID_PARAMS : e.code;
+            throw new McpError(code, e.getMessage());
+        }
+    }
+
+    private ObjectNode list(JsonNode params, Caller caller, McpVersion version) {
         int offset = 0;
         JsonNode cursor = params.path("cursor");
         if (!cursor.isMissingNode() && !cursor.isNull()) {
@@ -104,6 +118,9 @@ final class McpResources {
                     annotations.put("lastModified", l.lockedAt().toString());
                 }
                 r.putObject("_meta").put("project", p.name()).put("priority", l.priority()).put("versions", l.versions());
+                if (version.icons()) {
+                    r.set("icons", icons);
+                }
                 all.add(r);
             }
         }
@@ -116,7 +133,7 @@ final class McpResources {
         return result;
     }
 
-    private static ObjectNode templates() {
+    private ObjectNode templates(McpVersion version) {
         ObjectNode result = Json.object();
         ArrayNode list = result.putArray("resourceTemplates");
         list.addObject().put("uriTemplate", SCHEME + "{project}/context/{topic}").put("name", "context")
@@ -127,10 +144,16 @@ final class McpResources {
                 .put("title", "A context, one version")
                 .put("description", "One version of a rule or decision (reading it counts as a recall)")
                 .put("mimeType", "text/markdown");
+        if (version.icons()) {
+            list.forEach(t -> ((ObjectNode) t).set("icons", icons));
+        }
         return result;
     }
 
     private ObjectNode read(JsonNode params, Caller caller, Optional<String> sessionId) {
+        if (!params.path("uri").isTextual()) {
+            throw new Refusal(INVALID_PARAMS, "resources/read needs `uri`, a string");
+        }
         String uri = params.path("uri").asText("");
         String[] parsed = parse(uri);
         ObjectNode arguments = Json.object().put("project", parsed[0]).put("topic", parsed[1]);

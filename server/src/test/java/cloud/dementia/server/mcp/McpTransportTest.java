@@ -187,18 +187,22 @@ class McpTransportTest {
         assertEquals(36, session.length(), "a UUID: " + session);
         JsonNode result = Json.parse(init.body()).path("result");
         assertEquals("2024-11-05", result.path("protocolVersion").asText(), "a version the server speaks is kept");
-        assertEquals(java.util.List.of("logging", "prompts", "tools", "resources"), iterable(result.path("capabilities").fieldNames()),
-                "what the server has, without elicitation (a client's) or completions (nothing to complete)");
+        assertEquals(java.util.List.of("logging", "tools"), iterable(result.path("capabilities").fieldNames()),
+                "what this server has: tools, and no prompts or resources (its tools recall nothing)");
         assertEquals("dementia-cloud", result.path("serverInfo").path("name").asText());
-        assertEquals("2025-06-18", Json.parse(post(TestServer.INITIALIZE.replace("2025-06-18", "2099-01-01")).body())
-                .path("result").path("protocolVersion").asText(), "another version gets the newest");
+        assertEquals("2025-11-25", Json.parse(post(TestServer.INITIALIZE.replace("2025-06-18", "2099-01-01")).body())
+                .path("result").path("protocolVersion").asText(), "another version gets the newest with sessions");
+        assertEquals("2025-11-25", Json.parse(post(TestServer.INITIALIZE.replace("2025-06-18", "2026-07-28")).body())
+                .path("result").path("protocolVersion").asText(), "2026-07-28 has no initialize: the newest with sessions");
 
         HttpResponse<String> again = post(session, TestServer.INITIALIZE);
         assertEquals(session, again.headers().firstValue("Mcp-Session-Id").orElseThrow(), "initialize within a session keeps it");
         assertEquals(405, server.send(server.request("/mcp").GET()).statusCode(), "no stream without a session");
         assertEquals(405, server.send(server.request("/mcp").header("Mcp-Session-Id", session).GET()).statusCode());
         assertError(post("[" + TestServer.INITIALIZE + "]"), 400, -32600, "send initialize alone");
-        assertError(post("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"ping\"}"), 400, -32600, "the Mcp-Session-Id header is missing");
+        HttpResponse<String> noSession = post("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"ping\"}");
+        assertError(noSession, 400, -32600, "the Mcp-Session-Id header is missing");
+        assertEquals(3, Json.parse(noSession.body()).path("id").asInt(), "the error answers the request's id");
 
         assertEquals(200, post(session, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"ping\"}").statusCode());
         assertEquals(202, server.send(server.request("/mcp").header("Mcp-Session-Id", session).DELETE()).statusCode());

@@ -70,8 +70,8 @@ class PromptsAndResourcesTest {
             assertThat(init.instructions(), containsString("sleep"));
             assertThat(init.instructions(), containsString("switch_project"));
             assertTrue(init.capabilities().prompts() != null && init.capabilities().resources() != null, init.capabilities().toString());
-            // announce only what works: no completions (nothing to complete), no elicitation (a client's capability)
-            assertEquals(null, init.capabilities().completions(), init.capabilities().toString());
+            // completions: the prompts' project and the context URIs' project, topic and version
+            assertTrue(init.capabilities().completions() != null, init.capabilities().toString());
         }
     }
 

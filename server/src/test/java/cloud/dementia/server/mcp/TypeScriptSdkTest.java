@@ -51,10 +51,12 @@ class TypeScriptSdkTest {
             assertEquals(0, p.exitValue(), out);
             String line = out.lines().filter(l -> l.startsWith("RESULT ")).findFirst().orElseThrow(() -> new AssertionError(out));
             JsonNode r = Json.parse(line.substring("RESULT ".length()));
-            assertEquals("2025-06-18", r.path("protocol").asText(), out);
+            assertEquals("2025-11-25", r.path("protocol").asText(), out);
             assertThat(r.path("instructions").asText(), containsString("wake_up"));
-            assertEquals(List.of("logging", "prompts", "resources", "tools"), list(r.path("capabilities")).stream().sorted().toList(),
+            assertEquals(List.of("completions", "logging", "prompts", "resources", "tools"), list(r.path("capabilities")).stream().sorted().toList(),
                     "only what works is announced");
+            assertEquals(List.of("ts rule"), list(r.path("completedTopics")), "a topic completes to the project's topics");
+            assertEquals(List.of("ts check"), list(r.path("completedProjects")), "a project completes to the projects the key reaches");
             assertTrue(list(r.path("tools")).contains("record_progress"), out);
             assertFalse(r.path("wakeUpIsError").asBoolean());
             assertEquals("1.0", r.path("locked").asText());
