@@ -156,12 +156,14 @@ public final class Bench {
             }
             String execute = Wrk.executeRecall(List.of("bench"), TOPICS);
             String mcp = Wrk.mcpRecall(List.of("bench"), TOPICS, sessions);
+            String stateless = Wrk.mcpStatelessRecall(List.of("bench"), TOPICS);
             String sql = RECALL_SQL.formatted(TOPICS, pg.projectSchema("bench"), pg.projectSchema("bench"));
             // long enough for the JIT to finish with both paths: with 5 s each, one run's first /execute phase still spent
             // 615 µs of server CPU per call (273 µs in its second phase), compiling as it went
             log("warming up /execute and /mcp (" + WARM_UP_SECONDS + " s each)");
             Wrk.run(server, execute, 16, WARM_UP_SECONDS, work);
             Wrk.run(server, mcp, 16, WARM_UP_SECONDS, work);
+            Wrk.run(server, stateless, 16, WARM_UP_SECONDS, work);
             pg.pgbench(sql, 4, 3, work);
 
             Map<String, Row> rows = new LinkedHashMap<>();
@@ -169,6 +171,7 @@ public final class Bench {
             Row pgbench1 = pgbench(sql);
             Row execute1 = http(server, "/execute (wrk)", execute, 16);
             Row mcpWrk = http(server, "/mcp (wrk, JSON-RPC)", mcp, 16);
+            Row mcpStateless = http(server, "/mcp 2026-07-28 (wrk, JSON-RPC)", stateless, 16);
             Row mcpSdk = sdk(server, List.of("bench"), 16);
             Row execute2 = http(server, "/execute (wrk)", execute, 16);
             Row pgbench2 = pgbench(sql);
@@ -176,7 +179,8 @@ public final class Bench {
             Row executeRow = Row.mean("/execute (wrk, 16 connections)", execute1, execute2);
             rows.put("pgbench", pgbenchRow);
             rows.put("execute", executeRow);
-            rows.put("mcp-wrk", mcpWrk.named("/mcp (wrk, 16 kept-alive connections, 16 sessions)"));
+            rows.put("mcp-wrk", mcpWrk.named("/mcp 2025-06-18 (wrk, 16 kept-alive connections, 16 sessions)"));
+            rows.put("mcp-stateless", mcpStateless.named("/mcp 2026-07-28 (wrk, 16 kept-alive connections, no session)"));
             rows.put("mcp-sdk", mcpSdk.named("/mcp (MCP Java SDK 2.1.0, 16 sessions)"));
 
             System.out.println();
@@ -189,13 +193,15 @@ public final class Bench {
                         r.failed, r.cpuMicros < 0 ? "–" : String.format(Locale.ROOT, "%.0f (%.0f + %.0f)", r.cpuMicros, r.userMicros,
                                 r.cpuMicros - r.userMicros), r.perSecond / pgbenchRow.perSecond, r.perSecond / executeRow.perSecond);
             }
-            System.out.printf(Locale.ROOT, "%nTargets: /execute ≥ 0.5× pgbench (%.2f), /mcp ≥ 0.8× /execute (wrk %.2f, SDK %.2f).%n",
+            System.out.printf(Locale.ROOT, "%nTargets: /execute ≥ 0.5× pgbench (%.2f); /mcp 2025-06-18 ≥ 0.9× /execute (wrk %.2f, SDK %.2f); "
+                    + "/mcp 2026-07-28 ≥ 1.0× /execute (%.2f).%n",
                     executeRow.perSecond / pgbenchRow.perSecond, mcpWrk.perSecond / executeRow.perSecond,
-                    mcpSdk.perSecond / executeRow.perSecond);
+                    mcpSdk.perSecond / executeRow.perSecond, mcpStateless.perSecond / executeRow.perSecond);
             if (profile) {
                 server.close();
                 printProfile(jfr, "/execute", execute1.from, execute1.to);
                 printProfile(jfr, "/mcp (wrk)", mcpWrk.from, mcpWrk.to);
+                printProfile(jfr, "/mcp 2026-07-28 (wrk)", mcpStateless.from, mcpStateless.to);
                 printProfile(jfr, "/mcp (MCP Java SDK)", mcpSdk.from, mcpSdk.to);
             }
         }
@@ -212,7 +218,7 @@ public final class Bench {
         f.inclusive().entrySet().stream()
                 .filter(e -> e.getKey().matches("(cloud\\.dementia|io\\.helidon\\.dbclient|org\\.postgresql\\.jdbc\\.PgPreparedStatement\\.execute"
                         + "|com\\.zaxxer\\.hikari\\.pool\\.HikariPool\\.getConnection|com\\.fasterxml\\.jackson\\.databind\\.ObjectMapper"
-                        + "|io\\.helidon\\.extensions\\.mcp|io\\.helidon\\.webserver\\.http1\\.Http1Connection\\.handle|io\\.micrometer).*"))
+                        + "|io\\.helidon\\.webserver\\.http1\\.Http1Connection\\.handle|io\\.micrometer).*"))
                 .limit(22)
                 .forEach(e -> System.out.printf(Locale.ROOT, "| %.1f | `%s` |%n", e.getValue(), e.getKey()));
         System.out.println();

@@ -43,6 +43,29 @@ final class Wrk {
                 """.replace("%%", "%"), sessions);
     }
 
+    /**
+     * Lua for {@code tools/call recall_context} in MCP 2026-07-28: stateless, no session; the version in the header and
+     * in {@code _meta}, the method and tool name in {@code Mcp-Method} and {@code Mcp-Name}, as a 2026-07-28 client sends them.
+     */
+    static String mcpStatelessRecall(List<String> projects, int topics) {
+        return common(projects, topics, "\"isError\":true", """
+                local calls = 0
+                request = function()
+                  calls = calls + 1
+                  local body = '{"jsonrpc":"2.0","id":' .. (calls * 64 + id) .. ',"method":"tools/call","params":{"name":"recall_context","arguments":{"project":"'
+                    .. pick_project() .. '","topic":"topic-' .. math.random(1, TOPICS) .. '"},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28",'
+                    .. '"io.modelcontextprotocol/clientInfo":{"name":"dementia-bench","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}}}}'
+                  local h = {}
+                  for k, v in pairs(headers) do h[k] = v end
+                  h["Accept"] = "application/json, text/event-stream"
+                  h["MCP-Protocol-Version"] = "2026-07-28"
+                  h["Mcp-Method"] = "tools/call"
+                  h["Mcp-Name"] = "recall_context"
+                  return wrk.format("POST", "/mcp", h, body)
+                end
+                """.replace("%%", "%"), List.of());
+    }
+
     /** Lua for MCP {@code ping} on one session: the cheapest MCP request, no tool and no database. */
     static String mcpPing(String session) {
         return common(List.of("none"), 1, "\"error\"", """
