@@ -82,12 +82,15 @@ public final class DementiaServer {
     private final Optional<AccessTokens> tokens;
     private final WebServer webServer;
     private final Memory memory;
+    private final McpEndpoint mcp;
     private volatile boolean stopped;
     private final java.util.concurrent.CountDownLatch stopDone = new java.util.concurrent.CountDownLatch(1);
 
     private DementiaServer(Settings settings, Database database, Observability observability, Credentials credentials, IdleCleanup cleanup,
-                           IdleCleanupJob cleanupJob, ToolInvoker tools, Optional<AccessTokens> tokens, WebServer webServer, Memory memory) {
+                           IdleCleanupJob cleanupJob, ToolInvoker tools, Optional<AccessTokens> tokens, WebServer webServer, Memory memory,
+                           McpEndpoint mcp) {
         this.memory = memory;
+        this.mcp = mcp;
         this.settings = settings;
         this.database = database;
         this.observability = observability;
@@ -163,7 +166,7 @@ public final class DementiaServer {
         BearerAuth auth = new BearerAuth(credentials, keys, path -> isProtected(path, settings.metricsAuth()),
                 tokens, DementiaServer::takesToken, DementiaServer::isMetrics);
         OriginCheck origins = new OriginCheck(settings.allowedOrigins(), DementiaServer::isMcp);
-        McpEndpoint mcp = new McpEndpoint(invoker, ProjectVersion.get(), sessions, memory.projects(), memory.contexts());
+        McpEndpoint mcp = new McpEndpoint(invoker, ProjectVersion.get(), sessions, memory.projects(), memory.contexts(), memory.mcpSessions());
         RequestDeadline deadline = new RequestDeadline(settings.headerTimeout(), settings.bodyTimeout(), registry.housekeeper());
         HttpRouting.Builder routing = HttpRouting.builder()
                 // filters run before every route, the MCP feature's included: the request timer around everything,
@@ -223,7 +226,7 @@ public final class DementiaServer {
             throw new StartupException("PORT=" + settings.port() + ": cannot start the HTTP server: " + Database.rootMessage(e), 2, e);
         }
         DementiaServer server = new DementiaServer(settings, database, observability, credentials, cleanup, job, invoker, tokens,
-                webServer, memory);
+                webServer, memory, mcp);
         LOG.info(() -> "started: port=" + webServer.port() + " database=" + database.target().describe() + " postgres=" + database.version()
                 + " budget=" + settings.pools().budget() + " tools=" + invoker.tools().size());
         return server;
@@ -370,6 +373,8 @@ public final class DementiaServer {
         }
         stopped = true;
         LOG.info("stopping: in-flight requests get up to " + SHUTDOWN_GRACE.toSeconds() + " s");
+        // event streams end first (each told where its version can be), so that they do not hold the grace period
+        mcp.close();
         webServer.stop();
         cleanupJob.close();
         memory.close();

@@ -535,6 +535,27 @@ public final class Contexts {
         return sb.toString();
     }
 
+    /** A row that changed a topic: a lock or an unlock in the audit trail, or a version written (an import writes no audit row). */
+    public record Change(boolean audit, long id, String label) {
+    }
+
+    /** @return the highest ids of the audit trail and of the versions: where watching a project starts */
+    public long[] changeCursors(String schema) {
+        return registry.inStatement(schema, tx -> tx.queryOne("SELECT (SELECT coalesce(max(id), 0) FROM {s}.audit_trail), "
+                + "(SELECT coalesce(max(id), 0) FROM {s}.context_locks)", r -> new long[] {r.longValue(1), r.longValue(2)}).orElseThrow());
+    }
+
+    /**
+     * @return the locks and unlocks (audit trail) with an id above {@code auditFloor} and the versions with an id above
+     *         {@code lockFloor}, in id order, at most {@code limit}
+     */
+    public List<Change> changesAbove(String schema, long auditFloor, long lockFloor, int limit) {
+        return registry.inStatement(schema, tx -> tx.query("SELECT * FROM (SELECT true AS audit, id, target FROM {s}.audit_trail "
+                + "WHERE id > ? AND action IN ('lock_context', 'unlock_context') AND target IS NOT NULL "
+                + "UNION ALL SELECT false, id, label FROM {s}.context_locks WHERE id > ?) c ORDER BY id LIMIT ?",
+                r -> new Change(r.bool(1), r.longValue(2), r.string(3)), auditFloor, lockFloor, limit));
+    }
+
     static void audit(Tx tx, String action, String target, String detailsJson, String sessionId) throws SQLException {
         tx.update("INSERT INTO {s}.audit_trail (action, target, details, session_id) VALUES (?, ?, ?::jsonb, ?)", action, target, detailsJson, sessionId);
     }

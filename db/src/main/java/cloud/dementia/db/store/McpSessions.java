@@ -80,6 +80,36 @@ public final class McpSessions {
         registry.inStatement(ControlSchema.NAME, tx -> tx.update("DELETE FROM {s}.mcp_sessions WHERE session_id = ?", sessionId));
     }
 
+    /** Subscribes the session to a resource (at most {@code max} per session); false when it holds that many already. */
+    public boolean subscribe(String sessionId, String uri, int max) {
+        return registry.inTransaction(ControlSchema.NAME, tx -> {
+            // the session's row, locked: two subscribes at once count each other
+            if (tx.queryOne("SELECT 1 FROM {s}.mcp_sessions WHERE session_id = ? FOR UPDATE", r -> r.integer(1), sessionId).isEmpty()) {
+                return false;
+            }
+            if (tx.queryOne("SELECT 1 FROM {s}.mcp_subscriptions WHERE session_id = ? AND uri = ?", r -> r.integer(1), sessionId, uri).isPresent()) {
+                return true;
+            }
+            long held = tx.queryOne("SELECT count(*) FROM {s}.mcp_subscriptions WHERE session_id = ?", r -> r.longValue(1), sessionId).orElse(0L);
+            if (held >= max) {
+                return false;
+            }
+            tx.update("INSERT INTO {s}.mcp_subscriptions (session_id, uri) VALUES (?, ?) ON CONFLICT DO NOTHING", sessionId, uri);
+            return true;
+        });
+    }
+
+    /** Ends the session's subscription to a resource (nothing when it had none). */
+    public void unsubscribe(String sessionId, String uri) {
+        registry.inStatement(ControlSchema.NAME, tx -> tx.update("DELETE FROM {s}.mcp_subscriptions WHERE session_id = ? AND uri = ?", sessionId, uri));
+    }
+
+    /** @return the resources the session subscribed to */
+    public java.util.List<String> subscriptions(String sessionId) {
+        return registry.inStatement(ControlSchema.NAME, tx -> tx.query("SELECT uri FROM {s}.mcp_subscriptions WHERE session_id = ? ORDER BY uri",
+                r -> r.string(1), sessionId));
+    }
+
     /** @return the project the session switched to, if any */
     public Optional<String> sessionProject(String sessionId) {
         return registry.inStatement(ControlSchema.NAME, tx -> tx.queryOne(

@@ -1,7 +1,9 @@
 package cloud.dementia.server.mcp;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
 import java.util.Optional;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -22,6 +24,7 @@ import io.helidon.webserver.http.ServerResponse;
 import cloud.dementia.db.pool.PoolException;
 import cloud.dementia.db.schema.Projects;
 import cloud.dementia.db.store.Contexts;
+import cloud.dementia.db.store.McpSessions;
 import cloud.dementia.server.auth.Caller;
 import cloud.dementia.server.auth.SessionGuard;
 import cloud.dementia.server.http.BearerAuth;
@@ -51,6 +54,7 @@ public final class McpEndpoint implements HttpService {
     static final String META_VERSION = "io.modelcontextprotocol/protocolVersion";
     static final String META_CAPABILITIES = "io.modelcontextprotocol/clientCapabilities";
     static final String META_SERVER_INFO = "io.modelcontextprotocol/serverInfo";
+    static final String META_SUBSCRIPTION_ID = "io.modelcontextprotocol/subscriptionId";
 
     private final McpProtocol protocol;
     private final SessionGuard sessions;
@@ -59,17 +63,23 @@ public final class McpEndpoint implements HttpService {
     private final java.util.Set<String> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     public McpEndpoint(ToolInvoker tools, String version, SessionGuard sessions) {
-        this(tools, version, sessions, null, null);
+        this(tools, version, sessions, null, null, null);
     }
 
     /**
-     * @param projects the project registry, or {@code null} for a server without contexts (no resources)
-     * @param contexts the contexts, or {@code null}
+     * @param projects    the project registry, or {@code null} for a server without contexts (no resources)
+     * @param contexts    the contexts, or {@code null}
+     * @param mcpSessions where sessions of the 2025 versions keep their subscriptions, or {@code null}
      */
-    public McpEndpoint(ToolInvoker tools, String version, SessionGuard sessions, Projects projects, Contexts contexts) {
-        this.protocol = new McpProtocol(tools, version, projects, contexts);
+    public McpEndpoint(ToolInvoker tools, String version, SessionGuard sessions, Projects projects, Contexts contexts, McpSessions mcpSessions) {
+        this.protocol = new McpProtocol(tools, version, projects, contexts, mcpSessions);
         this.sessions = sessions;
         this.serverInfo = Json.object().put("name", SERVER_NAME).put("version", version);
+    }
+
+    /** Ends the event streams (each is told, where its version can be) and stops watching contexts. */
+    public void close() {
+        protocol.close();
     }
 
     /** @return the protocol core this endpoint serves */
@@ -84,9 +94,113 @@ public final class McpEndpoint implements HttpService {
 
     // ---------------------------------------------------------------- GET and DELETE (sessions of the 2025 versions)
 
+    /**
+     * A session's event stream (2025 versions): the {@code notifications/resources/updated} of the resources it
+     * subscribed to, on whichever replica they were subscribed and changed. Without a session, or for 2026-07-28 (which
+     * has {@code subscriptions/listen} instead), there is none.
+     */
     private void get(ServerRequest req, ServerResponse res) {
-        // no server-initiated stream: the same answer on every replica, with or without a session
-        res.status(Status.METHOD_NOT_ALLOWED_405).header(HeaderNames.ALLOW, "POST, DELETE").send();
+        Optional<String> sessionId = sessionIdOf(req);
+        Optional<ContextWatch> watch = protocol.watch();
+        if (sessionId.isEmpty() || watch.isEmpty() || isModern(req.headers().first(VERSION_HEADER))
+                || !req.headers().isAccepted(MediaTypes.TEXT_EVENT_STREAM)) {
+            res.status(Status.METHOD_NOT_ALLOWED_405).header(HeaderNames.ALLOW, "POST, DELETE").send();
+            return;
+        }
+        if (!ownSession(req, res, sessionId.get(), MissingNode.getInstance())) {
+            return;
+        }
+        Caller caller = BearerAuth.caller(req.context());
+        McpVersion version = req.headers().first(VERSION_HEADER).flatMap(McpVersion::of).orElse(McpVersion.ASSUMED_WITHOUT_HEADER);
+        McpRequest request = new McpRequest(version, caller, sessionId, MissingNode.getInstance());
+        try (ContextWatch.Subscription subscription = watch.get().subscribe(); McpStream stream = McpStream.open(res)) {
+            long refreshed = 0;
+            while (subscription.open() && stream.open()) {
+                if (System.nanoTime() - refreshed > STREAM_REFRESH.toNanos()) {
+                    // what the session watches, as subscribed through any replica; a session ended or forgotten ends its stream
+                    if (sessions.mcp(sessionId.get(), caller) != SessionGuard.Verdict.OWN) {
+                        return;
+                    }
+                    subscription.watch(protocol.subscribedBy(sessionId.get(), request));
+                    refreshed = System.nanoTime();
+                }
+                Optional<String> uri = subscription.next(Duration.ofMillis(500));
+                if (uri.isPresent()) {
+                    stream.send(updated(uri.get(), null));
+                } else {
+                    stream.keepAlive();
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (PoolException e) {
+            // the stream ends; the client opens another
+        }
+    }
+
+    private static final Duration STREAM_REFRESH = Duration.ofSeconds(1);
+
+    private static ObjectNode updated(String uri, JsonNode subscriptionId) {
+        ObjectNode n = Json.object().put("jsonrpc", "2.0").put("method", "notifications/resources/updated");
+        ObjectNode params = n.putObject("params");
+        if (subscriptionId != null) {
+            params.putObject("_meta").set(META_SUBSCRIPTION_ID, subscriptionId);
+        }
+        params.put("uri", uri);
+        return n;
+    }
+
+    /**
+     * {@code subscriptions/listen} (2026-07-28): the acknowledgement, then a {@code notifications/resources/updated}
+     * for each watched context that changes, until the client closes the stream or the server stops (then the
+     * request's result ends it).
+     */
+    private void listen(ServerResponse res, JsonNode body, McpRequest request) {
+        JsonNode id = body.get("id");
+        JsonNode wanted = body.path("params").path("notifications");
+        List<String> uris = new java.util.ArrayList<>();
+        wanted.path("resourceSubscriptions").forEach(u -> uris.add(u.asText()));
+        List<ContextWatch.Target> targets;
+        try {
+            if (!wanted.isObject() || (wanted.has("resourceSubscriptions") && !wanted.path("resourceSubscriptions").isArray())) {
+                throw McpError.invalidParams("subscriptions/listen needs `notifications`, an object; `resourceSubscriptions` is a list of URIs");
+            }
+            targets = uris.isEmpty() ? List.of() : protocol.targets(uris, request);
+        } catch (McpError e) {
+            McpRequestGate.refuse(res, e.code() == McpError.METHOD_NOT_FOUND ? Status.NOT_FOUND_404 : Status.OK_200, e, id);
+            return;
+        }
+        ContextWatch watch = protocol.watch().orElse(null);
+        try (ContextWatch.Subscription subscription = watch == null ? null : watch.subscribe(); McpStream stream = McpStream.open(res)) {
+            ObjectNode ack = Json.object().put("jsonrpc", "2.0").put("method", "notifications/subscriptions/acknowledged");
+            ObjectNode params = ack.putObject("params");
+            params.putObject("_meta").set(META_SUBSCRIPTION_ID, id);
+            ObjectNode honoured = params.putObject("notifications");
+            if (subscription != null && !uris.isEmpty()) {
+                subscription.watch(targets);
+                uris.forEach(honoured.putArray("resourceSubscriptions")::add);
+            }
+            stream.send(ack);
+            while (stream.open() && (subscription == null || subscription.open())) {
+                Optional<String> uri = subscription == null ? Optional.empty() : subscription.next(Duration.ofMillis(500));
+                if (uri.isPresent()) {
+                    stream.send(updated(uri.get(), id));
+                } else {
+                    if (subscription == null) {
+                        Thread.sleep(500);
+                    }
+                    stream.keepAlive();
+                }
+            }
+            if (stream.open()) {
+                // the server ends it (shutting down): the request's result says it ended cleanly
+                ObjectNode result = Json.object().put("resultType", "complete");
+                result.putObject("_meta").set(META_SUBSCRIPTION_ID, id);
+                stream.send(McpProtocol.answer(id, result));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private void delete(ServerRequest req, ServerResponse res) {
@@ -250,6 +364,10 @@ public final class McpEndpoint implements HttpService {
             return;
         }
         McpRequest request = new McpRequest(version, caller, Optional.empty(), meta.path(META_CAPABILITIES));
+        if (id != null && "subscriptions/listen".equals(body.path("method").asText())) {
+            listen(res, body, request);
+            return;
+        }
         if (id == null || !body.has("method")) {
             protocol.handle(body, request);
             res.status(Status.ACCEPTED_202).send();

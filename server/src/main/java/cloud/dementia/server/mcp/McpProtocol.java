@@ -1,5 +1,6 @@
 package cloud.dementia.server.mcp;
 
+import java.util.List;
 import java.util.Optional;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -10,6 +11,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import cloud.dementia.db.pool.PoolException;
 import cloud.dementia.db.schema.Projects;
 import cloud.dementia.db.store.Contexts;
+import cloud.dementia.db.store.McpSessions;
 import cloud.dementia.server.tools.Json;
 import cloud.dementia.server.tools.ToolInvoker;
 
@@ -34,13 +36,17 @@ public final class McpProtocol {
     private final McpResources resources;
     private final McpCompletions completions;
     private final ArrayNode icons;
+    private final ContextWatch watch;
+    private final McpSessions sessions;
+    /** The most resources one session or one listen may watch. */
+    static final int MAX_WATCHED = 100;
 
     /**
      * @param tools     the tools (and through them the prompts)
      * @param projects  the project registry (resources and completions), or {@code null} for a server without contexts
      * @param contexts  the contexts (resources and completions), or {@code null}
      */
-    public McpProtocol(ToolInvoker tools, String serverVersion, Projects projects, Contexts contexts) {
+    public McpProtocol(ToolInvoker tools, String serverVersion, Projects projects, Contexts contexts, McpSessions sessions) {
         this.serverVersion = serverVersion;
         this.icons = McpIcon.icons();
         this.tools = new McpTools(tools, icons);
@@ -48,6 +54,66 @@ public final class McpProtocol {
         boolean withContexts = projects != null && contexts != null && tools.find("recall_context").isPresent();
         this.resources = withContexts ? new McpResources(tools, projects, contexts).withIcons(icons) : null;
         this.completions = withContexts ? new McpCompletions(projects, contexts, prompts) : null;
+        this.watch = withContexts ? new ContextWatch(projects, contexts) : null;
+        this.sessions = withContexts ? sessions : null;
+    }
+
+    /** @return the watch over contexts, when this server has resources */
+    Optional<ContextWatch> watch() {
+        return Optional.ofNullable(watch);
+    }
+
+    /** @return the resources an MCP session (2025 versions) subscribed to, as watch targets */
+    List<ContextWatch.Target> subscribedBy(String sessionId, McpRequest request) {
+        if (sessions == null) {
+            return List.of();
+        }
+        List<ContextWatch.Target> targets = new java.util.ArrayList<>();
+        for (String uri : sessions.subscriptions(sessionId)) {
+            try {
+                targets.addAll(targets(List.of(uri), request));
+            } catch (McpError e) {
+                // a subscription the key may no longer see, or no longer a context URI: not watched
+            }
+        }
+        return targets;
+    }
+
+    /**
+     * @return the URIs as watch targets: each must be a context URI of a project the caller's key reaches; a URI of
+     *         one version is accepted and never changes
+     * @throws McpError -32602 naming the first URI that is not
+     */
+    List<ContextWatch.Target> targets(List<String> uris, McpRequest request) {
+        if (resources == null) {
+            throw new McpError(McpError.METHOD_NOT_FOUND, "this server has no resources to watch");
+        }
+        if (uris.size() > MAX_WATCHED) {
+            throw McpError.invalidParams("at most " + MAX_WATCHED + " resources may be watched at once (got " + uris.size() + ")");
+        }
+        List<ContextWatch.Target> targets = new java.util.ArrayList<>();
+        for (String uri : uris) {
+            String[] parsed;
+            try {
+                parsed = McpResources.parse(uri);
+            } catch (McpResources.Refusal e) {
+                throw McpError.invalidParams(e.getMessage());
+            }
+            if (!request.caller().mayReach(parsed[0])) {
+                throw McpError.invalidParams("`" + uri + "`: " + request.caller().credential() + " does not reach project `" + parsed[0] + "`");
+            }
+            if (parsed[2] == null) {
+                targets.add(new ContextWatch.Target(parsed[0], parsed[1], uri));
+            }
+        }
+        return targets;
+    }
+
+    /** Stops watching contexts. */
+    public void close() {
+        if (watch != null) {
+            watch.close();
+        }
     }
 
     /**
@@ -137,6 +203,29 @@ public final class McpProtocol {
                 }
                 yield typed(resources.answer(method, params, request), version, true);
             }
+            case "resources/subscribe", "resources/unsubscribe" -> {
+                if (version.stateless()) {
+                    throw new McpError(McpError.METHOD_NOT_FOUND, "Method not found: " + method + " (removed in protocol " + version
+                            + ": send subscriptions/listen with resourceSubscriptions)");
+                }
+                if (resources == null || sessions == null) {
+                    throw new McpError(McpError.METHOD_NOT_FOUND, "Method not found: " + method);
+                }
+                if (!params.path("uri").isTextual()) {
+                    throw McpError.invalidParams(method + " needs `uri`, a string");
+                }
+                String uri = params.path("uri").asText();
+                String session = request.sessionId().orElseThrow(() -> new McpError(McpError.INVALID_REQUEST, method + " needs a session"));
+                if (method.equals("resources/unsubscribe")) {
+                    sessions.unsubscribe(session, uri);
+                } else {
+                    targets(List.of(uri), request);
+                    if (!sessions.subscribe(session, uri, MAX_WATCHED)) {
+                        throw McpError.invalidParams("this session watches " + MAX_WATCHED + " resources already: unsubscribe from one first");
+                    }
+                }
+                yield Json.object();
+            }
             case "completion/complete" -> {
                 if (completions == null) {
                     throw new McpError(McpError.METHOD_NOT_FOUND, "Method not found: completion/complete");
@@ -204,7 +293,7 @@ public final class McpProtocol {
             c.putObject("prompts").put("listChanged", false);
         }
         if (resources != null) {
-            c.putObject("resources").put("listChanged", false).put("subscribe", false);
+            c.putObject("resources").put("listChanged", false).put("subscribe", watch != null && (version.stateless() || sessions != null));
             if (version.atLeast(McpVersion.V2025_03_26)) {
                 c.putObject("completions");
             }
