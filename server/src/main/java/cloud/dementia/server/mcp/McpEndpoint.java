@@ -1,10 +1,21 @@
 package cloud.dementia.server.mcp;
 
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -34,14 +45,16 @@ import cloud.dementia.server.tools.ToolInvoker;
 /**
  * MCP's Streamable HTTP transport at {@code /mcp}, on Helidon's WebServer: it reads a request, decides the version it
  * speaks, its caller and its session, and hands each JSON-RPC message to the protocol core ({@link McpProtocol}),
- * which knows nothing of HTTP.
+ * which knows nothing of HTTP. A request's answer is one JSON object, or, when the request sends something first
+ * (progress, a log message, a question to the client), an event stream that ends with the answer.
  * <p>
- * Two eras share the endpoint. A request whose {@code MCP-Protocol-Version} header (or, without one, whose
- * {@code _meta}) names 2026-07-28 is stateless: its headers must agree with its body ({@code -32020}), it is served
- * without a session, and nothing is written for it. Otherwise the 2024-11-05 to 2025-11-25 rules hold: {@code initialize}
- * opens a session, kept in the control schema so every replica serves it ({@link SessionGuard}); every later request
- * names it in {@code Mcp-Session-Id} (another key's: 403; unknown or forgotten: 404) and {@code DELETE} ends it. An
- * unknown version is 400 in both eras, and every error answers the request's own id when it could be read.
+ * Two eras share the endpoint, chosen per request. A request whose {@code MCP-Protocol-Version} header names
+ * 2026-07-28, or whose {@code _meta} names a version, is stateless: its headers must agree with its body, it is
+ * served without a session, and nothing is written for it. Otherwise the 2024-11-05 to 2025-11-25 rules hold:
+ * {@code initialize} opens a session, kept in the control schema so every replica serves it ({@link SessionGuard});
+ * every later request names it in {@code Mcp-Session-Id} (another key's: 403; unknown or forgotten: 404); {@code GET}
+ * is its stream of resource updates and {@code DELETE} ends it. An unknown version is 400 in both eras, and every
+ * error answers the request's own id when it could be read.
  */
 public final class McpEndpoint implements HttpService {
 
@@ -55,31 +68,50 @@ public final class McpEndpoint implements HttpService {
     static final String META_CAPABILITIES = "io.modelcontextprotocol/clientCapabilities";
     static final String META_SERVER_INFO = "io.modelcontextprotocol/serverInfo";
     static final String META_SUBSCRIPTION_ID = "io.modelcontextprotocol/subscriptionId";
+    /** How long a request waits for the client's answer to a question of the server's (2025 versions). */
+    static final Duration ASK_WAIT = Duration.ofMinutes(5);
 
     private final McpProtocol protocol;
     private final SessionGuard sessions;
-    private final ObjectNode serverInfo;
+    private final AutoCloseable onClose;
     /** Requests in progress, by session and JSON-RPC id: an id must be unique while its request is outstanding. */
-    private final java.util.Set<String> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
-
-    public McpEndpoint(ToolInvoker tools, String version, SessionGuard sessions) {
-        this(tools, version, sessions, null, null, null);
-    }
+    private final java.util.Set<String> inFlight = ConcurrentHashMap.newKeySet();
+    /** Questions of the server's waiting for the client's answer, by session and the question's id. */
+    private final Map<String, CompletableFuture<JsonNode>> asked = new ConcurrentHashMap<>();
+    private final AtomicLong askIds = new AtomicLong();
+    private volatile boolean closed;
 
     /**
-     * @param projects    the project registry, or {@code null} for a server without contexts (no resources)
-     * @param contexts    the contexts, or {@code null}
-     * @param mcpSessions where sessions of the 2025 versions keep their subscriptions, or {@code null}
+     * @param features what the server offers
+     * @param sessions the sessions of the 2025 versions
+     * @param onClose  closed with the endpoint (the features' watches), or {@code null}
      */
-    public McpEndpoint(ToolInvoker tools, String version, SessionGuard sessions, Projects projects, Contexts contexts, McpSessions mcpSessions) {
-        this.protocol = new McpProtocol(tools, version, projects, contexts, mcpSessions);
+    public McpEndpoint(McpFeatures features, SessionGuard sessions, AutoCloseable onClose) {
+        this.protocol = new McpProtocol(features);
         this.sessions = sessions;
-        this.serverInfo = Json.object().put("name", SERVER_NAME).put("version", version);
+        this.onClose = onClose;
     }
 
-    /** Ends the event streams (each is told, where its version can be) and stops watching contexts. */
+    /** The memory server's endpoint: every tool, its prompts, contexts as resources (when there are projects and contexts). */
+    public McpEndpoint(ToolInvoker tools, String version, SessionGuard sessions, Projects projects, Contexts contexts, McpSessions mcpSessions) {
+        this(new MemoryFeatures(tools, version, projects, contexts, mcpSessions), sessions);
+    }
+
+    private McpEndpoint(MemoryFeatures features, SessionGuard sessions) {
+        this(features, sessions, features);
+    }
+
+    /** Ends the event streams (each is told, where its version can be) and stops watching. */
     public void close() {
-        protocol.close();
+        closed = true;
+        asked.values().forEach(f -> f.completeExceptionally(new McpError(McpError.INTERNAL_ERROR, "the server is stopping")));
+        if (onClose != null) {
+            try {
+                onClose.close();
+            } catch (Exception e) {
+                // nothing more to stop
+            }
+        }
     }
 
     /** @return the protocol core this endpoint serves */
@@ -101,32 +133,21 @@ public final class McpEndpoint implements HttpService {
      */
     private void get(ServerRequest req, ServerResponse res) {
         Optional<String> sessionId = sessionIdOf(req);
-        Optional<ContextWatch> watch = protocol.watch();
-        if (sessionId.isEmpty() || watch.isEmpty() || isModern(req.headers().first(VERSION_HEADER))
+        if (sessionId.isEmpty() || !protocol.features().subscriptions() || isModern(req.headers().first(VERSION_HEADER))
                 || !req.headers().isAccepted(MediaTypes.TEXT_EVENT_STREAM)) {
             res.status(Status.METHOD_NOT_ALLOWED_405).header(HeaderNames.ALLOW, "POST, DELETE").send();
             return;
         }
-        if (!ownSession(req, res, sessionId.get(), MissingNode.getInstance())) {
+        if (!ownSession(req, res, sessionId.get(), null)) {
             return;
         }
-        Caller caller = BearerAuth.caller(req.context());
         McpVersion version = req.headers().first(VERSION_HEADER).flatMap(McpVersion::of).orElse(McpVersion.ASSUMED_WITHOUT_HEADER);
-        McpRequest request = new McpRequest(version, caller, sessionId, MissingNode.getInstance());
-        try (ContextWatch.Subscription subscription = watch.get().subscribe(); McpStream stream = McpStream.open(res)) {
-            long refreshed = 0;
-            while (subscription.open() && stream.open()) {
-                if (System.nanoTime() - refreshed > STREAM_REFRESH.toNanos()) {
-                    // what the session watches, as subscribed through any replica; a session ended or forgotten ends its stream
-                    if (sessions.mcp(sessionId.get(), caller) != SessionGuard.Verdict.OWN) {
-                        return;
-                    }
-                    subscription.watch(protocol.subscribedBy(sessionId.get(), request));
-                    refreshed = System.nanoTime();
-                }
-                Optional<String> uri = subscription.next(Duration.ofMillis(500));
-                if (uri.isPresent()) {
-                    stream.send(updated(uri.get(), null));
+        McpRequest request = new McpRequest(version, callerOf(req), sessionId, MissingNode.getInstance());
+        try (McpFeatures.McpWatch watch = protocol.features().watch(request, null); McpStream stream = McpStream.open(res)) {
+            while (!closed && watch.open() && stream.open()) {
+                Optional<ObjectNode> n = watch.next(Duration.ofMillis(500));
+                if (n.isPresent()) {
+                    stream.send(n.get());
                 } else {
                     stream.keepAlive();
                 }
@@ -138,78 +159,13 @@ public final class McpEndpoint implements HttpService {
         }
     }
 
-    private static final Duration STREAM_REFRESH = Duration.ofSeconds(1);
-
-    private static ObjectNode updated(String uri, JsonNode subscriptionId) {
-        ObjectNode n = Json.object().put("jsonrpc", "2.0").put("method", "notifications/resources/updated");
-        ObjectNode params = n.putObject("params");
-        if (subscriptionId != null) {
-            params.putObject("_meta").set(META_SUBSCRIPTION_ID, subscriptionId);
-        }
-        params.put("uri", uri);
-        return n;
-    }
-
-    /**
-     * {@code subscriptions/listen} (2026-07-28): the acknowledgement, then a {@code notifications/resources/updated}
-     * for each watched context that changes, until the client closes the stream or the server stops (then the
-     * request's result ends it).
-     */
-    private void listen(ServerResponse res, JsonNode body, McpRequest request) {
-        JsonNode id = body.get("id");
-        JsonNode wanted = body.path("params").path("notifications");
-        List<String> uris = new java.util.ArrayList<>();
-        wanted.path("resourceSubscriptions").forEach(u -> uris.add(u.asText()));
-        List<ContextWatch.Target> targets;
-        try {
-            if (!wanted.isObject() || (wanted.has("resourceSubscriptions") && !wanted.path("resourceSubscriptions").isArray())) {
-                throw McpError.invalidParams("subscriptions/listen needs `notifications`, an object; `resourceSubscriptions` is a list of URIs");
-            }
-            targets = uris.isEmpty() ? List.of() : protocol.targets(uris, request);
-        } catch (McpError e) {
-            McpRequestGate.refuse(res, e.code() == McpError.METHOD_NOT_FOUND ? Status.NOT_FOUND_404 : Status.OK_200, e, id);
-            return;
-        }
-        ContextWatch watch = protocol.watch().orElse(null);
-        try (ContextWatch.Subscription subscription = watch == null ? null : watch.subscribe(); McpStream stream = McpStream.open(res)) {
-            ObjectNode ack = Json.object().put("jsonrpc", "2.0").put("method", "notifications/subscriptions/acknowledged");
-            ObjectNode params = ack.putObject("params");
-            params.putObject("_meta").set(META_SUBSCRIPTION_ID, id);
-            ObjectNode honoured = params.putObject("notifications");
-            if (subscription != null && !uris.isEmpty()) {
-                subscription.watch(targets);
-                uris.forEach(honoured.putArray("resourceSubscriptions")::add);
-            }
-            stream.send(ack);
-            while (stream.open() && (subscription == null || subscription.open())) {
-                Optional<String> uri = subscription == null ? Optional.empty() : subscription.next(Duration.ofMillis(500));
-                if (uri.isPresent()) {
-                    stream.send(updated(uri.get(), id));
-                } else {
-                    if (subscription == null) {
-                        Thread.sleep(500);
-                    }
-                    stream.keepAlive();
-                }
-            }
-            if (stream.open()) {
-                // the server ends it (shutting down): the request's result says it ended cleanly
-                ObjectNode result = Json.object().put("resultType", "complete");
-                result.putObject("_meta").set(META_SUBSCRIPTION_ID, id);
-                stream.send(McpProtocol.answer(id, result));
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     private void delete(ServerRequest req, ServerResponse res) {
         Optional<String> sessionId = sessionIdOf(req);
         if (sessionId.isEmpty() || isModern(req.headers().first(VERSION_HEADER))) {
             res.status(Status.METHOD_NOT_ALLOWED_405).header(HeaderNames.ALLOW, "POST").send();
             return;
         }
-        if (!ownSession(req, res, sessionId.get(), MissingNode.getInstance())) {
+        if (!ownSession(req, res, sessionId.get(), null)) {
             return;
         }
         // forgotten in the control schema, so every replica answers 404 from now on
@@ -219,6 +175,7 @@ public final class McpEndpoint implements HttpService {
             McpRequestGate.refuse(res, "the session could not be ended", e);
             return;
         }
+        protocol.ended(sessionId.get());
         res.status(Status.ACCEPTED_202).send();
     }
 
@@ -229,16 +186,16 @@ public final class McpEndpoint implements HttpService {
         if (body == McpRequestGate.REFUSED) {
             return;
         }
-        Caller caller = BearerAuth.caller(req.context());
+        Caller caller = callerOf(req);
         JsonNode id = body.isObject() ? body.get("id") : null;
-        Optional<String> header = req.headers().first(VERSION_HEADER);
-        JsonNode metaVersion = body.path("params").path("_meta").path(META_VERSION);
-        if (header.isPresent() && McpVersion.of(header.get()).isEmpty()) {
-            unsupported(res, header.get(), id);
+        Optional<String> header = req.headers().first(VERSION_HEADER).map(String::strip);
+        JsonNode meta = body.path("params").path("_meta");
+        if (isModern(header) || (body.isObject() && meta.has(META_VERSION))) {
+            stateless(req, res, body, header, caller);
             return;
         }
-        if (isModern(header) || (header.isEmpty() && !metaVersion.isMissingNode())) {
-            stateless(req, res, body, header, caller);
+        if (header.isPresent() && McpVersion.of(header.get()).isEmpty()) {
+            unsupported(res, header.get(), id, McpVersion.ids());
             return;
         }
         McpVersion version = header.flatMap(McpVersion::of).orElse(McpVersion.ASSUMED_WITHOUT_HEADER);
@@ -251,7 +208,7 @@ public final class McpEndpoint implements HttpService {
                         + "(or speak protocol 2026-07-28, which has no sessions: MCP-Protocol-Version and _meta on every request)"), id);
                 return;
             }
-            initialize(res, body, caller);
+            initialize(req, res, body, caller);
             return;
         }
         if (!ownSession(req, res, sessionId.get(), id)) {
@@ -266,23 +223,25 @@ public final class McpEndpoint implements HttpService {
             }
             ArrayNode answers = Json.array();
             for (JsonNode message : body) {
+                answered(sessionId.get(), message);
                 protocol.handle(message, request).ifPresent(answers::add);
             }
             if (answers.isEmpty()) {
                 res.status(Status.ACCEPTED_202).send();
             } else {
-                send(req, res, Status.OK_200, answers);
+                sendJson(req, res, Status.OK_200, answers);
             }
             return;
         }
-        if ("initialize".equals(body.path("method").asText("")) && id != null) {
-            // initialized again within its session: the same session, answered afresh
-            res.header(SESSION_ID_HEADER, sessionId.get());
-        }
         if (id == null || !body.has("method")) {
-            protocol.handle(body, request);
+            // a notification, or the client's answer to a question of ours
+            answered(sessionId.get(), body);
             res.status(Status.ACCEPTED_202).send();
             return;
+        }
+        if ("initialize".equals(body.path("method").asText(""))) {
+            // initialized again within its session: the same session, answered afresh
+            res.header(SESSION_ID_HEADER, sessionId.get());
         }
         String key = sessionId.get() + '\u0000' + id;
         if (!inFlight.add(key)) {
@@ -290,16 +249,25 @@ public final class McpEndpoint implements HttpService {
                     + " is already in progress in this session: an id must be unique while its request is outstanding"), id);
             return;
         }
-        try {
-            ObjectNode answer = protocol.handle(body, request).orElseThrow();
-            send(req, res, Status.OK_200, answer);
+        try (Answer answer = new Answer(req, res, sessionId)) {
+            answer.finish(Status.OK_200, protocol.handle(body, request, answer).orElseThrow());
         } finally {
             inFlight.remove(key);
         }
     }
 
+    /** A client's answer to a question of ours: handed to the request waiting for it (on this replica). */
+    private void answered(String sessionId, JsonNode message) {
+        if (message.isObject() && !message.has("method") && message.has("id") && (message.has("result") || message.has("error"))) {
+            CompletableFuture<JsonNode> waiting = asked.remove(sessionId + '\u0000' + message.get("id").asText());
+            if (waiting != null) {
+                waiting.complete(message);
+            }
+        }
+    }
+
     /** {@code initialize} without a session: a new session, kept in the control schema, and the protocol's answer. */
-    private void initialize(ServerResponse res, JsonNode body, Caller caller) {
+    private void initialize(ServerRequest req, ServerResponse res, JsonNode body, Caller caller) {
         String sessionId = java.util.UUID.randomUUID().toString();
         try {
             sessions.opened(sessionId, caller);
@@ -311,14 +279,15 @@ public final class McpEndpoint implements HttpService {
         McpRequest request = new McpRequest(asked.stateless() ? McpVersion.NEWEST_WITH_SESSIONS : asked, caller, Optional.of(sessionId),
                 body.path("params").path("capabilities"));
         ObjectNode answer = protocol.handle(body, request).orElseThrow();
-        res.status(Status.OK_200).header(SESSION_ID_HEADER, sessionId).header(HeaderValues.CONTENT_TYPE_JSON).send(Json.bytes(answer));
+        res.header(SESSION_ID_HEADER, sessionId);
+        sendJson(req, res, Status.OK_200, answer);
     }
 
     /** A session id must be one this key opened: another key's is 403, an unknown or forgotten one 404. */
     private boolean ownSession(ServerRequest req, ServerResponse res, String sessionId, JsonNode id) {
         SessionGuard.Verdict verdict;
         try {
-            verdict = sessions.mcp(sessionId, BearerAuth.caller(req.context()));
+            verdict = sessions.mcp(sessionId, callerOf(req));
         } catch (PoolException e) {
             McpRequestGate.refuse(res, "the session could not be checked", e);
             return false;
@@ -339,6 +308,11 @@ public final class McpEndpoint implements HttpService {
 
     // ---------------------------------------------------------------- 2026-07-28: stateless
 
+    /**
+     * A request of the stateless era, checked in the order the specification's errors are told apart: the version
+     * header, the request's own {@code _meta}, the two against each other, the version, the mirrored headers; then the
+     * method (unknown or removed: 404).
+     */
     private void stateless(ServerRequest req, ServerResponse res, JsonNode body, Optional<String> header, Caller caller) {
         if (!body.isObject()) {
             McpRequestGate.refuse(res, Status.BAD_REQUEST_400, new McpError(McpError.INVALID_REQUEST,
@@ -347,57 +321,61 @@ public final class McpEndpoint implements HttpService {
         }
         JsonNode id = body.get("id");
         JsonNode meta = body.path("params").path("_meta");
-        JsonNode metaVersion = meta.path(META_VERSION);
-        if (metaVersion.isTextual() && McpVersion.of(metaVersion.asText()).isEmpty()) {
-            unsupported(res, metaVersion.asText(), id);
+        if (header.isEmpty()) {
+            headerMismatch(res, "the MCP-Protocol-Version header is missing (the request's _meta names " + meta.path(META_VERSION).asText() + ")", id);
             return;
         }
-        Optional<String> mismatch = headerMismatch(req, body, header, metaVersion);
+        if (!meta.isObject() || !meta.path(META_VERSION).isTextual() || !meta.path(META_CAPABILITIES).isObject()) {
+            McpRequestGate.refuse(res, Status.BAD_REQUEST_400, McpError.invalidParams("a 2026-07-28 request carries params._meta with "
+                    + META_VERSION + " (a string) and " + META_CAPABILITIES + " (an object)"), id);
+            return;
+        }
+        String metaVersion = meta.path(META_VERSION).asText();
+        if (!header.get().equals(metaVersion)) {
+            headerMismatch(res, "MCP-Protocol-Version header value '" + header.get() + "' does not match body value '" + metaVersion + "'", id);
+            return;
+        }
+        Optional<McpVersion> version = McpVersion.of(metaVersion).filter(McpVersion::stateless);
+        if (version.isEmpty()) {
+            unsupported(res, metaVersion, id, McpVersion.of(metaVersion).isPresent()
+                    ? McpVersion.ids().stream().filter(v -> McpVersion.of(v).orElseThrow().stateless()).toList() : McpVersion.ids());
+            return;
+        }
+        Optional<String> mismatch = mirroredHeaders(req, body);
         if (mismatch.isPresent()) {
-            McpRequestGate.refuse(res, Status.BAD_REQUEST_400, new McpError(McpError.HEADER_MISMATCH, "Header mismatch: " + mismatch.get()), id);
+            headerMismatch(res, mismatch.get(), id);
             return;
         }
-        McpVersion version = McpVersion.of(metaVersion.asText()).orElseThrow();
-        if (!version.stateless()) {
-            McpRequestGate.refuse(res, Status.BAD_REQUEST_400, new McpError(McpError.UNSUPPORTED_VERSION,
-                    "protocol " + version + " is spoken through initialize and a session, not per request", supported(version.id()), 400), id);
-            return;
-        }
-        McpRequest request = new McpRequest(version, caller, Optional.empty(), meta.path(META_CAPABILITIES));
-        if (id != null && "subscriptions/listen".equals(body.path("method").asText())) {
-            listen(res, body, request);
-            return;
-        }
+        McpRequest request = new McpRequest(version.get(), caller, Optional.empty(), meta.path(META_CAPABILITIES));
         if (id == null || !body.has("method")) {
-            protocol.handle(body, request);
             res.status(Status.ACCEPTED_202).send();
             return;
         }
-        ObjectNode answer = protocol.handle(body, request).orElseThrow();
-        JsonNode result = answer.get("result");
-        if (result instanceof ObjectNode r) {
-            r.withObject("_meta").set(META_SERVER_INFO, serverInfo);
+        if ("subscriptions/listen".equals(body.path("method").asText())) {
+            listen(req, res, body, request);
+            return;
         }
-        int code = answer.path("error").path("code").asInt(0);
-        Status status = code == McpError.METHOD_NOT_FOUND ? Status.NOT_FOUND_404
-                : code == McpError.HEADER_MISMATCH || code == McpError.UNSUPPORTED_VERSION || code == McpError.INVALID_REQUEST ? Status.BAD_REQUEST_400
-                : Status.OK_200;
-        send(req, res, status, answer);
+        try (Answer answer = new Answer(req, res, Optional.empty())) {
+            ObjectNode out = protocol.handle(body, request, answer).orElseThrow();
+            if (out.get("result") instanceof ObjectNode r) {
+                r.withObject("_meta").set(META_SERVER_INFO, protocol.features().serverInfo(version.get()));
+            }
+            int code = out.path("error").path("code").asInt(0);
+            Status status = code == McpError.METHOD_NOT_FOUND ? Status.NOT_FOUND_404
+                    : code == McpError.HEADER_MISMATCH || code == McpError.UNSUPPORTED_VERSION || code == McpError.MISSING_CLIENT_CAPABILITY
+                    || code == McpError.INVALID_REQUEST ? Status.BAD_REQUEST_400 : Status.OK_200;
+            answer.finish(status, out);
+        }
     }
 
-    /** @return what disagrees between the headers and the body of a 2026-07-28 request, if anything */
-    private static Optional<String> headerMismatch(ServerRequest req, JsonNode body, Optional<String> header, JsonNode metaVersion) {
-        if (header.isEmpty()) {
-            return Optional.of("the MCP-Protocol-Version header is missing");
-        }
-        if (!metaVersion.isTextual()) {
-            return Optional.of("the request's _meta has no " + META_VERSION + " (the header says " + header.get() + ")");
-        }
-        if (!header.get().equals(metaVersion.asText())) {
-            return Optional.of("MCP-Protocol-Version header value '" + header.get() + "' does not match body value '" + metaVersion.asText() + "'");
-        }
+    private static void headerMismatch(ServerResponse res, String what, JsonNode id) {
+        McpRequestGate.refuse(res, Status.BAD_REQUEST_400, new McpError(McpError.HEADER_MISMATCH, "Header mismatch: " + what), id);
+    }
+
+    /** @return what disagrees between the mirrored headers ({@code Mcp-Method}, {@code Mcp-Name}, {@code Mcp-Param-*}) and the body */
+    private Optional<String> mirroredHeaders(ServerRequest req, JsonNode body) {
         String method = body.path("method").asText("");
-        Optional<String> methodHeader = req.headers().first(METHOD_HEADER);
+        Optional<String> methodHeader = req.headers().first(METHOD_HEADER).map(String::strip);
         if (methodHeader.isEmpty()) {
             return Optional.of("the Mcp-Method header is missing");
         }
@@ -409,27 +387,79 @@ public final class McpEndpoint implements HttpService {
             case "resources/read" -> "uri";
             default -> null;
         };
-        if (nameField != null) {
-            JsonNode value = body.path("params").path(nameField);
-            Optional<String> name = req.headers().first(NAME_HEADER).map(McpEndpoint::decodeHeader);
-            if (name.isEmpty()) {
-                return value.isMissingNode() || value.isNull() ? Optional.empty() : Optional.of("the Mcp-Name header is missing");
+        if (nameField == null) {
+            return Optional.empty();
+        }
+        JsonNode value = body.path("params").path(nameField);
+        Optional<String> name = req.headers().first(NAME_HEADER).map(String::strip);
+        if (name.isEmpty()) {
+            return value.isMissingNode() || value.isNull() ? Optional.empty() : Optional.of("the Mcp-Name header is missing");
+        }
+        String decoded = decodeHeader(name.get());
+        if (decoded == null) {
+            return Optional.of("the Mcp-Name header is not valid Base64 between =?base64? and ?=");
+        }
+        if (!value.isTextual() || !value.asText().equals(decoded)) {
+            return Optional.of("Mcp-Name header value '" + decoded + "' does not match body value '" + value.asText("") + "'");
+        }
+        if (method.equals("tools/call")) {
+            return customHeaders(req, value.asText(), body.path("params").path("arguments"));
+        }
+        return Optional.empty();
+    }
+
+    /** The arguments a tool's schema marks {@code x-mcp-header} must be mirrored in {@code Mcp-Param-<Name>}, and agree. */
+    private Optional<String> customHeaders(ServerRequest req, String tool, JsonNode arguments) {
+        Optional<JsonNode> schema = protocol.features().toolSchema(tool);
+        if (schema.isEmpty()) {
+            return Optional.empty();
+        }
+        var fields = schema.get().path("properties").fields();
+        while (fields.hasNext()) {
+            var property = fields.next();
+            JsonNode headerName = property.getValue().path("x-mcp-header");
+            if (!headerName.isTextual()) {
+                continue;
             }
-            if (name.get() == null) {
-                return Optional.of("the Mcp-Name header is not valid Base64 between =?base64? and ?=");
+            JsonNode argument = arguments.path(property.getKey());
+            Optional<String> sent = req.headers().first(HeaderNames.create("Mcp-Param-" + headerName.asText())).map(String::strip);
+            if (argument.isMissingNode() || argument.isNull()) {
+                continue;
             }
-            if (!value.isTextual() || !value.asText().equals(name.get())) {
-                return Optional.of("Mcp-Name header value '" + name.get() + "' does not match body value '" + value.asText("") + "'");
+            if (sent.isEmpty()) {
+                return Optional.of("the Mcp-Param-" + headerName.asText() + " header is missing (argument `" + property.getKey() + "` is given)");
+            }
+            String decoded = decodeHeader(sent.get());
+            if (decoded == null) {
+                return Optional.of("the Mcp-Param-" + headerName.asText() + " header is not valid Base64 between =?base64? and ?=");
+            }
+            boolean same = argument.isNumber() ? sameNumber(decoded, argument) : argument.isBoolean()
+                    ? decoded.equals(argument.asText()) : decoded.equals(argument.asText());
+            if (!same) {
+                return Optional.of("Mcp-Param-" + headerName.asText() + " header value '" + decoded + "' does not match body value '"
+                        + argument.asText() + "'");
             }
         }
         return Optional.empty();
     }
 
+    private static boolean sameNumber(String header, JsonNode argument) {
+        try {
+            return new java.math.BigDecimal(header).compareTo(argument.decimalValue()) == 0;
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
     /** @return a header value as sent, or decoded from {@code =?base64?...?=}; {@code null} when that is not Base64 */
     static String decodeHeader(String value) {
         if (value.startsWith("=?base64?") && value.endsWith("?=") && value.length() >= "=?base64??=".length()) {
+            String encoded = value.substring("=?base64?".length(), value.length() - 2);
+            if (encoded.length() % 4 != 0) {
+                return null;
+            }
             try {
-                return new String(Base64.getDecoder().decode(value.substring("=?base64?".length(), value.length() - 2)), StandardCharsets.UTF_8);
+                return new String(Base64.getDecoder().decode(encoded), StandardCharsets.UTF_8);
             } catch (IllegalArgumentException e) {
                 return null;
             }
@@ -437,26 +467,150 @@ public final class McpEndpoint implements HttpService {
         return value;
     }
 
-    private static void unsupported(ServerResponse res, String requested, JsonNode id) {
-        McpRequestGate.refuse(res, Status.BAD_REQUEST_400, new McpError(McpError.UNSUPPORTED_VERSION, "Unsupported protocol version: " + requested
-                + " (this server speaks " + String.join(", ", McpVersion.ids()) + ")", supported(requested), 400), id);
-    }
-
-    private static ObjectNode supported(String requested) {
+    private static void unsupported(ServerResponse res, String requested, JsonNode id, List<String> supported) {
         ObjectNode data = Json.object();
-        McpVersion.ids().reversed().forEach(data.putArray("supported")::add);
+        supported.reversed().forEach(data.putArray("supported")::add);
         data.put("requested", requested);
-        return data;
+        McpRequestGate.refuse(res, Status.BAD_REQUEST_400, new McpError(McpError.UNSUPPORTED_VERSION, "Unsupported protocol version: " + requested
+                + " (this server speaks " + String.join(", ", supported) + ")", data, 400), id);
     }
 
     private static boolean isModern(Optional<String> header) {
-        return header.flatMap(McpVersion::of).map(McpVersion::stateless).orElse(false);
+        return header.map(String::strip).flatMap(McpVersion::of).map(McpVersion::stateless).orElse(false);
+    }
+
+    /**
+     * {@code subscriptions/listen} (2026-07-28): the acknowledgement, then the notifications the client opted in to
+     * and the server honours, until the client closes the stream or the server stops (then the request's result ends it).
+     */
+    private void listen(ServerRequest req, ServerResponse res, JsonNode body, McpRequest request) {
+        JsonNode id = body.get("id");
+        JsonNode wanted = body.path("params").path("notifications");
+        McpFeatures.McpWatch watch;
+        try {
+            if (!wanted.isObject() || (wanted.has("resourceSubscriptions") && !wanted.path("resourceSubscriptions").isArray())) {
+                throw McpError.invalidParams("subscriptions/listen needs `notifications`, an object; `resourceSubscriptions` is a list of URIs");
+            }
+            List<String> uris = new ArrayList<>();
+            wanted.path("resourceSubscriptions").forEach(u -> uris.add(u.asText()));
+            watch = protocol.features().watch(request, new McpFeatures.Filter(wanted.path("toolsListChanged").asBoolean(false),
+                    wanted.path("promptsListChanged").asBoolean(false), wanted.path("resourcesListChanged").asBoolean(false), uris));
+        } catch (McpError e) {
+            McpRequestGate.refuse(res, e.code() == McpError.METHOD_NOT_FOUND ? Status.NOT_FOUND_404 : Status.BAD_REQUEST_400, e, id);
+            return;
+        }
+        try (watch; McpStream stream = McpStream.open(res)) {
+            ObjectNode ack = Json.object().put("jsonrpc", "2.0").put("method", "notifications/subscriptions/acknowledged");
+            ObjectNode params = ack.putObject("params");
+            params.putObject("_meta").set(META_SUBSCRIPTION_ID, id);
+            params.set("notifications", watch.honoured());
+            stream.send(ack);
+            while (!closed && stream.open() && watch.open()) {
+                Optional<ObjectNode> n = watch.next(Duration.ofMillis(500));
+                if (n.isPresent()) {
+                    n.get().withObject("params").withObject("_meta").set(META_SUBSCRIPTION_ID, id);
+                    stream.send(n.get());
+                } else {
+                    stream.keepAlive();
+                }
+            }
+            if (stream.open()) {
+                // the server ends it (stopping): the request's result says it ended cleanly
+                ObjectNode result = Json.object().put("resultType", "complete");
+                result.putObject("_meta").set(META_SUBSCRIPTION_ID, id);
+                stream.send(McpProtocol.answer(id, result));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     // ---------------------------------------------------------------- sending
 
+    /**
+     * The answer to one request: plain JSON, unless the request sends something first; then an event stream, with the
+     * answer as its last event. Also the channel the protocol's features use to notify and ask.
+     */
+    private final class Answer implements McpCall.Channel, AutoCloseable {
+        private final ServerRequest req;
+        private final ServerResponse res;
+        private final Optional<String> sessionId;
+        private McpStream stream;
+
+        Answer(ServerRequest req, ServerResponse res, Optional<String> sessionId) {
+            this.req = req;
+            this.res = res;
+            this.sessionId = sessionId;
+        }
+
+        private synchronized McpStream stream() {
+            if (stream == null) {
+                stream = McpStream.open(res);
+            }
+            return stream;
+        }
+
+        @Override
+        public void notify(ObjectNode notification) {
+            stream().send(notification);
+        }
+
+        @Override
+        public JsonNode ask(String method, ObjectNode params, Duration timeout) {
+            if (sessionId.isEmpty()) {
+                throw new McpError(McpError.INTERNAL_ERROR, "a question needs a session to answer in");
+            }
+            String id = "dementia-" + askIds.incrementAndGet();
+            String key = sessionId.get() + '\u0000' + id;
+            CompletableFuture<JsonNode> answer = new CompletableFuture<>();
+            asked.put(key, answer);
+            try {
+                ObjectNode request = Json.object().put("jsonrpc", "2.0").put("id", id).put("method", method);
+                request.set("params", params);
+                stream().send(request);
+                JsonNode response = answer.get(Math.min(timeout.toMillis(), ASK_WAIT.toMillis()), TimeUnit.MILLISECONDS);
+                if (response.has("error")) {
+                    throw new McpError(McpError.INTERNAL_ERROR, "the client refused " + method + ": " + response.path("error").path("message").asText());
+                }
+                return response.path("result");
+            } catch (TimeoutException e) {
+                throw new McpError(McpError.INTERNAL_ERROR, "no answer to " + method + " within " + timeout.toSeconds() + " s");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new McpError(McpError.INTERNAL_ERROR, "interrupted while waiting for " + method);
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof McpError m ? m : new McpError(McpError.INTERNAL_ERROR, String.valueOf(e.getCause()));
+            } finally {
+                asked.remove(key);
+            }
+        }
+
+        void finish(Status status, ObjectNode answer) {
+            McpStream s;
+            synchronized (this) {
+                s = stream;
+            }
+            if (s == null) {
+                sendJson(req, res, status, answer);
+            } else {
+                s.send(answer);
+            }
+        }
+
+        @Override
+        public void close() {
+            McpStream s;
+            synchronized (this) {
+                s = stream;
+            }
+            if (s != null) {
+                s.close();
+            }
+        }
+    }
+
     /** One JSON answer, or one SSE event holding it when the client takes only an event stream. */
-    private static void send(ServerRequest req, ServerResponse res, Status status, JsonNode answer) {
+    private static void sendJson(ServerRequest req, ServerResponse res, Status status, JsonNode answer) {
         if (takesJson(req)) {
             res.status(status).header(HeaderValues.CONTENT_TYPE_JSON).send(Json.bytes(answer));
         } else {
@@ -473,5 +627,9 @@ public final class McpEndpoint implements HttpService {
 
     private static Optional<String> sessionIdOf(ServerRequest req) {
         return req.headers().first(SESSION_ID_HEADER).filter(id -> !id.isBlank());
+    }
+
+    private static Caller callerOf(ServerRequest req) {
+        return BearerAuth.caller(req.context());
     }
 }

@@ -50,11 +50,11 @@ final class McpPrompts {
         return !names.isEmpty();
     }
 
-    ObjectNode list(McpRequest request) {
-        ObjectNode result = Json.object();
-        ArrayNode list = result.putArray("prompts");
+    List<ObjectNode> list(McpRequest request) {
+        List<ObjectNode> list = new ArrayList<>();
         for (String name : names) {
-            ObjectNode p = list.addObject().put("name", name);
+            ObjectNode p = Json.object().put("name", name);
+            list.add(p);
             if (name.equals(START)) {
                 p.put("title", "Start a session")
                         .put("description", "Wake up in a project: its always-check rules, the last handover and what changed, as the first message");
@@ -69,7 +69,7 @@ final class McpPrompts {
                 p.set("icons", icons);
             }
         }
-        return result;
+        return list;
     }
 
     /** @return whether the prompt exists and takes the argument */
@@ -77,10 +77,11 @@ final class McpPrompts {
         return START.equals(prompt) && names.contains(START) && "project".equals(argument);
     }
 
-    ObjectNode get(JsonNode params, McpRequest request) {
-        String name = params.path("name").asText("");
+    ObjectNode get(String name, McpCall call) {
+        JsonNode params = call.params();
+        McpRequest request = call.request();
         if (!names.contains(name)) {
-            throw McpError.invalidParams("Unknown prompt: " + params.path("name").asText("(none given)") + " (there are " + String.join(", ", names) + ")");
+            throw McpError.invalidParams("Unknown prompt: " + name + " (there are " + String.join(", ", names) + ")");
         }
         JsonNode arguments = params.path("arguments");
         if (!arguments.isMissingNode() && !arguments.isNull() && !arguments.isObject()) {

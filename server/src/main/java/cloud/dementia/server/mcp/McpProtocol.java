@@ -1,127 +1,56 @@
 package cloud.dementia.server.mcp;
 
-import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import cloud.dementia.db.pool.PoolException;
-import cloud.dementia.db.schema.Projects;
-import cloud.dementia.db.store.Contexts;
-import cloud.dementia.db.store.McpSessions;
 import cloud.dementia.server.tools.Json;
-import cloud.dementia.server.tools.ToolInvoker;
 
 /**
  * The protocol core: one JSON-RPC message in, its answer out, for every version in {@link McpVersion}. It knows
- * nothing of HTTP: the transport ({@link McpEndpoint}) reads the request, decides its version, caller and session, and
- * sends what comes back. Here: the JSON-RPC rules (ids, errors, notifications), the lifecycle methods
- * ({@code initialize}, {@code server/discover}, {@code ping}), the capabilities, and the dispatch to tools, prompts,
- * resources and completions, each defined once and served alike through every version.
+ * nothing of HTTP: a transport ({@link McpEndpoint}) reads the request, decides its version, caller and session, and
+ * sends what comes back. Here: the JSON-RPC rules (ids, errors, notifications), the lifecycle ({@code initialize},
+ * {@code server/discover}, {@code ping}), the capabilities, what each version adds to results ({@code resultType},
+ * caching hints), and the dispatch to the server's {@link McpFeatures}.
  */
 public final class McpProtocol {
 
     private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(McpProtocol.class.getName());
 
     public static final String SERVER_NAME = "dementia-cloud";
-    static final String SERVER_TITLE = "Dementia Cloud";
-    static final String SERVER_DESCRIPTION = "Versioned rules and decisions an assistant keeps across conversations, one PostgreSQL schema per project";
+    /** How long a client may keep a list that does not change while the server runs (the tools, the prompts, the templates). */
+    static final long STABLE_TTL_MS = 300_000;
+    private static final int LOG_LEVELS_MAX = 100_000;
 
-    private final String serverVersion;
-    private final McpTools tools;
-    private final McpPrompts prompts;
-    private final McpResources resources;
-    private final McpCompletions completions;
-    private final ArrayNode icons;
-    private final ContextWatch watch;
-    private final McpSessions sessions;
-    /** The most resources one session or one listen may watch. */
-    static final int MAX_WATCHED = 100;
+    private final McpFeatures features;
+    /** The log level each session of the 2025 versions asked for ({@code logging/setLevel}), on this replica. */
+    private final Map<String, String> logLevels = new ConcurrentHashMap<>();
 
-    /**
-     * @param tools     the tools (and through them the prompts)
-     * @param projects  the project registry (resources and completions), or {@code null} for a server without contexts
-     * @param contexts  the contexts (resources and completions), or {@code null}
-     */
-    public McpProtocol(ToolInvoker tools, String serverVersion, Projects projects, Contexts contexts, McpSessions sessions) {
-        this.serverVersion = serverVersion;
-        this.icons = McpIcon.icons();
-        this.tools = new McpTools(tools, icons);
-        this.prompts = new McpPrompts(tools, icons);
-        boolean withContexts = projects != null && contexts != null && tools.find("recall_context").isPresent();
-        this.resources = withContexts ? new McpResources(tools, projects, contexts).withIcons(icons) : null;
-        this.completions = withContexts ? new McpCompletions(projects, contexts, prompts) : null;
-        this.watch = withContexts ? new ContextWatch(projects, contexts) : null;
-        this.sessions = withContexts ? sessions : null;
+    public McpProtocol(McpFeatures features) {
+        this.features = features;
     }
 
-    /** @return the watch over contexts, when this server has resources */
-    Optional<ContextWatch> watch() {
-        return Optional.ofNullable(watch);
+    public McpFeatures features() {
+        return features;
     }
 
-    /** @return the resources an MCP session (2025 versions) subscribed to, as watch targets */
-    List<ContextWatch.Target> subscribedBy(String sessionId, McpRequest request) {
-        if (sessions == null) {
-            return List.of();
-        }
-        List<ContextWatch.Target> targets = new java.util.ArrayList<>();
-        for (String uri : sessions.subscriptions(sessionId)) {
-            try {
-                targets.addAll(targets(List.of(uri), request));
-            } catch (McpError e) {
-                // a subscription the key may no longer see, or no longer a context URI: not watched
-            }
-        }
-        return targets;
-    }
-
-    /**
-     * @return the URIs as watch targets: each must be a context URI of a project the caller's key reaches; a URI of
-     *         one version is accepted and never changes
-     * @throws McpError -32602 naming the first URI that is not
-     */
-    List<ContextWatch.Target> targets(List<String> uris, McpRequest request) {
-        if (resources == null) {
-            throw new McpError(McpError.METHOD_NOT_FOUND, "this server has no resources to watch");
-        }
-        if (uris.size() > MAX_WATCHED) {
-            throw McpError.invalidParams("at most " + MAX_WATCHED + " resources may be watched at once (got " + uris.size() + ")");
-        }
-        List<ContextWatch.Target> targets = new java.util.ArrayList<>();
-        for (String uri : uris) {
-            String[] parsed;
-            try {
-                parsed = McpResources.parse(uri);
-            } catch (McpResources.Refusal e) {
-                throw McpError.invalidParams(e.getMessage());
-            }
-            if (!request.caller().mayReach(parsed[0])) {
-                throw McpError.invalidParams("`" + uri + "`: " + request.caller().credential() + " does not reach project `" + parsed[0] + "`");
-            }
-            if (parsed[2] == null) {
-                targets.add(new ContextWatch.Target(parsed[0], parsed[1], uri));
-            }
-        }
-        return targets;
-    }
-
-    /** Stops watching contexts. */
-    public void close() {
-        if (watch != null) {
-            watch.close();
-        }
+    /** Answers one message that expects no stream: see {@link #handle(JsonNode, McpRequest, McpCall.Channel)}. */
+    public Optional<ObjectNode> handle(JsonNode message, McpRequest request) {
+        return handle(message, request, McpCall.NONE);
     }
 
     /**
      * Answers one message.
      *
+     * @param channel where the request may send notifications and requests of its own before its answer
      * @return the answer to a request; empty for a notification or a client's response
      */
-    public Optional<ObjectNode> handle(JsonNode message, McpRequest request) {
+    public Optional<ObjectNode> handle(JsonNode message, McpRequest request, McpCall.Channel channel) {
         JsonNode id = message.get("id");
         try {
             if (!message.isObject()) {
@@ -130,7 +59,7 @@ public final class McpProtocol {
             JsonNode method = message.get("method");
             if (method == null) {
                 if (message.has("result") || message.has("error")) {
-                    return Optional.empty(); // a client's answer to a request of ours: nothing waits for one here
+                    return Optional.empty(); // a client's answer: the transport hands it to whoever asked
                 }
                 throw new McpError(McpError.INVALID_REQUEST, "a JSON-RPC request needs `method`");
             }
@@ -141,19 +70,18 @@ public final class McpProtocol {
                 throw new McpError(McpError.INVALID_REQUEST, "`method` must be a string");
             }
             if (id == null) {
-                notification(method.textValue());
-                return Optional.empty();
+                return Optional.empty(); // notifications: initialized, cancelled, roots/list_changed; nothing to do
             }
             if (!(id.isTextual() || id.isIntegralNumber())) {
-                id = NullNode.getInstance();
+                id = null;
                 throw new McpError(McpError.INVALID_REQUEST, "`id` must be a string or an integer");
             }
             JsonNode params = message.path("params");
             if (!params.isMissingNode() && !params.isObject()) {
                 throw McpError.invalidParams("`params` must be an object");
             }
-            ObjectNode result = dispatch(method.textValue(), params, request);
-            return Optional.of(answer(id, result));
+            McpCall call = new McpCall(request, params, channel, logLevel(request, params));
+            return Optional.of(answer(id, dispatch(method.textValue(), call)));
         } catch (McpError e) {
             return Optional.of(error(id, e));
         } catch (PoolException e) {
@@ -164,95 +92,134 @@ public final class McpProtocol {
         }
     }
 
-    private void notification(String method) {
-        // notifications/initialized, notifications/cancelled (a request here is answered before another arrives),
-        // notifications/roots/list_changed: nothing to do; an unknown notification is ignored, as JSON-RPC says
+    private Optional<String> logLevel(McpRequest request, JsonNode params) {
+        if (request.version().stateless()) {
+            JsonNode level = params.path("_meta").path("io.modelcontextprotocol/logLevel");
+            return level.isTextual() && McpCall.validLevel(level.asText()) ? Optional.of(level.asText()) : Optional.empty();
+        }
+        return request.sessionId().map(logLevels::get);
     }
 
-    private ObjectNode dispatch(String method, JsonNode params, McpRequest request) {
-        McpVersion version = request.version();
+    private ObjectNode dispatch(String method, McpCall call) {
+        McpVersion version = call.version();
+        JsonNode params = call.params();
         return switch (method) {
             case "initialize" -> {
                 if (version.stateless()) {
-                    throw new McpError(McpError.METHOD_NOT_FOUND, "Method not found: initialize (protocol " + version
-                            + " has no initialize: send server/discover, and each request's version and capabilities in _meta)");
+                    throw removed(method, version, "send server/discover, and each request's version and capabilities in _meta");
                 }
                 yield initializeResult(params);
             }
             case "server/discover" -> discover();
             case "ping" -> {
                 if (version.stateless()) {
-                    throw new McpError(McpError.METHOD_NOT_FOUND, "Method not found: ping (removed in protocol " + version + ")");
+                    throw removed(method, version, null);
                 }
                 yield Json.object();
             }
             case "logging/setLevel" -> {
                 if (version.stateless()) {
-                    throw new McpError(McpError.METHOD_NOT_FOUND, "Method not found: logging/setLevel (removed in protocol " + version + ")");
+                    throw removed(method, version, "name the level in each request's _meta (io.modelcontextprotocol/logLevel)");
                 }
-                checkLevel(params);
+                String level = params.path("level").asText("");
+                if (!McpCall.validLevel(level)) {
+                    throw McpError.invalidParams("`level` must be one of debug, info, notice, warning, error, critical, alert, emergency");
+                }
+                call.request().sessionId().ifPresent(s -> {
+                    if (logLevels.size() > LOG_LEVELS_MAX) {
+                        logLevels.clear();
+                    }
+                    logLevels.put(s, level);
+                });
                 yield Json.object();
             }
-            case "tools/list" -> typed(tools.list(request), version, true);
-            case "tools/call" -> typed(tools.call(params, request), version, false);
-            case "prompts/list" -> typed(prompts.list(request), version, true);
-            case "prompts/get" -> typed(prompts.get(params, request), version, false);
-            case "resources/list", "resources/templates/list", "resources/read" -> {
-                if (resources == null) {
-                    throw new McpError(McpError.METHOD_NOT_FOUND, "Method not found: " + method + " (this server has no resources)");
-                }
-                yield typed(resources.answer(method, params, request), version, true);
+            case "tools/list" -> {
+                offered(features.tools(), method);
+                ObjectNode result = Json.object();
+                ArrayNode list = result.putArray("tools");
+                features.listTools(call.request()).forEach(list::add);
+                yield typed(result, call, STABLE_TTL_MS, "private");
+            }
+            case "tools/call" -> {
+                offered(features.tools(), method);
+                yield typed(features.callTool(name(params, "name", method), call), call, -1, null);
+            }
+            case "prompts/list" -> {
+                offered(features.prompts(), method);
+                ObjectNode result = Json.object();
+                ArrayNode list = result.putArray("prompts");
+                features.listPrompts(call.request()).forEach(list::add);
+                yield typed(result, call, STABLE_TTL_MS, "private");
+            }
+            case "prompts/get" -> {
+                offered(features.prompts(), method);
+                yield typed(features.getPrompt(name(params, "name", method), call), call, -1, null);
+            }
+            case "resources/list" -> {
+                offered(features.resources(), method);
+                yield typed(features.listResources(call), call, 0, "private");
+            }
+            case "resources/templates/list" -> {
+                offered(features.resources(), method);
+                yield typed(features.listResourceTemplates(call), call, STABLE_TTL_MS, "public");
+            }
+            case "resources/read" -> {
+                offered(features.resources(), method);
+                yield typed(features.readResource(name(params, "uri", method), call), call, 0, "private");
             }
             case "resources/subscribe", "resources/unsubscribe" -> {
                 if (version.stateless()) {
-                    throw new McpError(McpError.METHOD_NOT_FOUND, "Method not found: " + method + " (removed in protocol " + version
-                            + ": send subscriptions/listen with resourceSubscriptions)");
+                    throw removed(method, version, "send subscriptions/listen with resourceSubscriptions");
                 }
-                if (resources == null || sessions == null) {
-                    throw new McpError(McpError.METHOD_NOT_FOUND, "Method not found: " + method);
-                }
-                if (!params.path("uri").isTextual()) {
-                    throw McpError.invalidParams(method + " needs `uri`, a string");
-                }
-                String uri = params.path("uri").asText();
-                String session = request.sessionId().orElseThrow(() -> new McpError(McpError.INVALID_REQUEST, method + " needs a session"));
-                if (method.equals("resources/unsubscribe")) {
-                    sessions.unsubscribe(session, uri);
-                } else {
-                    targets(List.of(uri), request);
-                    if (!sessions.subscribe(session, uri, MAX_WATCHED)) {
-                        throw McpError.invalidParams("this session watches " + MAX_WATCHED + " resources already: unsubscribe from one first");
-                    }
-                }
+                offered(features.resources() && features.subscriptions(), method);
+                features.subscribe(name(params, "uri", method), method.endsWith("/subscribe"), call.request());
                 yield Json.object();
             }
             case "completion/complete" -> {
-                if (completions == null) {
-                    throw new McpError(McpError.METHOD_NOT_FOUND, "Method not found: completion/complete");
-                }
-                yield typed(completions.complete(params, request), version, false);
+                offered(features.completions(), method);
+                yield typed(features.complete(call), call, -1, null);
             }
             default -> throw new McpError(McpError.METHOD_NOT_FOUND, "Method not found: " + method);
         };
     }
 
-    private static final java.util.Set<String> LEVELS = java.util.Set.of("debug", "info", "notice", "warning", "error", "critical", "alert",
-            "emergency");
+    private static McpError removed(String method, McpVersion version, String instead) {
+        return new McpError(McpError.METHOD_NOT_FOUND, "Method not found: " + method + " (not in protocol " + version + ")"
+                + (instead == null ? "" : ": " + instead));
+    }
 
-    private static void checkLevel(JsonNode params) {
-        if (!LEVELS.contains(params.path("level").asText(""))) {
-            throw McpError.invalidParams("`level` must be one of " + new java.util.TreeSet<>(LEVELS));
+    private static void offered(boolean offered, String method) {
+        if (!offered) {
+            throw new McpError(McpError.METHOD_NOT_FOUND, "Method not found: " + method + " (this server does not offer it)");
         }
     }
 
-    /** What 2026-07-28 adds to every result: its type, and on lists and reads how long it may be kept and by whom. */
-    private static ObjectNode typed(ObjectNode result, McpVersion version, boolean cacheable) {
-        if (version.typedResults()) {
+    private static String name(JsonNode params, String field, String method) {
+        JsonNode value = params.path(field);
+        if (!value.isTextual()) {
+            throw McpError.invalidParams(method + " needs `" + field + "`, a string");
+        }
+        return value.asText();
+    }
+
+    /**
+     * What 2026-07-28 adds to every result: its type, and on complete lists and reads (not on a retry that carries
+     * answers) how long they may be kept and by whom.
+     *
+     * @param ttlMs the freshness hint, or negative for a result that is not cached
+     */
+    private static ObjectNode typed(ObjectNode result, McpCall call, long ttlMs, String scope) {
+        if (!call.version().typedResults()) {
+            result.remove("resultType");
+            return result;
+        }
+        if (!result.has("resultType")) {
             result.put("resultType", "complete");
-            if (cacheable) {
-                result.put("ttlMs", 0);
-                result.put("cacheScope", "private");
-            }
+        }
+        boolean retry = call.params().has("inputResponses") || call.params().has("requestState");
+        if (ttlMs >= 0 && "complete".equals(result.path("resultType").asText()) && !retry) {
+            result.put("ttlMs", ttlMs);
+            result.put("cacheScope", scope);
         }
         return result;
     }
@@ -264,53 +231,48 @@ public final class McpProtocol {
         ObjectNode result = Json.object();
         result.put("protocolVersion", version.id());
         result.set("capabilities", capabilities(version));
-        result.set("serverInfo", serverInfo(version));
-        result.put("instructions", McpPrompts.INSTRUCTIONS);
+        result.set("serverInfo", features.serverInfo(version));
+        features.instructions().ifPresent(i -> result.put("instructions", i));
         return result;
     }
 
     /** @return the result of {@code server/discover}: every version spoken, the capabilities, who this server is */
     ObjectNode discover() {
         ObjectNode result = Json.object();
-        ArrayNode versions = result.putArray("supportedVersions");
-        McpVersion.ids().forEach(versions::add);
-        result.set("capabilities", capabilities(McpVersion.V2026_07_28));
-        result.set("serverInfo", serverInfo(McpVersion.V2026_07_28));
-        result.put("instructions", McpPrompts.INSTRUCTIONS);
         result.put("resultType", "complete");
+        ArrayNode versions = result.putArray("supportedVersions");
+        McpVersion.ids().reversed().forEach(versions::add);
+        result.set("capabilities", capabilities(McpVersion.V2026_07_28));
+        result.putObject("_meta").set(McpEndpoint.META_SERVER_INFO, features.serverInfo(McpVersion.V2026_07_28));
+        features.instructions().ifPresent(i -> result.put("instructions", i));
+        result.put("ttlMs", STABLE_TTL_MS);
+        result.put("cacheScope", "public");
         return result;
     }
 
-    private ObjectNode capabilities(McpVersion version) {
+    ObjectNode capabilities(McpVersion version) {
         ObjectNode c = Json.object();
         if (!version.stateless()) {
             c.putObject("logging");
         }
-        if (tools.any()) {
-            c.putObject("tools").put("listChanged", false);
+        if (features.tools()) {
+            c.putObject("tools").put("listChanged", features.listChanges());
         }
-        if (prompts.any()) {
-            c.putObject("prompts").put("listChanged", false);
+        if (features.prompts()) {
+            c.putObject("prompts").put("listChanged", features.listChanges());
         }
-        if (resources != null) {
-            c.putObject("resources").put("listChanged", false).put("subscribe", watch != null && (version.stateless() || sessions != null));
-            if (version.atLeast(McpVersion.V2025_03_26)) {
-                c.putObject("completions");
-            }
+        if (features.resources()) {
+            c.putObject("resources").put("listChanged", false).put("subscribe", features.subscriptions());
+        }
+        if (features.completions() && version.atLeast(McpVersion.V2025_03_26)) {
+            c.putObject("completions");
         }
         return c;
     }
 
-    private ObjectNode serverInfo(McpVersion version) {
-        ObjectNode info = Json.object().put("name", SERVER_NAME).put("version", serverVersion);
-        if (version.titlesAndStructuredContent()) {
-            info.put("title", SERVER_TITLE);
-        }
-        if (version.icons()) {
-            info.put("description", SERVER_DESCRIPTION);
-            info.set("icons", icons);
-        }
-        return info;
+    /** Forgets what this replica keeps of a session (its log level). */
+    void ended(String sessionId) {
+        logLevels.remove(sessionId);
     }
 
     static ObjectNode answer(JsonNode id, ObjectNode result) {
@@ -321,11 +283,13 @@ public final class McpProtocol {
         return answer;
     }
 
-    /** @return a JSON-RPC error answer; the request's id when it could be read, else {@code null} */
+    /** @return a JSON-RPC error answer: the request's id when it could be read, else none (MCP never sends a null id) */
     static ObjectNode error(JsonNode id, McpError e) {
         ObjectNode answer = Json.object();
         answer.put("jsonrpc", "2.0");
-        answer.set("id", id == null || !(id.isTextual() || id.isIntegralNumber()) ? NullNode.getInstance() : id);
+        if (id != null && (id.isTextual() || id.isIntegralNumber())) {
+            answer.set("id", id);
+        }
         ObjectNode error = answer.putObject("error").put("code", e.code()).put("message", e.getMessage());
         if (e.data() != null) {
             error.set("data", e.data());

@@ -66,18 +66,20 @@ final class McpResources {
     }
 
     /** @return the {@code result} of one of {@link #METHODS} */
-    ObjectNode answer(String method, JsonNode params, McpRequest request) {
+    ObjectNode answer(String method, McpCall call) {
+        McpRequest request = call.request();
         try {
             return switch (method) {
-                case "resources/list" -> list(params, request.caller(), request.version());
+                case "resources/list" -> list(call.params(), request.caller(), request.version());
                 case "resources/templates/list" -> templates(request.version());
-                case "resources/read" -> read(params, request.caller(), request.sessionId());
+                case "resources/read" -> read(call.params(), request.caller(), request.sessionId());
                 default -> throw new IllegalArgumentException(method);
             };
         } catch (Refusal e) {
             // 2026-07-28 answers a resource that does not exist with invalid params; the 2025 versions with -32002
             int code = e.code == NOT_FOUND && request.version().stateless() ? INVALID_PARAMS : e.code;
-            throw new McpError(code, e.getMessage());
+            JsonNode data = e.code == NOT_FOUND ? Json.object().put("uri", call.params().path("uri").asText("")) : null;
+            throw new McpError(code, e.getMessage(), data, 200);
         }
     }
 

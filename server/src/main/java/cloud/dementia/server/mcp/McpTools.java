@@ -29,7 +29,7 @@ final class McpTools {
 
     private final ToolInvoker tools;
     private final ArrayNode icons;
-    private final java.util.Map<String, ObjectNode> lists = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Map<String, List<ObjectNode>> lists = new java.util.concurrent.ConcurrentHashMap<>();
 
     McpTools(ToolInvoker tools, ArrayNode icons) {
         this.tools = tools;
@@ -45,17 +45,15 @@ final class McpTools {
         return !tools.tools().isEmpty();
     }
 
-    /** @return the list for the caller in its version (built once per version and access level; a copy, the caller may add to it) */
-    ObjectNode list(McpRequest request) {
+    /** @return the tools for the caller in its version, in a fixed order (built once per version and access level; not to be changed) */
+    List<ObjectNode> list(McpRequest request) {
         boolean readOnly = request.caller().readOnly();
-        return lists.computeIfAbsent(request.version().id() + (readOnly ? "/ro" : "/rw"), k -> {
-            ObjectNode result = Json.object();
-            ArrayNode list = result.putArray("tools");
-            for (ToolSpec spec : tools.toolsFor(readOnly ? Caller.READ_ONLY : Caller.TRUSTED)) {
-                list.add(listing(spec, request.version()));
-            }
-            return result;
-        }).deepCopy();
+        return lists.computeIfAbsent(request.version().id() + (readOnly ? "/ro" : "/rw"), k -> tools.toolsFor(readOnly ? Caller.READ_ONLY : Caller.TRUSTED)
+                .stream().map(spec -> listing(spec, request.version())).toList());
+    }
+
+    Optional<JsonNode> schema(String name) {
+        return tools.find(name).map(ToolSpec::inputSchema);
     }
 
     private ObjectNode listing(ToolSpec spec, McpVersion version) {
@@ -76,20 +74,23 @@ final class McpTools {
         return one;
     }
 
-    ObjectNode call(JsonNode params, McpRequest request) {
-        JsonNode name = params.path("name");
-        if (!name.isTextual()) {
-            throw McpError.invalidParams("tools/call needs `name`, the tool's name as a string");
-        }
-        Optional<ToolSpec> spec = tools.find(name.asText());
+    ObjectNode call(String name, McpCall call) {
+        Optional<ToolSpec> spec = tools.find(name);
         if (spec.isEmpty()) {
-            throw McpError.invalidParams("Unknown tool: " + name.asText());
+            throw McpError.invalidParams("Unknown tool: " + name);
         }
-        JsonNode arguments = params.path("arguments");
+        JsonNode arguments = call.params().path("arguments");
         if (!arguments.isMissingNode() && !arguments.isNull() && !arguments.isObject()) {
             return result("arguments of " + spec.get().name() + " must be a JSON object", true);
         }
         ObjectNode args = arguments.isObject() ? (ObjectNode) arguments : Json.object();
+        McpRequest request = call.request();
+        if (McpConfirmation.ASKED.contains(spec.get().name()) && ToolInvoker.allows(request.caller(), spec.get()) && call.clientCan("elicitation")) {
+            Optional<ObjectNode> notConfirmed = McpConfirmation.confirm(spec.get(), args, call);
+            if (notConfirmed.isPresent()) {
+                return notConfirmed.get();
+            }
+        }
         return switch (tools.invoke(spec.get(), args, request.sessionId(), request.caller())) {
             case ToolOutcome.Success success -> result(success.output().text(), false);
             case ToolOutcome.Failure failure -> result(failure.message(), true);
@@ -101,7 +102,7 @@ final class McpTools {
         return tools.toolsFor(caller).stream().map(ToolSpec::name).toList();
     }
 
-    private static ObjectNode result(String text, boolean error) {
+    static ObjectNode result(String text, boolean error) {
         ObjectNode result = Json.object();
         result.putArray("content").addObject().put("type", "text").put("text", text);
         result.put("isError", error);
