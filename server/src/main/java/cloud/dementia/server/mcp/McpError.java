@@ -51,7 +51,7 @@ public final class McpError extends RuntimeException {
         return httpStatus;
     }
 
-    static McpError invalidParams(String message) {
+    public static McpError invalidParams(String message) {
         return new McpError(INVALID_PARAMS, message);
     }
 }

@@ -78,7 +78,7 @@ final class McpResources {
         } catch (Refusal e) {
             // 2026-07-28 answers a resource that does not exist with invalid params; the 2025 versions with -32002
             int code = e.code == NOT_FOUND && request.version().stateless() ? INVALID_PARAMS : e.code;
-            JsonNode data = e.code == NOT_FOUND ? Json.object().put("uri", call.params().path("uri").asText("")) : null;
+            JsonNode data = method.equals("resources/read") ? Json.object().put("uri", call.params().path("uri").asText("")) : null;
             throw new McpError(code, e.getMessage(), data, 200);
         }
     }
