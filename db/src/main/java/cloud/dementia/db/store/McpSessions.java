@@ -34,13 +34,22 @@ public final class McpSessions {
      * @return whether the session is the owner's
      */
     public boolean claimSession(String sessionId, String owner, int keepPerOwner) {
+        return claimSession(sessionId, owner, keepPerOwner, null);
+    }
+
+    /**
+     * {@link #claimSession(String, String, int)}, keeping what the session's client can do (MCP {@code initialize}'s
+     * capabilities, as JSON), which {@link #clientCapabilities} reads back on any replica.
+     */
+    public boolean claimSession(String sessionId, String owner, int keepPerOwner, String capabilitiesJson) {
         return registry.inTransaction(ControlSchema.NAME, tx -> {
             // xmax is 0 for a row this statement inserted, not for one it updated
             Optional<Boolean> inserted = tx.queryOne(
-                    "INSERT INTO {s}.mcp_sessions (session_id, owner, updated_at) VALUES (?, ?, now()) "
-                            + "ON CONFLICT (session_id) DO UPDATE SET owner = EXCLUDED.owner, updated_at = now() "
+                    "INSERT INTO {s}.mcp_sessions (session_id, owner, updated_at, client_capabilities) VALUES (?, ?, now(), ?::jsonb) "
+                            + "ON CONFLICT (session_id) DO UPDATE SET owner = EXCLUDED.owner, updated_at = EXCLUDED.updated_at, "
+                            + "client_capabilities = coalesce(EXCLUDED.client_capabilities, {s}.mcp_sessions.client_capabilities) "
                             + "WHERE {s}.mcp_sessions.owner IS NULL OR {s}.mcp_sessions.owner = EXCLUDED.owner RETURNING xmax = 0",
-                    r -> r.bool(1), sessionId, owner);
+                    r -> r.bool(1), sessionId, owner, capabilitiesJson);
             if (inserted.orElse(false)) {
                 tx.update("DELETE FROM {s}.mcp_sessions WHERE session_id IN (SELECT session_id FROM {s}.mcp_sessions "
                         + "WHERE owner = ? AND session_id <> ? ORDER BY updated_at DESC, session_id DESC OFFSET ?)", owner, sessionId,
@@ -48,6 +57,13 @@ public final class McpSessions {
             }
             return inserted.isPresent();
         });
+    }
+
+    /** @return what the session's client said it can do (JSON), if it said */
+    public Optional<String> clientCapabilities(String sessionId) {
+        return registry.inStatement(ControlSchema.NAME, tx -> tx.queryOne(
+                "SELECT client_capabilities::text FROM {s}.mcp_sessions WHERE session_id = ? AND client_capabilities IS NOT NULL",
+                r -> r.string(1), sessionId));
     }
 
     /** @return the owner of a session this service knows ({@code ""} when it has none yet), or empty for an unknown id */

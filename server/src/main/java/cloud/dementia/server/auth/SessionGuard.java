@@ -57,9 +57,19 @@ public final class SessionGuard {
 
     /** Records a session the caller just opened (MCP {@code initialize}). */
     public void opened(String sessionId, Caller caller) {
-        if (sessions.claimSession(sessionId, caller.owner(), KEEP_PER_OWNER)) {
+        opened(sessionId, caller, null);
+    }
+
+    /** Records a session the caller just opened, with what its client can do (MCP {@code initialize}'s capabilities, JSON). */
+    public void opened(String sessionId, Caller caller, String capabilitiesJson) {
+        if (sessions.claimSession(sessionId, caller.owner(), KEEP_PER_OWNER, capabilitiesJson)) {
             remember(sessionId, caller.owner());
         }
+    }
+
+    /** @return what the session's client said it can do (JSON object text), or empty */
+    public java.util.Optional<String> clientCapabilities(String sessionId) {
+        return sessions.clientCapabilities(sessionId);
     }
 
     /**

@@ -214,7 +214,7 @@ public final class McpEndpoint implements HttpService {
         if (!ownSession(req, res, sessionId.get(), id)) {
             return;
         }
-        McpRequest request = new McpRequest(version, caller, sessionId, MissingNode.getInstance());
+        McpRequest request = new McpRequest(version, caller, sessionId, () -> capabilitiesOf(sessionId.get()));
         if (body.isArray()) {
             if (!version.batches()) {
                 McpRequestGate.refuse(res, Status.BAD_REQUEST_400, new McpError(McpError.INVALID_REQUEST,
@@ -269,8 +269,9 @@ public final class McpEndpoint implements HttpService {
     /** {@code initialize} without a session: a new session, kept in the control schema, and the protocol's answer. */
     private void initialize(ServerRequest req, ServerResponse res, JsonNode body, Caller caller) {
         String sessionId = java.util.UUID.randomUUID().toString();
+        JsonNode capabilities = body.path("params").path("capabilities");
         try {
-            sessions.opened(sessionId, caller);
+            sessions.opened(sessionId, caller, capabilities.isObject() ? Json.compact(capabilities) : null);
         } catch (PoolException e) {
             McpRequestGate.refuse(res, "the session could not be opened", e);
             return;
@@ -281,6 +282,15 @@ public final class McpEndpoint implements HttpService {
         ObjectNode answer = protocol.handle(body, request).orElseThrow();
         res.header(SESSION_ID_HEADER, sessionId);
         sendJson(req, res, Status.OK_200, answer);
+    }
+
+    /** @return what the session's client said it can do in its initialize (none when the database cannot say now) */
+    private JsonNode capabilitiesOf(String sessionId) {
+        try {
+            return sessions.clientCapabilities(sessionId).map(Json::parse).orElse(MissingNode.getInstance());
+        } catch (PoolException e) {
+            return MissingNode.getInstance();
+        }
     }
 
     /** A session id must be one this key opened: another key's is 403, an unknown or forgotten one 404. */

@@ -7,3 +7,7 @@ CREATE TABLE mcp_subscriptions (
     created_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (session_id, uri)
 );
+
+-- What the client of a session (2025 versions) said it can do in initialize, so that any replica knows whether it may
+-- ask the client's user (elicitation) during a call.
+ALTER TABLE mcp_sessions ADD COLUMN client_capabilities jsonb;
