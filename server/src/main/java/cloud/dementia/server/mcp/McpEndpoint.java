@@ -79,6 +79,10 @@ public final class McpEndpoint implements HttpService {
     /** Questions of the server's waiting for the client's answer, by session and the question's id. */
     private final Map<String, CompletableFuture<JsonNode>> asked = new ConcurrentHashMap<>();
     private final AtomicLong askIds = new AtomicLong();
+    /** The server's name and version, as each 2026-07-28 result carries them. */
+    private final ObjectNode identity;
+    /** Per tool, its arguments that a 2026-07-28 request mirrors in headers ({@code x-mcp-header}): argument to header name. */
+    private final Map<String, Map<String, HeaderName>> mirrored = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     /**
@@ -90,6 +94,8 @@ public final class McpEndpoint implements HttpService {
         this.protocol = new McpProtocol(features);
         this.sessions = sessions;
         this.onClose = onClose;
+        ObjectNode info = features.serverInfo(McpVersion.V2026_07_28);
+        this.identity = Json.object().put("name", info.path("name").asText()).put("version", info.path("version").asText());
     }
 
     /** The memory server's endpoint: every tool, its prompts, contexts as resources (when there are projects and contexts). */
@@ -368,7 +374,8 @@ public final class McpEndpoint implements HttpService {
         try (Answer answer = new Answer(req, res, Optional.empty())) {
             ObjectNode out = protocol.handle(body, request, answer).orElseThrow();
             if (out.get("result") instanceof ObjectNode r) {
-                r.withObject("_meta").set(META_SERVER_INFO, protocol.features().serverInfo(version.get()));
+                // who answered, in each result: its name and version (server/discover gives the rest)
+                r.withObject("_meta").set(META_SERVER_INFO, identity);
             }
             int code = out.path("error").path("code").asInt(0);
             Status status = code == McpError.METHOD_NOT_FOUND ? Status.NOT_FOUND_404
@@ -420,34 +427,32 @@ public final class McpEndpoint implements HttpService {
 
     /** The arguments a tool's schema marks {@code x-mcp-header} must be mirrored in {@code Mcp-Param-<Name>}, and agree. */
     private Optional<String> customHeaders(ServerRequest req, String tool, JsonNode arguments) {
-        Optional<JsonNode> schema = protocol.features().toolSchema(tool);
-        if (schema.isEmpty()) {
-            return Optional.empty();
-        }
-        var fields = schema.get().path("properties").fields();
-        while (fields.hasNext()) {
-            var property = fields.next();
-            JsonNode headerName = property.getValue().path("x-mcp-header");
-            if (!headerName.isTextual()) {
-                continue;
-            }
-            JsonNode argument = arguments.path(property.getKey());
-            Optional<String> sent = req.headers().first(HeaderNames.create("Mcp-Param-" + headerName.asText())).map(String::strip);
+        Map<String, HeaderName> headers = mirrored.computeIfAbsent(tool, t -> {
+            Map<String, HeaderName> found = new java.util.LinkedHashMap<>();
+            protocol.features().toolSchema(t).ifPresent(schema -> schema.path("properties").fields().forEachRemaining(p -> {
+                if (p.getValue().path("x-mcp-header").isTextual()) {
+                    found.put(p.getKey(), HeaderNames.create("Mcp-Param-" + p.getValue().path("x-mcp-header").asText()));
+                }
+            }));
+            return Map.copyOf(found);
+        });
+        for (Map.Entry<String, HeaderName> h : headers.entrySet()) {
+            JsonNode argument = arguments.path(h.getKey());
             if (argument.isMissingNode() || argument.isNull()) {
                 continue;
             }
+            String header = h.getValue().defaultCase();
+            Optional<String> sent = req.headers().first(h.getValue()).map(String::strip);
             if (sent.isEmpty()) {
-                return Optional.of("the Mcp-Param-" + headerName.asText() + " header is missing (argument `" + property.getKey() + "` is given)");
+                return Optional.of("the " + header + " header is missing (argument `" + h.getKey() + "` is given)");
             }
             String decoded = decodeHeader(sent.get());
             if (decoded == null) {
-                return Optional.of("the Mcp-Param-" + headerName.asText() + " header is not valid Base64 between =?base64? and ?=");
+                return Optional.of("the " + header + " header is not valid Base64 between =?base64? and ?=");
             }
-            boolean same = argument.isNumber() ? sameNumber(decoded, argument) : argument.isBoolean()
-                    ? decoded.equals(argument.asText()) : decoded.equals(argument.asText());
+            boolean same = argument.isNumber() ? sameNumber(decoded, argument) : decoded.equals(argument.asText());
             if (!same) {
-                return Optional.of("Mcp-Param-" + headerName.asText() + " header value '" + decoded + "' does not match body value '"
-                        + argument.asText() + "'");
+                return Optional.of(header + " header value '" + decoded + "' does not match body value '" + argument.asText() + "'");
             }
         }
         return Optional.empty();
