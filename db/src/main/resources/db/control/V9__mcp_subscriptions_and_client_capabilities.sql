@@ -11,3 +11,13 @@ CREATE TABLE mcp_subscriptions (
 -- What the client of a session (2025 versions) said it can do in initialize, so that any replica knows whether it may
 -- ask the client's user (elicitation) during a call.
 ALTER TABLE mcp_sessions ADD COLUMN client_capabilities jsonb;
+
+-- A client's answer to a question the server asked during a call (2025 versions: elicitation/create on the call's
+-- stream), when it reached another replica than the one serving the call: that replica takes it from here.
+CREATE TABLE mcp_answers (
+    session_id text        NOT NULL REFERENCES mcp_sessions (session_id) ON DELETE CASCADE,
+    request_id text        NOT NULL,
+    body       jsonb       NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (session_id, request_id)
+);

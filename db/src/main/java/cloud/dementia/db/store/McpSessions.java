@@ -59,6 +59,19 @@ public final class McpSessions {
         });
     }
 
+    /** Keeps a client's answer to a question of the server's for the replica that asked (false when the session is gone). */
+    public boolean keepAnswer(String sessionId, String requestId, String bodyJson) {
+        return registry.inStatement(ControlSchema.NAME, tx -> tx.update("INSERT INTO {s}.mcp_answers (session_id, request_id, body) "
+                + "SELECT ?, ?, ?::jsonb WHERE EXISTS (SELECT 1 FROM {s}.mcp_sessions WHERE session_id = ?) ON CONFLICT DO NOTHING",
+                sessionId, requestId, bodyJson, sessionId)) == 1;
+    }
+
+    /** @return the client's answer to the question, taken (it is there once), if another replica kept it */
+    public Optional<String> takeAnswer(String sessionId, String requestId) {
+        return registry.inStatement(ControlSchema.NAME, tx -> tx.queryOne(
+                "DELETE FROM {s}.mcp_answers WHERE session_id = ? AND request_id = ? RETURNING body::text", r -> r.string(1), sessionId, requestId));
+    }
+
     /** @return what the session's client said it can do (JSON), if it said */
     public Optional<String> clientCapabilities(String sessionId) {
         return registry.inStatement(ControlSchema.NAME, tx -> tx.queryOne(

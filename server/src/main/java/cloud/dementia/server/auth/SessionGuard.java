@@ -67,6 +67,16 @@ public final class SessionGuard {
         }
     }
 
+    /** Keeps a client's answer for the replica that asked the question. */
+    public void keepAnswer(String sessionId, String requestId, String bodyJson) {
+        sessions.keepAnswer(sessionId, requestId, bodyJson);
+    }
+
+    /** @return the client's answer to a question, if another replica kept it */
+    public java.util.Optional<String> takeAnswer(String sessionId, String requestId) {
+        return sessions.takeAnswer(sessionId, requestId);
+    }
+
     /** @return what the session's client said it can do (JSON object text), or empty */
     public java.util.Optional<String> clientCapabilities(String sessionId) {
         return sessions.clientCapabilities(sessionId);

@@ -1,8 +1,5 @@
 package cloud.dementia.server.mcp;
 
-import java.io.IOException;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,7 +12,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -78,7 +74,6 @@ public final class McpEndpoint implements HttpService {
     private final java.util.Set<String> inFlight = ConcurrentHashMap.newKeySet();
     /** Questions of the server's waiting for the client's answer, by session and the question's id. */
     private final Map<String, CompletableFuture<JsonNode>> asked = new ConcurrentHashMap<>();
-    private final AtomicLong askIds = new AtomicLong();
     /** The server's name and version, as each 2026-07-28 result carries them. */
     private final ObjectNode identity;
     /** Per tool, its arguments that a 2026-07-28 request mirrors in headers ({@code x-mcp-header}): argument to header name. */
@@ -262,15 +257,28 @@ public final class McpEndpoint implements HttpService {
         }
     }
 
-    /** A client's answer to a question of ours: handed to the request waiting for it (on this replica). */
+    /**
+     * A client's answer to a question of ours: handed to the request waiting for it on this replica, or kept in the
+     * control schema for the replica that asked.
+     */
     private void answered(String sessionId, JsonNode message) {
         if (message.isObject() && !message.has("method") && message.has("id") && (message.has("result") || message.has("error"))) {
-            CompletableFuture<JsonNode> waiting = asked.remove(sessionId + '\u0000' + message.get("id").asText());
+            String id = message.get("id").asText();
+            CompletableFuture<JsonNode> waiting = asked.remove(sessionId + '\u0000' + id);
             if (waiting != null) {
                 waiting.complete(message);
+            } else if (id.startsWith(ASK_PREFIX)) {
+                try {
+                    sessions.keepAnswer(sessionId, id, Json.compact(message));
+                } catch (PoolException e) {
+                    // the asking replica waits and then says no answer came
+                }
             }
         }
     }
+
+    /** Questions of the server's carry ids of this form, unique across replicas (so an answer finds its question anywhere). */
+    static final String ASK_PREFIX = "dementia-ask-";
 
     /** {@code initialize} without a session: a new session, kept in the control schema, and the protocol's answer. */
     private void initialize(ServerRequest req, ServerResponse res, JsonNode body, Caller caller) {
@@ -575,7 +583,7 @@ public final class McpEndpoint implements HttpService {
             if (sessionId.isEmpty()) {
                 throw new McpError(McpError.INTERNAL_ERROR, "a question needs a session to answer in");
             }
-            String id = "dementia-" + askIds.incrementAndGet();
+            String id = ASK_PREFIX + java.util.UUID.randomUUID();
             String key = sessionId.get() + '\u0000' + id;
             CompletableFuture<JsonNode> answer = new CompletableFuture<>();
             asked.put(key, answer);
@@ -583,7 +591,7 @@ public final class McpEndpoint implements HttpService {
                 ObjectNode request = Json.object().put("jsonrpc", "2.0").put("id", id).put("method", method);
                 request.set("params", params);
                 stream().send(request);
-                JsonNode response = answer.get(Math.min(timeout.toMillis(), ASK_WAIT.toMillis()), TimeUnit.MILLISECONDS);
+                JsonNode response = await(answer, sessionId.get(), id, Duration.ofMillis(Math.min(timeout.toMillis(), ASK_WAIT.toMillis())));
                 if (response.has("error")) {
                     throw new McpError(McpError.INTERNAL_ERROR, "the client refused " + method + ": " + response.path("error").path("message").asText());
                 }
@@ -597,6 +605,30 @@ public final class McpEndpoint implements HttpService {
                 throw e.getCause() instanceof McpError m ? m : new McpError(McpError.INTERNAL_ERROR, String.valueOf(e.getCause()));
             } finally {
                 asked.remove(key);
+            }
+        }
+
+        /** Waits for the answer: here, or kept by another replica that took the client's POST (looked for every 200 ms). */
+        private JsonNode await(CompletableFuture<JsonNode> answer, String session, String id, Duration timeout)
+                throws InterruptedException, ExecutionException, TimeoutException {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (true) {
+                try {
+                    return answer.get(200, TimeUnit.MILLISECONDS);
+                } catch (TimeoutException e) {
+                    Optional<String> kept;
+                    try {
+                        kept = sessions.takeAnswer(session, id);
+                    } catch (PoolException p) {
+                        kept = Optional.empty();
+                    }
+                    if (kept.isPresent()) {
+                        return Json.parse(kept.get());
+                    }
+                    if (System.nanoTime() > deadline || closed) {
+                        throw e;
+                    }
+                }
             }
         }
 

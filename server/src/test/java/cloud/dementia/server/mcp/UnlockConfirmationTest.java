@@ -61,6 +61,33 @@ class UnlockConfirmationTest {
     }
 
     @Test
+    void theAnswerMayReachAnotherReplicaThanTheOneAsking() throws Exception {
+        try (cloud.dementia.db.testing.TestDatabase.Fresh db = cloud.dementia.db.testing.TestDatabase.get().freshDatabase();
+             TestServer one = TestServer.startOn(db.jdbcUrl(), db.target().applicationName(), Map.of(), MemoryTools::create);
+             TestServer two = TestServer.startOn(db.jdbcUrl(), db.target().applicationName(), Map.of(), MemoryTools::create)) {
+            assertEquals(200, one.post("/execute", "{\"tool\":\"lock_context\",\"arguments\":{\"project\":\"confirm\",\"topic\":\"relayed\","
+                    + "\"content\":\"answered elsewhere\"}}").statusCode());
+            String init = TestServer.INITIALIZE.replace("\"capabilities\":{}", "\"capabilities\":{\"elicitation\":{}}");
+            String session = one.send(one.request("/mcp").header("Content-Type", "application/json").header("Accept", "application/json, text/event-stream")
+                    .POST(HttpRequest.BodyPublishers.ofString(init))).headers().firstValue("Mcp-Session-Id").orElseThrow();
+            HttpResponse<InputStream> res = http.send(mcpOn(one, session).POST(HttpRequest.BodyPublishers.ofString(unlock("relayed"))).build(),
+                    HttpResponse.BodyHandlers.ofInputStream());
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(res.body(), StandardCharsets.UTF_8))) {
+                JsonNode question = next(in);
+                assertEquals("elicitation/create", question.path("method").asText(), question.toString());
+                HttpResponse<String> posted = http.send(mcpOn(two, session).POST(HttpRequest.BodyPublishers.ofString("{\"jsonrpc\":\"2.0\",\"id\":"
+                        + question.get("id") + ",\"result\":{\"action\":\"accept\",\"content\":{\"confirm\":true}}}")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertEquals(202, posted.statusCode(), posted.body());
+                JsonNode done = next(in);
+                assertFalse(done.path("result").path("isError").asBoolean(), done.toString());
+            }
+            assertThat(two.post("/execute", "{\"tool\":\"recall_context\",\"arguments\":{\"project\":\"confirm\",\"topic\":\"relayed\"}}").body(),
+                    containsString("no context"));
+        }
+    }
+
+    @Test
     void a2025ClientThatCannotElicitUnlocksAtOnce() throws Exception {
         lock("direct", "unlocked without a question");
         String session = session("{}");
@@ -146,6 +173,10 @@ class UnlockConfirmationTest {
     }
 
     private HttpRequest.Builder mcp(String session) {
+        return mcpOn(server, session);
+    }
+
+    private static HttpRequest.Builder mcpOn(TestServer server, String session) {
         return server.request("/mcp").header("Mcp-Session-Id", session).header("MCP-Protocol-Version", "2025-06-18")
                 .header("Content-Type", "application/json").header("Accept", "application/json, text/event-stream");
     }
