@@ -37,8 +37,8 @@ public final class AdminConsole implements HttpService {
         PoolRegistry registry = memory.registry();
         PoolHistory history = new PoolHistory(registry::pools, registry::physical, clock);
         this.assets = new Assets();
-        Reads reads = new Reads(registry, cleanup, audit, history, memory.backlog(), memory.projects());
         Operations operations = new Operations(memory, cleanup, audit);
+        Reads reads = new Reads(registry, cleanup, audit, history, memory.backlog(), memory.projects(), operations::cluster);
         Access access = new Access(new Sessions(new ConsoleSessionStore(registry), clock), new LoginThrottle(clock), authenticator);
         this.api = new Api(reads, operations, access);
         this.pages = new Pages(reads, operations, access, new Templates(), assets);

@@ -64,6 +64,8 @@ final class Api implements HttpService {
                         Map.of("keys", operations.keys().stream().map(Operations::keyValues).toList()))))
                 .post("/keys", this::createKey)
                 .post("/keys/{name}/revoke", this::revokeKey)
+                .get("/cluster", (req, res) -> safely(res, () -> send(res, Status.OK_200, operations.clusterView())))
+                .post("/projects/{name}/move", this::moveProject)
                 .get("/projects/{name}/export", this::exportProject)
                 .post("/projects/{name}/import", this::importProject)
                 .any(this::notFound);
@@ -292,6 +294,21 @@ final class Api implements HttpService {
     }
 
     /** Streams the project's JSON Lines as they are read ({@code application/x-ndjson}). */
+    /** Moves a project to another worker of a Citus cluster: {@code {"node": "host:port"}}; answers when it is done. */
+    private void moveProject(ServerRequest req, ServerResponse res) {
+        Actor who = req.context().get(Actor.class).orElseThrow();
+        String name = req.path().pathParameters().get("name");
+        Fields f = req.context().get(Fields.class).orElse(Fields.empty());
+        safely(res, () -> {
+            Optional<String> node = f.text("node");
+            if (node.isEmpty()) {
+                error(res, Status.BAD_REQUEST_400, "refused: give the worker to move to as {\"node\": \"host:port\"}");
+                return;
+            }
+            send(res, Status.OK_200, operations.moveProject(who, name, node.get()));
+        });
+    }
+
     private void exportProject(ServerRequest req, ServerResponse res) {
         String name = req.path().pathParameters().get("name");
         safely(res, () -> {

@@ -75,6 +75,21 @@ public final class Format {
         return poolUrl(schema) + "/" + action;
     }
 
+    /** @return a size in bytes as people read it: 512 B, 1.5 kB, 3.2 MB, 4.0 GB */
+    public String bytes(long n) {
+        if (n < 1024) {
+            return n + " B";
+        }
+        String[] units = {"kB", "MB", "GB", "TB"};
+        double v = n;
+        int u = -1;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return String.format(java.util.Locale.ROOT, "%.1f %s", v, units[u]);
+    }
+
     public String join(List<String> parts) {
         return parts == null ? "" : String.join("; ", parts);
     }

@@ -82,6 +82,73 @@ final class Operations {
         this.transfer = memory.transfer();
     }
 
+    /** @return the Citus cluster behind the coordinator, when the database is one (asked once) */
+    Optional<cloud.dementia.db.store.CitusCluster> cluster() {
+        Optional<cloud.dementia.db.store.CitusCluster> c = cluster;
+        if (c == null) {
+            c = projects.citus() ? cloud.dementia.db.store.CitusCluster.of(registry) : Optional.empty();
+            cluster = c;
+        }
+        return c;
+    }
+
+    private volatile Optional<cloud.dementia.db.store.CitusCluster> cluster;
+
+    /**
+     * What the cluster is: Citus or not, its workers, where each project lives and how big it is, the moves going on.
+     */
+    Map<String, Object> clusterView() {
+        Map<String, Object> out = new java.util.LinkedHashMap<>();
+        Optional<cloud.dementia.db.store.CitusCluster> c = cluster();
+        out.put("citus", c.isPresent());
+        if (c.isEmpty()) {
+            out.put("message", "one PostgreSQL: every project's schema is in the one database");
+            return out;
+        }
+        out.put("version", c.get().version());
+        List<cloud.dementia.db.store.CitusCluster.Node> workers = c.get().workers();
+        out.put("workers", workers.stream().map(cloud.dementia.db.store.CitusCluster.Node::name).toList());
+        Map<String, cloud.dementia.db.store.CitusCluster.Placement> placements = c.get().placements();
+        List<Map<String, Object>> list = new java.util.ArrayList<>();
+        for (Projects.Project p : projects.list()) {
+            Map<String, Object> one = new java.util.LinkedHashMap<>();
+            one.put("project", p.name());
+            one.put("schema", p.schema());
+            cloud.dementia.db.store.CitusCluster.Placement at = placements.get(p.schema());
+            one.put("node", at == null ? null : at.node().name());
+            one.put("bytes", at == null ? null : at.bytes());
+            list.add(one);
+        }
+        out.put("projects", list);
+        out.put("moves", c.get().moves());
+        return out;
+    }
+
+    /** Moves a project's schema to another worker (Citus), audited; returns when it is done. */
+    Map<String, Object> moveProject(Actor who, String name, String node) {
+        cloud.dementia.db.store.CitusCluster c = cluster().orElseThrow(() -> new IllegalArgumentException(
+                "the database is one PostgreSQL, not a Citus cluster: there is nowhere to move a project to"));
+        Projects.Project project = projects.find(name).orElseThrow(() -> new IllegalArgumentException("no project `" + name + "`"));
+        cloud.dementia.db.store.CitusCluster.Node to = cloud.dementia.db.store.CitusCluster.Node.parse(node);
+        cloud.dementia.db.store.CitusCluster.Placement before = c.placement(project.schema())
+                .orElseThrow(() -> new IllegalArgumentException("project `" + name + "` is not a distributed schema"));
+        long start = System.nanoTime();
+        cloud.dementia.db.store.CitusCluster.Placement after = c.move(project.schema(), to);
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        record(who, "move_project", project.schema(), Map.of("project", name, "node", before.node().name(), "bytes", before.bytes()),
+                Map.of("project", name, "node", after.node().name(), "bytes", after.bytes(), "took_ms", ms));
+        LOG.info(() -> "console: " + who + " moved project=" + name + " schema=" + project.schema() + " from " + before.node().name() + " to "
+                + after.node().name() + " in " + ms + " ms");
+        Map<String, Object> out = new java.util.LinkedHashMap<>();
+        out.put("done", "moved project `" + name + "` from " + before.node().name() + " to " + after.node().name() + " in " + ms + " ms");
+        out.put("project", name);
+        out.put("schema", project.schema());
+        out.put("from", before.node().name());
+        out.put("node", after.node().name());
+        out.put("bytes", after.bytes());
+        return out;
+    }
+
     /** @return the project of that name, if it exists */
     Optional<Projects.Project> project(String name) {
         return projects.find(name);
@@ -233,6 +300,14 @@ final class Operations {
             case "suspend" -> suspend(who, schema);
             case "resume" -> resume(who, schema);
             case "retire" -> retire(who, schema);
+            case "move" -> {
+                String project = projects.list().stream().filter(p -> p.schema().equals(schema)).map(Projects.Project::name).findFirst()
+                        .orElseThrow(() -> new IllegalArgumentException("schema `" + schema + "` is no project's: only a project can move"));
+                PoolStats before = registry.currentStats(schema).orElseThrow(() -> new cloud.dementia.db.pool.UnknownPoolException(schema));
+                Map<String, Object> moved = moveProject(who, project, fields.text("node").orElseThrow(
+                        () -> new IllegalArgumentException("give the worker to move to (node, host:port)")));
+                yield new PoolChange(String.valueOf(moved.get("done")), before, registry.currentStats(schema).orElse(before));
+            }
             default -> null;
         });
     }

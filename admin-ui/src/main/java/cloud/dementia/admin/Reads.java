@@ -60,7 +60,29 @@ final class Reads {
      * @param embeddingBacklog the project's context versions waiting for their vector (0 for the control schema)
      */
     record PoolDetail(PoolView pool, BudgetView budget, ResizeRule resize, List<LeakView> leaks, ServerSide server,
-                      List<AuditView> recent, long leakThresholdMs, long acquireTimeoutMs, boolean suspendable, long embeddingBacklog) {
+                      List<AuditView> recent, long leakThresholdMs, long acquireTimeoutMs, boolean suspendable, long embeddingBacklog,
+                      Placement placement) {
+    }
+
+    /**
+     * Where a project's schema lives on a Citus cluster, and where it may move.
+     *
+     * @param node    the worker that holds it ({@code host:port})
+     * @param bytes   its size (its shards' bytes)
+     * @param workers every worker it could move to
+     */
+    record Placement(String node, long bytes, List<String> workers) {
+    }
+
+    /** @return where the schema lives, when the database is a Citus cluster and the schema is distributed */
+    Placement placement(String schema) {
+        try {
+            return cluster.get().flatMap(c -> c.placement(schema).map(p -> new Placement(p.node().name(), p.bytes(),
+                    c.workers().stream().map(cloud.dementia.db.store.CitusCluster.Node::name).toList()))).orElse(null);
+        } catch (RuntimeException e) {
+            LOG.log(Level.FINE, "the cluster's placement of " + schema + " could not be read", e);
+            return null;
+        }
     }
 
     /**
@@ -159,14 +181,16 @@ final class Reads {
     private final PoolHistory history;
     private final EmbeddingBacklog backlog;
     private final cloud.dementia.db.schema.Projects projects;
+    private final java.util.function.Supplier<Optional<cloud.dementia.db.store.CitusCluster>> cluster;
     /** The projects' names by schema, read at most every {@link #NAMES_FOR}; the last good read is kept in an outage. */
     private volatile Map<String, String> names = Map.of();
     private volatile long namesRead = Long.MIN_VALUE;
     private static final java.time.Duration NAMES_FOR = java.time.Duration.ofSeconds(5);
 
     Reads(PoolRegistry registry, IdleCleanup cleanup, AdminAudit audit, PoolHistory history, EmbeddingBacklog backlog,
-          cloud.dementia.db.schema.Projects projects) {
+          cloud.dementia.db.schema.Projects projects, java.util.function.Supplier<Optional<cloud.dementia.db.store.CitusCluster>> cluster) {
         this.registry = registry;
+        this.cluster = cluster;
         this.projects = projects;
         this.backlog = backlog;
         this.cleanup = cleanup;
@@ -200,7 +224,7 @@ final class Reads {
         List<LeakView> leaks = registry.leaks().stream().filter(l -> l.schema().equals(schema)).map(Reads::leak).toList();
         return Optional.of(new PoolDetail(view(stats.get()), overview().budget(), resizeRule(), leaks, server, recentActions(schema),
                 registry.settings().leakThreshold().toMillis(), registry.settings().acquireTimeout().toMillis(),
-                Operations.maySuspend(schema), backlog.bySchema().getOrDefault(schema, 0L)));
+                Operations.maySuspend(schema), backlog.bySchema().getOrDefault(schema, 0L), placement(schema)));
     }
 
     PhysicalDetail physical() {

@@ -77,7 +77,8 @@ class TemplatesTest {
                 m.put("detail", new Reads.PoolDetail(p, budget, new Reads.ResizeRule(12, 12, 5, "max may be 1 to 12"),
                         List.of(new Reads.LeakView(7, p.schema(), "worker-1", HOUR_AGO, 3_600_000, false,
                                 "cloud.dementia.Holder.run(Holder.java:9)\njava.base/java.lang.Thread.run(Thread.java:1)", "cloud.dementia.Holder.run(Holder.java:9)")),
-                        SERVER, List.of(), 10_000, 5_000, true, 0));
+                        SERVER, List.of(), 10_000, 5_000, true, 0,
+                        new Reads.Placement("10.0.0.1:5432", 1_572_864, List.of("10.0.0.1:5432", "10.0.0.2:5432"))));
             }
             case "physical" -> {
                 PhysicalView ph = PhysicalView.of(PHYSICAL, 0);
@@ -151,6 +152,16 @@ class TemplatesTest {
         assertThat(text, containsString("Errors 2 units that ended with an error"));
         assertThat(text, containsString("Time waited 8 s for a connection, every caller together, those that timed out included"));
         assertThat(text, containsString("callers in line; the first for 1 s"));
+    }
+
+    @Test
+    void onACitusClusterThePoolPageSaysWhichWorkerHoldsTheProjectAndOffersTheOthers() {
+        String pool = TEMPLATES.render("pool", model("pool"));
+        String text = pool.replaceAll("<[^>]+>", " ").replaceAll("\\s+", " ");
+        assertThat(text, containsString("On Citus worker 10.0.0.1:5432 , 1.5 MB ."));
+        assertThat(pool, containsString("<option value=\"10.0.0.2:5432\">10.0.0.2:5432</option>"));
+        assertFalse(pool.contains("<option value=\"10.0.0.1:5432\""), "not the worker it is on");
+        assertThat(pool, containsString("/move\""));
     }
 
     @Test

@@ -7,11 +7,24 @@ public final class DataAccessException extends PoolException {
 
     private final String sqlState;
     private final boolean connectionLost;
+    private final boolean remoteNode;
 
     public DataAccessException(String schema, SQLException cause) {
         super(schema, cause.getMessage(), cause);
         this.sqlState = cause.getSQLState();
         this.connectionLost = PoolRegistry.isConnectionGone(cause);
+        this.remoteNode = PoolRegistry.remoteNode(cause);
+    }
+
+    /** @return whether a node behind a Citus coordinator failed (could not be reached, or refused the login) */
+    public boolean remoteNode() {
+        return remoteNode;
+    }
+
+    /** @return whether that node refused the login (a role, a password, pg_hba): a setting to fix, not a node down */
+    public boolean remoteLoginRefused() {
+        String m = getMessage();
+        return remoteNode && m != null && m.contains("FATAL");
     }
 
     /** @return the SQLSTATE PostgreSQL reported, or {@code null} */

@@ -266,6 +266,9 @@ public final class PoolRegistry implements AutoCloseable {
 
     /** @return whether the error says the connection itself is gone (SQLSTATE class 08, or the backend was shut down) */
     static boolean isConnectionGone(SQLException e) {
+        if (remoteNode(e)) {
+            return false; // the coordinator answered: a node behind it failed, this connection is fine
+        }
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof SQLException s && s.getSQLState() != null
                     && (s.getSQLState().startsWith("08") || s.getSQLState().startsWith("57P"))) {
@@ -273,6 +276,15 @@ public final class PoolRegistry implements AutoCloseable {
             }
         }
         return false;
+    }
+
+    /**
+     * @return whether the error is a Citus coordinator's report that a node behind it could not be reached or refused
+     *         the connection (its SQLSTATE is of class 08, but the connection to the coordinator is fine)
+     */
+    static boolean remoteNode(SQLException e) {
+        String m = e.getMessage();
+        return m != null && m.contains("connection to the remote node");
     }
 
     /** @return whether the backend had been shut down before the statement reached it (so it did not run) */

@@ -24,7 +24,40 @@ public final class ControlSchema {
      * @return the number of migrations applied
      */
     public static int migrate(PoolRegistry registry) {
-        return registry.migrate(NAME, dataSource -> Flyway.configure(ControlSchema.class.getClassLoader())
+        return registry.migrate(NAME, dataSource -> {
+            keepOnTheCoordinator(dataSource);
+            return flyway(dataSource);
+        });
+    }
+
+    /**
+     * On a Citus cluster with schema-based sharding every new schema becomes a distributed schema on a worker; the
+     * control schema is the service's own small registry, read on every request and joined to nothing, so it stays a
+     * plain schema on the coordinator: created here, before Flyway, with sharding off for that one statement.
+     */
+    static void keepOnTheCoordinator(javax.sql.DataSource dataSource) {
+        try (java.sql.Connection c = dataSource.getConnection(); java.sql.Statement st = c.createStatement()) {
+            boolean citus;
+            try (java.sql.ResultSet rs = st.executeQuery("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus'), "
+                    + "EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = '" + NAME + "')")) {
+                rs.next();
+                citus = rs.getBoolean(1) && !rs.getBoolean(2);
+            }
+            if (citus) {
+                boolean auto = c.getAutoCommit();
+                c.setAutoCommit(false);
+                st.execute("SET LOCAL citus.enable_schema_based_sharding TO off");
+                st.execute("CREATE SCHEMA IF NOT EXISTS " + NAME);
+                c.commit();
+                c.setAutoCommit(auto);
+            }
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("the control schema could not be created: " + e.getMessage(), e);
+        }
+    }
+
+    private static int flyway(javax.sql.DataSource dataSource) {
+        return Flyway.configure(ControlSchema.class.getClassLoader())
                 .dataSource(dataSource)
                 .schemas(NAME)
                 .defaultSchema(NAME)
@@ -32,6 +65,6 @@ public final class ControlSchema {
                 .table("flyway_schema_history")
                 .connectRetries(0)
                 .load()
-                .migrate().migrationsExecuted);
+                .migrate().migrationsExecuted;
     }
 }

@@ -40,6 +40,7 @@ public final class Projects {
     private final Map<String, java.util.concurrent.locks.ReentrantLock> opening = new ConcurrentHashMap<>();
     private volatile String database;
     private volatile byte[] schemaKey;
+    private volatile Boolean citus;
 
     public Projects(PoolRegistry registry) {
         this(registry, RECHECK);
@@ -227,20 +228,64 @@ public final class Projects {
 
     private void migrate(ProjectName project) {
         String db = database();
+        boolean citus = citus();
         long start = System.nanoTime();
         int applied = registry.migrate(project.schema(), dataSource -> Flyway.configure(Projects.class.getClassLoader())
                 .dataSource(dataSource)
                 .schemas(project.schema())
                 .defaultSchema(project.schema())
-                .locations("classpath:db/project")
+                // the migrations every database runs, and the forms of those Citus refuses on a distributed schema
+                .locations("classpath:db/project", citus ? "classpath:db/citus/project" : "classpath:db/plain/project")
+                // a project moved from plain PostgreSQL to Citus ran the plain forms: what it applied is not checked again
+                .validateOnMigrate(!citus)
                 .table("flyway_schema_history")
                 .placeholders(Map.of("schema", project.schema(), "reader", project.readerRole(db)))
                 .connectRetries(0)
                 .load()
                 .migrate().migrationsExecuted);
+        if (citus) {
+            readerLogsInToWorkers(project.readerRole(db));
+        }
         if (applied > 0) {
             LOG.info(() -> "project schema migrated: project=" + project.name() + " schema=" + project.schema() + " migrations=" + applied
                     + " took_ms=" + (System.nanoTime() - start) / 1_000_000);
+        }
+    }
+
+    /** @return whether the database is a Citus coordinator (the extension is installed): asked once */
+    public boolean citus() {
+        Boolean c = citus;
+        if (c == null) {
+            c = registry.inStatement(ControlSchema.NAME, tx -> tx.queryOne("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')",
+                    r -> r.bool(1)).orElse(false));
+            citus = c;
+        }
+        return c;
+    }
+
+    /**
+     * On Citus a query of {@code query_database} runs on the worker that holds the project, over a connection Citus opens
+     * as the current role, the project's reader: the role may log in, with a password only the coordinator holds
+     * ({@code pg_dist_authinfo}, readable by superusers only), derived from the installation's key so every replica
+     * sets the same. Its rights stay the reader's: this schema, read only.
+     */
+    private void readerLogsInToWorkers(String reader) {
+        String password = readerPassword(reader);
+        registry.inTransaction(ControlSchema.NAME, tx -> {
+            tx.execute("ALTER ROLE " + Tx.identifier(reader) + " LOGIN PASSWORD '" + password + "'");
+            tx.update("INSERT INTO pg_dist_authinfo (nodeid, rolename, authinfo) VALUES (0, ?, ?) ON CONFLICT DO NOTHING", reader,
+                    "password=" + password);
+            return null;
+        });
+    }
+
+    private String readerPassword(String reader) {
+        try {
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new javax.crypto.spec.SecretKeySpec(schemaKey(), "HmacSHA256"));
+            return java.util.HexFormat.of().formatHex(mac.doFinal(("reader-password:" + reader).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
         }
     }
 

@@ -72,6 +72,13 @@ public record Failure(Kind kind, String message, int retryAfterSeconds) {
      */
     private static Failure database(DataAccessException e) {
         String code = " (SQLSTATE " + e.sqlState() + ")";
+        if (e.remoteLoginRefused()) {
+            return new Failure(Kind.BAD_INPUT, "a node of the Citus cluster refused the connection the coordinator opened for this call"
+                    + code + ": " + firstLine(e.getMessage()) + " (the role, its password in pg_dist_authinfo, or the node's pg_hba.conf)", 0);
+        }
+        if (e.remoteNode()) {
+            return unavailable("a node of the Citus cluster could not be reached" + code + ": " + firstLine(e.getMessage()) + "; retry", 5);
+        }
         if (e.connectionLost()) {
             return unavailable("the call lost its database connection" + code
                     + ": a transaction was rolled back, a single statement may or may not have run; retry", 1);
@@ -83,6 +90,10 @@ public record Failure(Kind kind, String message, int retryAfterSeconds) {
             return unavailable("the database did not finish the call within the statement timeout" + code + "; retry later", 5);
         }
         return new Failure(Kind.INTERNAL, "database error in schema `" + e.schema() + "`: " + e.getMessage(), 0);
+    }
+
+    private static String firstLine(String message) {
+        return message == null ? "" : message.lines().findFirst().orElse("").replaceFirst("^ERROR: ", "");
     }
 
     private static Failure unavailable(String message, int retryAfterSeconds) {

@@ -86,7 +86,8 @@ public final class Sessions implements AutoCloseable {
     }
 
     private static Session touch(Tx tx, String sessionId) throws SQLException {
-        return tx.queryOne("INSERT INTO {s}.sessions (id) VALUES (?) ON CONFLICT (id) DO UPDATE SET last_active = now() "
+        // excluded.last_active: its default, now(), is evaluated with the row (Citus refuses functions in DO UPDATE SET)
+        return tx.queryOne("INSERT INTO {s}.sessions (id) VALUES (?) ON CONFLICT (id) DO UPDATE SET last_active = excluded.last_active "
                         + "RETURNING id, started_at, last_active, calls",
                 r -> new Session(r.string(1), r.instant(2), r.instant(3), r.integer(4)), sessionId).orElseThrow();
     }
@@ -123,11 +124,13 @@ public final class Sessions implements AutoCloseable {
         try {
             registry.inTransaction(schema, tx -> {
                 for (Map.Entry<String, Counted> e : taken.entrySet()) {
-                    tx.update("INSERT INTO {s}.sessions AS s (id, calls, tools_used) VALUES (?, ?, ?::jsonb) "
-                            + "ON CONFLICT (id) DO UPDATE SET last_active = excluded.last_active, calls = s.calls + excluded.calls, "
-                            + "tools_used = s.tools_used || (SELECT jsonb_object_agg(u.key, coalesce((s.tools_used ->> u.key)::integer, 0) "
-                            + "+ u.value::integer) FROM jsonb_each_text(excluded.tools_used) u)",
-                            e.getKey(), e.getValue().calls, e.getValue().json());
+                    // the row (created on the session's first call), locked; its counts added to here: plain statements
+                    // that PostgreSQL and Citus both run (Citus refuses a subquery in an upsert)
+                    tx.update("INSERT INTO {s}.sessions (id) VALUES (?) ON CONFLICT (id) DO NOTHING", e.getKey());
+                    String before = tx.queryOne("SELECT tools_used::text FROM {s}.sessions WHERE id = ? FOR UPDATE", r -> r.string(1), e.getKey())
+                            .orElse("{}");
+                    tx.update("UPDATE {s}.sessions SET last_active = now(), calls = calls + ?, tools_used = ?::jsonb WHERE id = ?",
+                            e.getValue().calls, e.getValue().plus(before), e.getKey());
                 }
                 return null;
             });
@@ -203,9 +206,13 @@ public final class Sessions implements AutoCloseable {
             return a;
         }
 
-        String json() {
+        /** @return the counts stored before ({@code tools_used} as JSON) with these added, as JSON */
+        String plus(String beforeJson) {
             try {
-                return JSON.writeValueAsString(byTool);
+                Map<String, Integer> all = new java.util.TreeMap<>();
+                JSON.readTree(beforeJson).fields().forEachRemaining(f -> all.put(f.getKey(), f.getValue().asInt()));
+                byTool.forEach((t, n) -> all.merge(t, n, Integer::sum));
+                return JSON.writeValueAsString(all);
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                 throw new IllegalStateException(e);
             }

@@ -36,16 +36,20 @@ class FirstMigrationKilledTest {
     private static final RegistrySettings SETTINGS = RegistrySettings.defaults().withAcquireTimeout(Duration.ofMillis(1000));
     /** The killed process: after the cut its calls fail at once rather than wait for a connection. */
     private static final RegistrySettings DYING = RegistrySettings.defaults().withAcquireTimeout(Duration.ofMillis(300));
-    /** The project migrations there are (db/project/V*.sql, read from the build's classes). */
+    /** The project migrations there are on plain PostgreSQL (db/project and db/plain/project V*.sql, read from the build's classes). */
     private static final int MIGRATIONS = countMigrations();
 
     private static int countMigrations() {
-        try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.list(
-                java.nio.file.Path.of(FirstMigrationKilledTest.class.getClassLoader().getResource("db/project").toURI()))) {
-            return (int) files.filter(f -> f.getFileName().toString().matches("V\\d+__.*\\.sql")).count();
-        } catch (java.io.IOException | java.net.URISyntaxException e) {
-            throw new IllegalStateException("cannot list the project migrations: " + e.getMessage(), e);
+        int n = 0;
+        for (String location : java.util.List.of("db/project", "db/plain/project")) {
+            try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.list(
+                    java.nio.file.Path.of(FirstMigrationKilledTest.class.getClassLoader().getResource(location).toURI()))) {
+                n += (int) files.filter(f -> f.getFileName().toString().matches("V\\d+__.*\\.sql")).count();
+            } catch (java.io.IOException | java.net.URISyntaxException e) {
+                throw new IllegalStateException("cannot list the project migrations: " + e.getMessage(), e);
+            }
         }
+        return n;
     }
 
     @Test
