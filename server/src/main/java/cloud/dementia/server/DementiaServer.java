@@ -322,6 +322,21 @@ public final class DementiaServer {
         }
     }
 
+    /** What the welcome text says of a Citus cluster: its version and how many workers hold schemas. */
+    private record ClusterLine(String version, int workers) {
+    }
+
+    private Optional<ClusterLine> cluster() {
+        try {
+            if (!memory.projects().citus()) {
+                return Optional.empty();
+            }
+            return cloud.dementia.db.store.CitusCluster.of(registry).map(c -> new ClusterLine(c.version(), c.workers().size()));
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
     /** Writes the URLs (and, on first run, the generated secrets) for the person who started the server. */
     public void printWelcome(PrintStream out) {
         String base = "http://localhost:" + port();
@@ -334,6 +349,8 @@ public final class DementiaServer {
                 .append("  Database:      ").append(database.embedded().map(e -> "embedded PostgreSQL " + database.version() + " in " + e.clusterDir()
                         + " (127.0.0.1:" + e.port() + ")").orElse(database.target().describe() + " (PostgreSQL " + database.version() + ")"))
                 .append('\n');
+        cluster().ifPresent(c -> text.append("  Cluster:       Citus ").append(c.version()).append(" coordinator, ").append(c.workers()).append(c.workers() == 1
+                ? " worker" : " workers").append(": each project's schema lives on one (schema-based sharding; /admin/api/cluster shows where)\n"));
         settings.oauth().ifPresent(o -> text.append("  OAuth:         access tokens of ").append(o.issuer()).append(" for ").append(o.publicUrl())
                 .append(" (metadata: ").append(o.metadataUrl()).append(")\n"));
         database.embedded().filter(EmbeddedDatabase::created).ifPresent(e -> text.append("  New database:  nothing was found in ").append(settings.dataDir())

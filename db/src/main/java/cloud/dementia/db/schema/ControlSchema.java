@@ -26,8 +26,30 @@ public final class ControlSchema {
     public static int migrate(PoolRegistry registry) {
         return registry.migrate(NAME, dataSource -> {
             keepOnTheCoordinator(dataSource);
-            return flyway(dataSource);
+            int applied = flyway(dataSource);
+            confineCitusCommands(dataSource);
+            return applied;
         });
+    }
+
+    /**
+     * Citus lets every role run commands on the other nodes ({@code run_command_on_workers} and its kin are executable
+     * by PUBLIC): a project's reader, which logs in to the workers for {@code query_database}, could then run SQL there
+     * outside its read-only transaction. In the service's database only the service may: revoked from PUBLIC, granted
+     * to the service's role (idempotent, at every start).
+     */
+    static void confineCitusCommands(javax.sql.DataSource dataSource) {
+        try (java.sql.Connection c = dataSource.getConnection(); java.sql.Statement st = c.createStatement()) {
+            st.execute("DO $do$ DECLARE f regprocedure; BEGIN "
+                    + "FOR f IN SELECT p.oid::regprocedure FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+                    + "WHERE n.nspname = 'pg_catalog' AND (p.proname LIKE 'run\\_command\\_on%' OR p.proname LIKE 'master\\_run\\_on%' "
+                    + "OR p.proname = 'citus_run_local_command') AND has_function_privilege('public', p.oid, 'execute') LOOP "
+                    + "EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', f); "
+                    + "EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO CURRENT_USER', f); "
+                    + "END LOOP; END $do$");
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("Citus's commands could not be kept from project readers: " + e.getMessage(), e);
+        }
     }
 
     /**
