@@ -9,6 +9,8 @@ import cloud.dementia.db.pool.PoolSuspendedException;
 import cloud.dementia.db.pool.UnknownPoolException;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * What each failure comes to, the same for every transport. (A pool timeout is classified from a real one in the
@@ -26,6 +28,26 @@ class FailureTest {
         assertEquals(1, Failure.of(new DataAccessException("acme", new SQLException("deadlock", "40P01"))).retryAfterSeconds());
         assertEquals(5, Failure.of(new DataAccessException("acme", new SQLException("canceled", "57014"))).retryAfterSeconds());
         assertEquals(503, lost.kind().httpStatus());
+    }
+
+    /** What a Citus coordinator reports of a worker (messages as Citus 13.2 words them): the connection to us is fine. */
+    @Test
+    void aWorkerThatRefusesTheLoginIsAToolErrorAndOneThatIsDownIsUnavailableNeverALostConnection() {
+        DataAccessException refused = new DataAccessException("proj_x", new SQLException("ERROR: connection to the remote node "
+                + "dmc_ro_abc@127.0.0.1:55502 failed with the following error: FATAL:  role \"dmc_ro_abc\" is not permitted to log in", "08006"));
+        assertFalse(refused.connectionLost(), "not our connection: no retry, no eviction");
+        Failure f = Failure.of(refused);
+        assertEquals(Failure.Kind.BAD_INPUT, f.kind());
+        assertTrue(f.message().contains("a node of the Citus cluster refused the connection"), f.message());
+        assertTrue(f.message().contains("is not permitted to log in"), f.message());
+
+        DataAccessException down = new DataAccessException("proj_x", new SQLException("ERROR: connection to the remote node "
+                + "postgres@127.0.0.1:55502 failed with the following error: Connection refused", "08001"));
+        assertFalse(down.connectionLost());
+        Failure d = Failure.of(down);
+        assertEquals(Failure.Kind.UNAVAILABLE, d.kind());
+        assertEquals(5, d.retryAfterSeconds());
+        assertTrue(d.message().contains("could not be reached"), d.message());
     }
 
     @Test

@@ -148,6 +148,34 @@ class CitusTest {
     }
 
     @Test
+    void aWorkerRefusingTheReadersLoginIsAClearToolErrorNotALostConnection() throws Exception {
+        String project = unique("refused");
+        try (TestServer server = server(Map.of())) {
+            execute(server, "lock_context", Map.of("project", project, "topic", "t", "content", "x"));
+            var projects = server.server().memory().projects();
+            String reader = new cloud.dementia.db.schema.ProjectName(project, projects.find(project).orElseThrow().schema())
+                    .readerRole(projects.database());
+            try (Connection c = coordinator(); java.sql.Statement st = c.createStatement()) {
+                st.execute("ALTER ROLE \"" + reader + "\" NOLOGIN");
+            }
+            try {
+                JsonNode refused = execute(server, "query_database", Map.of("project", project, "query", "SELECT label FROM context_locks"));
+                assertFalse(refused.path("success").asBoolean(), refused.toString());
+                assertThat(refused.toString(), containsString("a node of the Citus cluster refused the connection"));
+                assertFalse(refused.toString().contains("lost its database connection"), refused.toString());
+                // the server's own work in the project goes on
+                assertTrue(execute(server, "recall_context", Map.of("project", project, "topic", "t")).path("success").asBoolean());
+            } finally {
+                try (Connection c = coordinator(); java.sql.Statement st = c.createStatement()) {
+                    st.execute("ALTER ROLE \"" + reader + "\" LOGIN");
+                }
+            }
+            assertTrue(execute(server, "query_database", Map.of("project", project, "query", "SELECT label FROM context_locks"))
+                    .path("success").asBoolean());
+        }
+    }
+
+    @Test
     void theConsoleAndTheApiShowWhereEachProjectLivesAndAnOperatorMovesOne() throws Exception {
         String project = unique("moved");
         try (TestServer server = server(Map.of())) {
