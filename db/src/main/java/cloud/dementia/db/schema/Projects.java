@@ -357,6 +357,9 @@ public final class Projects {
             tx.execute("DO $do$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '" + reader + "') THEN "
                     + "EXECUTE 'DROP OWNED BY " + Tx.identifier(reader) + "'; EXECUTE 'DROP ROLE " + Tx.identifier(reader) + "'; END IF; END $do$");
             tx.update("DELETE FROM {s}.projects WHERE name = ?", name);
+            if (citus()) {
+                tx.update("DELETE FROM pg_dist_authinfo WHERE rolename = ?", reader);
+            }
             return null;
         });
         ready.remove(name);

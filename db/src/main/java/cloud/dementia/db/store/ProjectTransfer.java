@@ -114,8 +114,6 @@ public final class ProjectTransfer {
                     + "array_to_string(coalesce(r.key_concepts, '{}'), ' ') || ' ' || array_to_string(coalesce(r.tags, '{}'), ' ')), 'B') "
                     + "|| setweight(to_tsvector('english', r.content), 'C') "
                     + "FROM jsonb_populate_record(null::{s}.context_locks, ?::jsonb) r "
-                    // a version already there is passed over before its search vector is computed, the costly part
-                    + "WHERE NOT EXISTS (SELECT 1 FROM {s}.context_locks c WHERE c.label = r.label AND c.version = r.version) "
                     + "ON CONFLICT ON CONSTRAINT context_locks_label_version DO NOTHING",
                     List.of(required("label", Type.TEXT), required("version", Type.TEXT), required("minor", Type.WHOLE),
                             required("content", Type.TEXT), required("content_hash", Type.TEXT), required("preview", Type.TEXT),
@@ -126,8 +124,7 @@ public final class ProjectTransfer {
                     + "priority, locked_at, access_count, archived_at, reason) "
                     + "SELECT r.original_id, r.label, r.version, r.content, r.content_hash, r.preview, coalesce(r.key_concepts, '{}'), "
                     + "coalesce(r.tags, '{}'), r.priority, r.locked_at, coalesce(r.access_count, 0), coalesce(r.archived_at, now()), r.reason "
-                    + "FROM jsonb_populate_record(null::{s}.context_archives, ?::jsonb) r WHERE NOT EXISTS (SELECT 1 FROM {s}.context_archives a "
-                    + "WHERE a.label = r.label AND a.version = r.version AND a.archived_at = r.archived_at AND a.content_hash = r.content_hash)",
+                    + "FROM jsonb_populate_record(null::{s}.context_archives, ?::jsonb) r",
                     List.of(required("original_id", Type.BIG_WHOLE), required("label", Type.TEXT), required("version", Type.TEXT),
                             required("content", Type.TEXT), required("content_hash", Type.TEXT), required("preview", Type.TEXT),
                             optional("key_concepts", Type.TEXTS), optional("tags", Type.TEXTS), required("priority", Type.TEXT),
@@ -135,8 +132,7 @@ public final class ProjectTransfer {
                             required("reason", Type.TEXT))),
             "entry", new Kind("entry", "INSERT INTO {s}.memory_entries (category, content, metadata, session_id, created_at) "
                     + "SELECT r.category, r.content, coalesce(r.metadata, '{}'), r.session_id, coalesce(r.created_at, now()) "
-                    + "FROM jsonb_populate_record(null::{s}.memory_entries, ?::jsonb) r WHERE NOT EXISTS (SELECT 1 FROM {s}.memory_entries e "
-                    + "WHERE e.category = r.category AND e.created_at = r.created_at AND e.content = r.content)",
+                    + "FROM jsonb_populate_record(null::{s}.memory_entries, ?::jsonb) r",
                     List.of(required("category", Type.TEXT), required("content", Type.TEXT), optional("metadata", Type.ANY),
                             optional("session_id", Type.TEXT), optional("created_at", Type.TIME))));
 
@@ -501,10 +497,26 @@ public final class ProjectTransfer {
                 return;
             }
             Kind kind = pending.get(0).kind();
+            // what is already there (an earlier import of the same file) is found here and passed over: sessions by id,
+            // context versions by label and version, archives and entries (no key of their own) by their content
+            Set<String> there = there(kind.name());
+            List<Line> sent = new ArrayList<>(pending.size());
             List<Object[]> rows = new ArrayList<>(pending.size());
             for (Line line : pending) {
+                String key = key(line);
+                if (key != null && !there.add(key)) {
+                    skipped.merge(kind.name(), 1, Integer::sum);
+                    continue;
+                }
+                sent.add(line);
                 rows.add(new Object[] {line.text()});
             }
+            if (rows.isEmpty()) {
+                pending.clear();
+                return;
+            }
+            pending.clear();
+            pending.addAll(sent);
             long[] counts;
             try {
                 counts = tx.batch(kind.sql(), rows);
@@ -524,6 +536,97 @@ public final class ProjectTransfer {
                 }
             }
             pending.clear();
+        }
+
+        /** The instants of the batch's lines, as PostgreSQL reads them (micros since the epoch), by the text given. */
+        private final Map<String, Long> instants = new java.util.HashMap<>();
+
+        /**
+         * @return the keys of the batch's archives or entries already stored (empty for other kinds): asked with plain
+         *         statements PostgreSQL and Citus both run (no correlated subquery beside a function in FROM)
+         */
+        private Set<String> there(String kind) throws SQLException {
+            Set<String> found = new HashSet<>();
+            if (kind.equals("session") || kind.equals("context")) {
+                // by their own keys (which the statements' ON CONFLICT also honours): asked first so that what is counted
+                // as added is what was added (Citus reports an INSERT ... SELECT's rows read, not written)
+                com.fasterxml.jackson.databind.node.ArrayNode ids = JSON.createArrayNode();
+                for (Line line : pending) {
+                    ids.add(line.json().path(kind.equals("session") ? "id" : "label").asText());
+                }
+                if (kind.equals("session")) {
+                    tx.query("SELECT id FROM {s}.sessions WHERE id IN (SELECT jsonb_array_elements_text(?::jsonb))", r -> found.add(r.string(1)),
+                            ids.toString());
+                } else {
+                    tx.query("SELECT label, version FROM {s}.context_locks WHERE label IN (SELECT jsonb_array_elements_text(?::jsonb))",
+                            r -> found.add(r.string(1) + '\u0000' + r.string(2)), ids.toString());
+                }
+                return found;
+            }
+            if (!kind.equals("entry") && !kind.equals("archive")) {
+                return found;
+            }
+            String field = kind.equals("entry") ? "created_at" : "archived_at";
+            com.fasterxml.jackson.databind.node.ArrayNode times = JSON.createArrayNode();
+            com.fasterxml.jackson.databind.node.ArrayNode labels = JSON.createArrayNode();
+            for (Line line : pending) {
+                JsonNode t = line.json().get(field);
+                if (t != null && t.isTextual()) {
+                    times.add(t.textValue());
+                }
+                if (line.json().path("label").isTextual()) {
+                    labels.add(line.json().path("label").textValue());
+                }
+            }
+            if (times.isEmpty()) {
+                return found;
+            }
+            instants.clear();
+            tx.query("SELECT t, (extract(epoch FROM t::timestamptz) * 1000000)::bigint FROM jsonb_array_elements_text(?::jsonb) t", r -> {
+                instants.put(r.string(1), r.longValue(2));
+                return null;
+            }, times.toString());
+            if (kind.equals("entry")) {
+                tx.query("SELECT category, (extract(epoch FROM created_at) * 1000000)::bigint, md5(content) FROM {s}.memory_entries "
+                        + "WHERE created_at IN (SELECT t::timestamptz FROM jsonb_array_elements_text(?::jsonb) t)", r -> {
+                            found.add(r.string(1) + '\u0000' + r.longValue(2) + '\u0000' + r.string(3));
+                            return null;
+                        }, times.toString());
+            } else {
+                tx.query("SELECT label, version, (extract(epoch FROM archived_at) * 1000000)::bigint, content_hash FROM {s}.context_archives "
+                        + "WHERE label IN (SELECT jsonb_array_elements_text(?::jsonb))", r -> {
+                            found.add(r.string(1) + '\u0000' + r.string(2) + '\u0000' + r.longValue(3) + '\u0000' + r.string(4));
+                            return null;
+                        }, labels.toString());
+            }
+            return found;
+        }
+
+        /** @return the line's key as {@link #there} finds stored ones, or {@code null} when it has none (no instant given) */
+        private String key(Line line) {
+            JsonNode j = line.json();
+            return switch (line.kind().name()) {
+                case "session" -> j.path("id").asText();
+                case "context" -> j.path("label").asText() + '\u0000' + j.path("version").asText();
+                case "entry" -> {
+                    Long at = j.path("created_at").isTextual() ? instants.get(j.path("created_at").textValue()) : null;
+                    yield at == null ? null : j.path("category").asText() + '\u0000' + at + '\u0000' + md5(j.path("content").asText());
+                }
+                case "archive" -> {
+                    Long at = j.path("archived_at").isTextual() ? instants.get(j.path("archived_at").textValue()) : null;
+                    yield at == null ? null : j.path("label").asText() + '\u0000' + j.path("version").asText() + '\u0000' + at + '\u0000'
+                            + j.path("content_hash").asText();
+                }
+                default -> null;
+            };
+        }
+
+        private static String md5(String text) {
+            try {
+                return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("MD5").digest(text.getBytes(StandardCharsets.UTF_8)));
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
         }
 
         /**

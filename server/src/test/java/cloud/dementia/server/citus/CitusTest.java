@@ -148,6 +148,41 @@ class CitusTest {
     }
 
     @Test
+    void aProjectIsExportedImportedTwiceAndDeletedOnTheCluster() throws Exception {
+        String project = unique("exported");
+        String copy = unique("imported");
+        try (TestServer server = server(Map.of())) {
+            execute(server, "lock_context", Map.of("project", project, "topic", "a", "content", "first"));
+            execute(server, "lock_context", Map.of("project", project, "topic", "a", "content", "second"));
+            execute(server, "record_progress", Map.of("project", project, "note", "a step"));
+            HttpResponse<String> exported = http.send(server.bare("/admin/api/projects/" + project + "/export").header("Authorization", ADMIN).GET()
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, exported.statusCode(), exported.body());
+            JsonNode first = api(server, "POST", "/admin/api/projects/" + copy + "/import", exported.body());
+            assertEquals(2, first.path("added").path("context").asInt(), first.toString());
+            assertEquals(1, first.path("added").path("entry").asInt(), first.toString());
+            JsonNode again = api(server, "POST", "/admin/api/projects/" + copy + "/import", exported.body());
+            assertEquals(0, again.path("added").path("context").asInt(), "nothing twice: " + again);
+            assertEquals(2, again.path("skipped").path("context").asInt(), again.toString());
+            assertEquals(0, again.path("added").path("entry").asInt(), again.toString());
+            assertThat(execute(server, "recall_context", Map.of("project", copy, "topic", "a")).toString(), containsString("second"));
+            String schema = server.server().memory().projects().find(copy).orElseThrow().schema();
+            JsonNode deleted = execute(server, "delete_project", Map.of("name", copy, "confirm", true));
+            assertTrue(deleted.path("success").asBoolean(), deleted.toString());
+            try (Connection c = coordinator(); PreparedStatement st = c.prepareStatement(
+                    "SELECT (SELECT count(*) FROM citus_schemas WHERE schema_name::text = ?), to_regnamespace(?) IS NULL")) {
+                st.setString(1, schema);
+                st.setString(2, schema);
+                try (ResultSet rs = st.executeQuery()) {
+                    rs.next();
+                    assertEquals(0, rs.getInt(1));
+                    assertTrue(rs.getBoolean(2), "the schema is gone from the cluster");
+                }
+            }
+        }
+    }
+
+    @Test
     void aWorkerRefusingTheReadersLoginIsAClearToolErrorNotALostConnection() throws Exception {
         String project = unique("refused");
         try (TestServer server = server(Map.of())) {
