@@ -67,6 +67,52 @@ class PgBouncerServerTest {
         }
     }
 
+    /** Watching a context polls the project through its pool: no LISTEN, so it works behind a transaction pooler. */
+    @Test
+    void aWatchedContextIsHeardBehindTheTransactionPooler() throws Exception {
+        try (TestDatabase.Fresh db = TestDatabase.get().freshDatabase(); PgBouncer bouncer = PgBouncer.start(3)) {
+            var through = bouncer.target(db.name(), db.target().applicationName());
+            String url = through.jdbcUrl() + (through.jdbcUrl().contains("?") ? "&" : "?") + "user=" + through.user();
+            DementiaServer server = DementiaServer.start(Settings.load(Map.of("PORT", "0", "DATABASE_URL", url,
+                    "DB_APPLICATION_NAME", db.target().applicationName(), "DEMENTIA_API_KEY", "pgbouncer-test-key-0123",
+                    "DEMENTIA_ADMIN_PASSWORD", "a-good-password")));
+            try {
+                ToolInvoker tools = server.tools();
+                call(tools, "lock_context", "{\"project\":\"watched\",\"topic\":\"rule\",\"content\":\"v1\"}");
+                String body = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"subscriptions/listen\",\"params\":{\"notifications\":{"
+                        + "\"resourceSubscriptions\":[\"dementia://watched/context/rule\"]},\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":"
+                        + "\"2026-07-28\",\"io.modelcontextprotocol/clientCapabilities\":{}}}}";
+                java.net.http.HttpResponse<java.io.InputStream> res = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest
+                        .newBuilder(java.net.URI.create("http://127.0.0.1:" + server.port() + "/mcp"))
+                        .header("Authorization", "Bearer pgbouncer-test-key-0123").header("Content-Type", "application/json")
+                        .header("Accept", "application/json, text/event-stream").header("MCP-Protocol-Version", "2026-07-28")
+                        .header("Mcp-Method", "subscriptions/listen").POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofInputStream());
+                java.util.concurrent.BlockingQueue<String> events = new java.util.concurrent.LinkedBlockingQueue<>();
+                Thread.ofVirtual().start(() -> {
+                    try (java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(res.body(),
+                            java.nio.charset.StandardCharsets.UTF_8))) {
+                        String line;
+                        while ((line = in.readLine()) != null) {
+                            if (line.startsWith("data:")) {
+                                events.add(line);
+                            }
+                        }
+                    } catch (java.io.IOException e) {
+                        // ended
+                    }
+                });
+                assertTrue(events.poll(5, TimeUnit.SECONDS).contains("notifications/subscriptions/acknowledged"));
+                call(tools, "lock_context", "{\"project\":\"watched\",\"topic\":\"rule\",\"content\":\"v2\"}");
+                String update = events.poll(5, TimeUnit.SECONDS);
+                assertTrue(update != null && update.contains("notifications/resources/updated") && update.contains("dementia://watched/context/rule"),
+                        "heard behind PgBouncer: " + update);
+            } finally {
+                server.stop();
+            }
+        }
+    }
+
     static JsonNode call(ToolInvoker tools, String tool, String args) {
         ToolOutcome o = tools.invoke(tools.find(tool).orElseThrow(), (com.fasterxml.jackson.databind.node.ObjectNode) Json.parse(args),
                 java.util.Optional.empty());
