@@ -210,6 +210,56 @@ class CitusTest {
         }
     }
 
+    /**
+     * A worker the coordinator cannot reach: the coordinator is routed to the project's worker through a proxy
+     * ({@code citus_update_node}), the proxy closed, a call made, the route put back.
+     */
+    @Test
+    void aWorkerThatCannotBeReachedIsA503WithRetryAfterAtOnce() throws Exception {
+        String project = unique("unreachable");
+        try (TestServer server = server(Map.of())) {
+            execute(server, "lock_context", Map.of("project", project, "topic", "t", "content", "on a worker that goes away"));
+            String schema = server.server().memory().projects().find(project).orElseThrow().schema();
+            String node = placement(schema);
+            int port = Integer.parseInt(node.substring(node.lastIndexOf(':') + 1));
+            int nodeId;
+            try (Connection c = coordinator(); PreparedStatement st = c.prepareStatement("SELECT nodeid FROM pg_dist_node WHERE nodeport = ?")) {
+                st.setInt(1, port);
+                try (ResultSet rs = st.executeQuery()) {
+                    rs.next();
+                    nodeId = rs.getInt(1);
+                }
+            }
+            cloud.dementia.db.testing.TcpProxy proxy = new cloud.dementia.db.testing.TcpProxy("127.0.0.1", port);
+            try {
+                updateNode(nodeId, proxy.port());
+                // a new server, so that no connection of the coordinator to the worker is cached from before
+                try (TestServer fresh = server(Map.of())) {
+                    assertTrue(execute(fresh, "recall_context", Map.of("project", project, "topic", "t")).path("success").asBoolean(),
+                            "through the proxy first");
+                    proxy.close();
+                    HttpResponse<String> r = fresh.post("/execute", Json.compact(Map.of("tool", "recall_context", "arguments",
+                            Map.of("project", project, "topic", "t"))));
+                    assertEquals(503, r.statusCode(), r.body());
+                    assertTrue(r.headers().firstValue("Retry-After").isPresent(), "Retry-After");
+                    assertThat(r.body(), containsString("a node of the Citus cluster could not be reached"));
+                }
+            } finally {
+                proxy.close();
+                updateNode(nodeId, port);
+            }
+            assertTrue(execute(server, "recall_context", Map.of("project", project, "topic", "t")).path("success").asBoolean(), "back");
+        }
+    }
+
+    static void updateNode(int nodeId, int port) throws SQLException {
+        try (Connection c = coordinator(); PreparedStatement st = c.prepareStatement("SELECT citus_update_node(?, '127.0.0.1', ?)")) {
+            st.setInt(1, nodeId);
+            st.setInt(2, port);
+            st.execute();
+        }
+    }
+
     @Test
     void theConsoleAndTheApiShowWhereEachProjectLivesAndAnOperatorMovesOne() throws Exception {
         String project = unique("moved");
