@@ -366,6 +366,8 @@ class CitusTest {
                 }
             }
             assertTrue(stored.containsAll(acknowledged), "every acknowledged lock is stored (" + retried.get() + " retried 503s)");
+            System.out.println("citus: moved " + schema + " from " + from + " to " + to + " under load: " + acknowledged.size()
+                    + " locks acknowledged, " + stored.size() + " versions stored, " + retried.get() + " 503s retried");
         }
     }
 
@@ -410,6 +412,7 @@ class CitusTest {
             sampler.join();
             pool.shutdown();
             assertTrue(most.get() > 0, "the sampler saw our backends");
+            System.out.println("citus: at most " + most.get() + " of our backends on the coordinator, budget 4, 16 callers on 3 projects");
             assertThat("our backends on the coordinator at most", most.get(), lessThanOrEqualTo(4));
         }
     }
