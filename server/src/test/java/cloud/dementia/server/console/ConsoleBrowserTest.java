@@ -108,8 +108,14 @@ class ConsoleBrowserTest implements ScreenshotOnFailure.HasBrowser {
         return waitUpTo(5).until(d -> shown("#" + id));
     }
 
+    /**
+     * The notice's text once it shows, read in one step in the page (like {@link #shown}): found and then read in two
+     * steps, the page's refresh could replace it in between (Chromium: "Node with given id does not belong to the
+     * document").
+     */
     String notice() {
-        return waitUpTo(5).until(ExpectedConditions.visibilityOfElementLocated(By.id("notice"))).getText();
+        return waitUpTo(5).until(d -> (String) script("var e = document.getElementById('notice');"
+                + " return e === null || e.getClientRects().length === 0 || e.innerText.trim() === '' ? null : e.innerText.trim();"));
     }
 
     /** @return the selector of a schema's row in the pools table */
