@@ -109,13 +109,17 @@ class ConsoleBrowserTest implements ScreenshotOnFailure.HasBrowser {
     }
 
     /**
-     * The notice's text once it shows, read in one step in the page (like {@link #shown}): found and then read in two
-     * steps, the page's refresh could replace it in between (Chromium: "Node with given id does not belong to the
-     * document").
+     * The notice's text once it shows. Found and read inside the wait: when the page's refresh replaces the element
+     * in between, Chromium answers "Node with given id does not belong to the document" (an unknown error, not a stale
+     * element), and the wait reads it again.
      */
     String notice() {
-        return waitUpTo(5).until(d -> (String) script("var e = document.getElementById('notice');"
-                + " return e === null || e.getClientRects().length === 0 || e.innerText.trim() === '' ? null : e.innerText.trim();"));
+        WebDriverWait wait = waitUpTo(5);
+        wait.ignoring(org.openqa.selenium.WebDriverException.class);
+        return wait.until(d -> {
+            WebElement e = d.findElement(By.id("notice"));
+            return e.isDisplayed() ? e.getText() : null;
+        });
     }
 
     /** @return the selector of a schema's row in the pools table */
