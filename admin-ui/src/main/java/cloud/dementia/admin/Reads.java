@@ -71,14 +71,21 @@ final class Reads {
      * @param bytes   its size (its shards' bytes)
      * @param workers every worker it could move to
      */
-    record Placement(String node, long bytes, List<String> workers) {
+    record Placement(String node, long bytes, List<String> workers, List<String> moving) {
     }
+
+    private static final Format FORMAT = new Format();
 
     /** @return where the schema lives, when the database is a Citus cluster and the schema is distributed */
     Placement placement(String schema) {
         try {
             return cluster.get().flatMap(c -> c.placement(schema).map(p -> new Placement(p.node().name(), p.bytes(),
-                    c.workers().stream().map(cloud.dementia.db.store.CitusCluster.Node::name).toList()))).orElse(null);
+                    c.workers().stream().map(cloud.dementia.db.store.CitusCluster.Node::name).toList(),
+                    // a move in progress: each of the schema's tables, copied so far
+                    c.moves().stream().filter(m -> m.table().startsWith(schema + "."))
+                            .map(m -> m.table().substring(schema.length() + 1) + " to " + m.to().name() + ": " + FORMAT.bytes(m.targetBytes())
+                                    + " of " + FORMAT.bytes(m.sourceBytes()) + " copied")
+                            .toList()))).orElse(null);
         } catch (RuntimeException e) {
             LOG.log(Level.FINE, "the cluster's placement of " + schema + " could not be read", e);
             return null;

@@ -78,7 +78,8 @@ class TemplatesTest {
                         List.of(new Reads.LeakView(7, p.schema(), "worker-1", HOUR_AGO, 3_600_000, false,
                                 "cloud.dementia.Holder.run(Holder.java:9)\njava.base/java.lang.Thread.run(Thread.java:1)", "cloud.dementia.Holder.run(Holder.java:9)")),
                         SERVER, List.of(), 10_000, 5_000, true, 0,
-                        new Reads.Placement("10.0.0.1:5432", 1_572_864, List.of("10.0.0.1:5432", "10.0.0.2:5432"))));
+                        new Reads.Placement("10.0.0.1:5432", 1_572_864, List.of("10.0.0.1:5432", "10.0.0.2:5432"),
+                                List.of("context_locks to 10.0.0.2:5432: 512.0 kB of 1.0 MB copied"))));
             }
             case "physical" -> {
                 PhysicalView ph = PhysicalView.of(PHYSICAL, 0);
@@ -120,7 +121,7 @@ class TemplatesTest {
             assertFalse(live.contains("<html"), page + ": no page around the parts");
         }
         assertEquals(List.of("mini-budget", "budget", "physical", "pools-card"), ids(TEMPLATES.renderLive("pools", model("pools"))));
-        assertEquals(List.of("mini-budget", "pool-head", "size-now", "actions", "server-view", "leaks", "recent-actions"),
+        assertEquals(List.of("mini-budget", "pool-head", "size-now", "placement-moving", "actions", "server-view", "leaks", "recent-actions"),
                 ids(TEMPLATES.renderLive("pool", model("pool"))));
         assertEquals(List.of("mini-budget", "physical-head", "reconnect", "server-view", "recent-actions"),
                 ids(TEMPLATES.renderLive("physical", model("physical"))));
@@ -162,6 +163,7 @@ class TemplatesTest {
         assertThat(pool, containsString("<option value=\"10.0.0.2:5432\">10.0.0.2:5432</option>"));
         assertFalse(pool.contains("<option value=\"10.0.0.1:5432\""), "not the worker it is on");
         assertThat(pool, containsString("/move\""));
+        assertThat(text, containsString("moving: context_locks to 10.0.0.2:5432: 512.0 kB of 1.0 MB copied"));
     }
 
     @Test
