@@ -120,6 +120,13 @@ class TemplatesTest {
             assertTrue(ids(live).contains("mini-budget"), page + ": the header's budget refreshes too: " + ids(live));
             assertFalse(live.contains("<html"), page + ": no page around the parts");
         }
+        // on one PostgreSQL a pool has no placement: its live parts render alone as well (a part is rendered without its parents)
+        Map<String, Object> plain = model("pool");
+        Reads.PoolDetail d = (Reads.PoolDetail) plain.get("detail");
+        plain.put("detail", new Reads.PoolDetail(d.pool(), d.budget(), d.resize(), d.leaks(), d.server(), d.recent(), d.leakThresholdMs(),
+                d.acquireTimeoutMs(), d.suspendable(), d.embeddingBacklog(), null));
+        assertEquals(liveParts(TEMPLATES.render("pool", plain)), TEMPLATES.renderLive("pool", plain), "pool on one PostgreSQL");
+        assertFalse(ids(TEMPLATES.renderLive("pool", plain)).contains("placement-moving"));
         assertEquals(List.of("mini-budget", "budget", "physical", "pools-card"), ids(TEMPLATES.renderLive("pools", model("pools"))));
         assertEquals(List.of("mini-budget", "pool-head", "size-now", "placement-moving", "actions", "server-view", "leaks", "recent-actions"),
                 ids(TEMPLATES.renderLive("pool", model("pool"))));
