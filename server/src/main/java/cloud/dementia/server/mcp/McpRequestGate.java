@@ -2,7 +2,6 @@ package cloud.dementia.server.mcp;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.Set;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;

