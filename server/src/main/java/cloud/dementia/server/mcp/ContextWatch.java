@@ -65,10 +65,6 @@ final class ContextWatch implements AutoCloseable {
             targets.addAll(now);
         }
 
-        Set<Target> targets() {
-            return Set.copyOf(targets);
-        }
-
         /** @return the next changed URI, waiting at most {@code wait}; empty when none changed or the watch closed */
         Optional<String> next(Duration wait) throws InterruptedException {
             return Optional.ofNullable(updates.poll(wait.toMillis(), TimeUnit.MILLISECONDS));

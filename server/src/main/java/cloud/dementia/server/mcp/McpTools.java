@@ -97,11 +97,6 @@ final class McpTools {
         };
     }
 
-    /** @return the tools' names the caller may call, for completions */
-    List<String> names(Caller caller) {
-        return tools.toolsFor(caller).stream().map(ToolSpec::name).toList();
-    }
-
     static ObjectNode result(String text, boolean error) {
         ObjectNode result = Json.object();
         result.putArray("content").addObject().put("type", "text").put("text", text);

@@ -44,11 +44,6 @@ public enum McpVersion {
         return Arrays.stream(values()).map(McpVersion::id).toList();
     }
 
-    /** @return the versions {@code initialize} negotiates, oldest first */
-    public static List<McpVersion> withSessions() {
-        return Arrays.stream(values()).filter(v -> !v.stateless()).toList();
-    }
-
     /** @return whether this version is {@code other} or newer */
     public boolean atLeast(McpVersion other) {
         return compareTo(other) >= 0;
@@ -62,11 +57,6 @@ public enum McpVersion {
     /** @return whether a body may be a JSON-RPC batch (2025-03-26 and before; 2025-06-18 removed batches) */
     public boolean batches() {
         return !atLeast(V2025_06_18);
-    }
-
-    /** @return whether the client sends {@code MCP-Protocol-Version} on every request after {@code initialize} (2025-06-18 on) */
-    public boolean versionHeader() {
-        return atLeast(V2025_06_18);
     }
 
     /** @return whether tools have {@code title} and {@code outputSchema}/{@code structuredContent} (2025-06-18 on) */
